@@ -1,0 +1,38 @@
+# `make run` installs cnnstudio into .venv and opens the editor on its built-in example;
+# `make test` installs everything (dev and export extras too) and runs the whole test suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The CPU build of torch (on this project's machines it lies on disk; elsewhere it downloads).
+# For a CUDA or MPS build see the README: install it into $(VENV) first, then `make run`.
+TORCH ?= torch==2.13.0
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint bench clean
+
+$(STAMP): pyproject.toml
+	bash scripts/system-deps.sh
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check "$(TORCH)" || $(BIN)/python -m pip show -q torch
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[dev,export]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/cnnstudio
+
+test: install
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: install
+	$(BIN)/ruff check cnnstudio tests benchmarks examples
+	$(BIN)/ruff format --check cnnstudio tests benchmarks examples
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+bench: install
+	for f in benchmarks/*.py; do $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,5 @@
+import sys
+
+from cnnstudio.cli import main
+
+sys.exit(main())

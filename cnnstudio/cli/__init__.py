@@ -1,0 +1,48 @@
+"""``cnnstudio``: with no command (or a project file) it opens the editor; else a CLI command.
+
+Exit codes of every command: 0 success, 1 a valid file whose graph or run failed, 2 unreadable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+
+from cnnstudio.cli import summary
+
+COMMANDS = {"summary": summary}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cnnstudio",
+        description="Design, train and export convolutional networks. "
+        "Run without a command to open the editor.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMANDS.values():
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or (args[0] not in COMMANDS and not args[0].startswith("-")):
+        return _gui(args)
+    if hasattr(signal, "SIGPIPE"):  # `cnnstudio summary f | head` ends quietly
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    parser = build_parser()
+    ns = parser.parse_args(args)
+    code: int = ns.run(ns)
+    return code
+
+
+def _gui(args: list[str]) -> int:
+    try:
+        from cnnstudio.gui.app import run_app
+    except ImportError as exc:
+        print(f"cnnstudio: the editor cannot start: {exc}", file=sys.stderr)
+        return 2
+    return run_app(args[0] if args else None)

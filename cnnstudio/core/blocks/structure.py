@@ -1,0 +1,140 @@
+"""Graph structure blocks: Input/Output, merges, reshaping and fully connected layers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cnnstudio.core.blocks.rules import check_dim, kwargs
+from cnnstudio.core.blocks.spec import BlockSpec, Inference, Shape, fmt_shape, numel
+from cnnstudio.core.errors import ShapeError
+from cnnstudio.core.params import Param
+
+
+def _input(shapes: list[Shape], p: dict[str, Any]) -> Inference:
+    return Inference(tuple(p["shape"]), {})
+
+
+def _output(shapes: list[Shape], p: dict[str, Any]) -> Inference:
+    return Inference(shapes[0], {})
+
+
+def _add(shapes: list[Shape], p: dict[str, Any]) -> Inference:
+    if len(shapes) < 2:
+        raise ShapeError(f"needs at least 2 inputs, has {len(shapes)}")
+    for other in shapes[1:]:
+        if other != shapes[0]:
+            raise ShapeError(f"inputs differ: {fmt_shape(shapes[0])} vs {fmt_shape(other)}")
+    return Inference(shapes[0], {}, macs=numel(shapes[0]) * (len(shapes) - 1))
+
+
+def _concat(shapes: list[Shape], p: dict[str, Any]) -> Inference:
+    if len(shapes) < 2:
+        raise ShapeError(f"needs at least 2 inputs, has {len(shapes)}")
+    first = shapes[0]
+    dim = check_dim(p["dim"], first)
+    axis = dim - 1
+    for other in shapes[1:]:
+        if len(other) != len(first) or any(
+            a != b for i, (a, b) in enumerate(zip(first, other, strict=True)) if i != axis
+        ):
+            raise ShapeError(
+                f"inputs must match except in dim {dim}: {fmt_shape(first)} vs {fmt_shape(other)}"
+            )
+    out = list(first)
+    out[axis] = sum(s[axis] for s in shapes)
+    return Inference(tuple(out), {"dim": dim})
+
+
+def _flatten(shapes: list[Shape], p: dict[str, Any]) -> Inference:
+    shape = shapes[0]
+    start = check_dim(p["start_dim"], shape, "start_dim")
+    end = check_dim(p["end_dim"], shape, "end_dim")
+    if start > end:
+        raise ShapeError(f"start_dim={p['start_dim']} comes after end_dim={p['end_dim']}")
+    a, b = start - 1, end
+    out = (*shape[:a], numel(shape[a:b]), *shape[b:])
+    return Inference(out, kwargs(p, "start_dim", "end_dim"))
+
+
+def _linear(shapes: list[Shape], p: dict[str, Any]) -> Inference:
+    shape = shapes[0]
+    fan_in, out = shape[-1], p["out_features"]
+    if len(shape) > 1:
+        # Legal in torch, but almost always a forgotten Flatten.
+        raise ShapeError(
+            f"expects a flat [features] input, got {fmt_shape(shape)}; add a Flatten before it"
+        )
+    return Inference(
+        (out,),
+        kwargs(p, "out_features", "bias", in_features=fan_in),
+        params=fan_in * out + (out if p["bias"] else 0),
+        macs=fan_in * out,
+    )
+
+
+SPECS = [
+    BlockSpec(
+        "Input",
+        "Input/Output",
+        "The network's input: one sample's shape, [C, H, W] for images or [F] for vectors.",
+        _input,
+        (Param("shape", "shape", [1, 28, 28], "Sample shape without the batch dimension."),),
+        inputs=0,
+        summary=lambda p: "x".join(str(s) for s in p["shape"]),
+    ),
+    BlockSpec(
+        "Output",
+        "Input/Output",
+        "The network's output (class scores / logits).",
+        _output,
+        outputs=0,
+    ),
+    BlockSpec(
+        "Add",
+        "Merge",
+        "Element-wise sum of two or more inputs of equal shape (residual connections).",
+        _add,
+        inputs=2,
+        variadic=True,
+    ),
+    BlockSpec(
+        "Concat",
+        "Merge",
+        "Joins two or more inputs along a dimension (1 = channels), as in Inception blocks.",
+        _concat,
+        (Param("dim", "int", 1, "Dimension to join along (0 is the batch; 1 = channels).", -8, 8),),
+        inputs=2,
+        variadic=True,
+        summary=lambda p: f"dim {p['dim']}",
+    ),
+    BlockSpec(
+        "Flatten",
+        "Shape",
+        "Flattens dimensions into one vector per sample (before Linear layers).",
+        _flatten,
+        (
+            Param("start_dim", "int", 1, "First dimension to flatten (0 is the batch).", -8, 8),
+            Param("end_dim", "int", -1, "Last dimension to flatten.", -8, 8),
+        ),
+        torch_class="torch.nn.Flatten",
+    ),
+    BlockSpec(
+        "Identity",
+        "Shape",
+        "Passes its input through unchanged (a placeholder or a named tap).",
+        lambda shapes, p: Inference(shapes[0], {}),
+        torch_class="torch.nn.Identity",
+    ),
+    BlockSpec(
+        "Linear",
+        "Linear",
+        "Fully connected layer: every output is a weighted sum of every input.",
+        _linear,
+        (
+            Param("out_features", "int", 10, "Number of outputs.", 1, 1_000_000),
+            Param("bias", "bool", True, "Learn an additive bias per output."),
+        ),
+        torch_class="torch.nn.Linear",
+        summary=lambda p: f"→ {p['out_features']}",
+    ),
+]

@@ -1,0 +1,1 @@
+"""Datasets and the trainer (no Qt): everything needed to train a project headless."""
