@@ -42,31 +42,40 @@ class RemoveNode(Command):
         self.node_id = node_id
         self.text = f"Delete {node_id}"
         self._node: Node | None = None
+        self._index = 0
         self._edges: list[Edge] = []
 
     def do(self, graph: GraphModel) -> None:
+        self._index = graph.index(self.node_id)
         self._edges = graph.inputs_of(self.node_id) + graph.outputs_of(self.node_id)
         self._node = graph.remove_node(self.node_id).copy()
 
     def undo(self, graph: GraphModel) -> None:
         assert self._node is not None
-        graph.add_node(self._node.copy())
+        graph.add_node(self._node.copy(), self._index)
         for e in self._edges:
             graph.connect(e)
 
 
 class Connect(Command):
-    """Adds an edge, replacing whatever fed that port before (undo puts it back)."""
+    """Adds an edge, replacing whatever fed that port before (undo puts it back).
+
+    Connecting an edge that already exists changes nothing, so its undo changes nothing either.
+    """
 
     def __init__(self, edge: Edge) -> None:
         self.edge = edge
         self.text = f"Connect {edge.source} → {edge.target}"
         self._replaced: Edge | None = None
+        self._added = False
 
     def do(self, graph: GraphModel) -> None:
+        self._added = not graph.has_edge(self.edge)
         self._replaced = graph.connect(self.edge)
 
     def undo(self, graph: GraphModel) -> None:
+        if not self._added:
+            return
         graph.disconnect(self.edge)
         if self._replaced is not None:
             graph.connect(self._replaced)
@@ -159,10 +168,19 @@ class Macro(Command):
 
 
 def remove_nodes(graph: GraphModel, node_ids: Sequence[str], edges: Sequence[Edge] = ()) -> Macro:
-    """Delete a selection: its edges first (so undo restores them in order), then the nodes."""
-    ids = [n for n in node_ids if n in graph]
-    loose = [e for e in edges if e.source not in ids and e.target not in ids]
+    """Delete a selection of nodes and edges as one step.
+
+    Selected edges between kept nodes go first, then the nodes with their own edges; missing
+    and repeated items are skipped, so a stale selection cannot make the step fail.
+    """
+    ids = list(dict.fromkeys(n for n in node_ids if n in graph))
+    gone = set(ids)
+    loose = [
+        e
+        for e in dict.fromkeys(edges)
+        if graph.has_edge(e) and e.source not in gone and e.target not in gone
+    ]
     commands: list[Command] = [Disconnect(e) for e in loose]
     commands += [RemoveNode(n) for n in ids]
-    count = len(ids) + len(loose)
-    return Macro(f"Delete {ids[0] if count == 1 and ids else f'{count} items'}", commands)
+    text = commands[0].text if len(commands) == 1 else f"Delete {len(commands)} items"
+    return Macro(text, commands)

@@ -30,3 +30,12 @@ class ProjectFileError(CnnStudioError):
         self.file, self.json_path, self.reason = file, json_path, reason
         where = f" at {json_path}" if json_path else ""
         super().__init__(f"{file}{where}: {reason}")
+
+
+def quote(value: object, limit: int = 60) -> str:
+    """``repr`` of a user-given value for an error message: one line, at most ``limit`` characters.
+
+    Files can hold megabyte strings or control characters; a message must stay one short line.
+    """
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

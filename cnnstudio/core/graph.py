@@ -6,6 +6,7 @@ The model knows nothing of Qt or torch; views and the analyzer follow its psygna
 from __future__ import annotations
 
 import copy
+import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -14,9 +15,11 @@ from typing import Any, NamedTuple
 from psygnal import Signal
 
 from cnnstudio.core.blocks import get_spec
-from cnnstudio.core.errors import GraphError
+from cnnstudio.core.errors import GraphError, quote
 
-_ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+NODE_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
+MAX_NODE_ID_LENGTH = 64
+_ID_RE = re.compile(NODE_ID_PATTERN)
 
 
 class Edge(NamedTuple):
@@ -40,9 +43,13 @@ class Node:
 
 def validate_node_id(node_id: str) -> None:
     """Ids are user-visible names: a letter or underscore, then letters, digits, ``_ . -``."""
-    if not isinstance(node_id, str) or not _ID_RE.match(node_id) or len(node_id) > 64:
+    if (
+        not isinstance(node_id, str)
+        or not _ID_RE.match(node_id)
+        or len(node_id) > MAX_NODE_ID_LENGTH
+    ):
         raise GraphError(
-            f"invalid node id {node_id!r}: use 1-64 letters, digits, '_', '.' or '-', "
+            f"invalid node id {quote(node_id)}: use 1-64 letters, digits, '_', '.' or '-', "
             "starting with a letter or '_'"
         )
 
@@ -91,7 +98,12 @@ class GraphModel:
         try:
             return self._nodes[node_id]
         except KeyError:
-            raise GraphError(f"no node named {node_id!r}") from None
+            raise GraphError(f"no node named {quote(node_id)}") from None
+
+    def index(self, node_id: str) -> int:
+        """Place of a node in insertion order, which sets file order and breaks topological ties."""
+        self.node(node_id)
+        return list(self._nodes).index(node_id)
 
     def inputs_of(self, node_id: str) -> list[Edge]:
         """Incoming edges ordered by port."""
@@ -103,6 +115,9 @@ class GraphModel:
 
     def edge_at(self, target: str, port: int) -> Edge | None:
         return self._in.get(target, {}).get(port)
+
+    def has_edge(self, edge: Edge) -> bool:
+        return edge in self._edges
 
     def unique_id(self, base: str) -> str:
         """``base`` if free, else ``base`` with the smallest free number appended."""
@@ -142,13 +157,19 @@ class GraphModel:
         return False
 
     # ---- mutations -------------------------------------------------------------------------
-    def add_node(self, node: Node) -> Node:
+    def add_node(self, node: Node, index: int | None = None) -> Node:
+        """Add ``node`` (its params normalised in place) at the end, or at ``index`` (for undo)."""
         validate_node_id(node.id)
         if node.id in self._nodes:
-            raise GraphError(f"a node named {node.id!r} already exists")
+            raise GraphError(f"a node named {quote(node.id)} already exists")
         spec = get_spec(node.type)
         node.params = spec.validate_params(node.params, node.id)
-        self._nodes[node.id] = node
+        if index is None or index >= len(self._nodes):
+            self._nodes[node.id] = node
+        else:
+            items = list(self._nodes.items())
+            items.insert(index, (node.id, node))
+            self._nodes = dict(items)
         self._in[node.id] = {}
         self._out[node.id] = set()
         self.node_added.emit(node)
@@ -171,6 +192,8 @@ class GraphModel:
         if get_spec(src.type).outputs == 0:
             raise GraphError(f"{src.id} ({src.type}) has no output")
         spec = get_spec(dst.type)
+        if spec.inputs == 0:
+            raise GraphError(f"{dst.id} ({dst.type}) has no input")
         if edge.target_port < 0 or (not spec.variadic and edge.target_port >= spec.inputs):
             n = spec.inputs
             raise GraphError(
@@ -233,7 +256,7 @@ class GraphModel:
             return
         validate_node_id(new_id)
         if new_id in self._nodes:
-            raise GraphError(f"a node named {new_id!r} already exists")
+            raise GraphError(f"a node named {quote(new_id)} already exists")
         edges = self.inputs_of(old_id) + self.outputs_of(old_id)
         for e in edges:
             self._edges.discard(e)
@@ -258,6 +281,8 @@ class GraphModel:
     def move(self, node_id: str, position: tuple[float, float]) -> None:
         node = self.node(node_id)
         pos = (float(position[0]), float(position[1]))
+        if not (math.isfinite(pos[0]) and math.isfinite(pos[1])):
+            raise GraphError(f"{node_id}: position must be finite, got {pos}")
         if node.position != pos:
             node.position = pos
             self.node_moved.emit(node_id, pos)

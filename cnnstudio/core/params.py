@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from cnnstudio.core.errors import GraphError
+from cnnstudio.core.errors import GraphError, quote
 
 ParamKind = Literal["int", "float", "bool", "choice", "pair", "padding", "pad4", "shape"]
 
@@ -16,11 +16,13 @@ def _is_int(v: object) -> bool:
 
 
 def _is_number(v: object) -> bool:
-    return (isinstance(v, (int, float)) and not isinstance(v, bool)) and math.isfinite(v)
-
-
-def _describe(v: object) -> str:
-    return repr(v) if not isinstance(v, str) else f"'{v}'"
+    """A finite int or float that fits a float (a JSON file can hold 10**400)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -49,25 +51,23 @@ class Param:
             raise GraphError(f"{where}: {self.name} may not be empty")
         if self.kind == "int":
             if not _is_int(value):
-                raise GraphError(f"{where}: {self.name} must be an integer, got {_describe(value)}")
+                raise GraphError(f"{where}: {self.name} must be an integer, got {quote(value)}")
             self._check_range(value, where)
             return value
         if self.kind == "float":
             if not _is_number(value):
-                raise GraphError(f"{where}: {self.name} must be a number, got {_describe(value)}")
+                raise GraphError(f"{where}: {self.name} must be a number, got {quote(value)}")
             self._check_range(value, where)
             return float(value)
         if self.kind == "bool":
             if not isinstance(value, bool):
-                raise GraphError(
-                    f"{where}: {self.name} must be true or false, got {_describe(value)}"
-                )
+                raise GraphError(f"{where}: {self.name} must be true or false, got {quote(value)}")
             return value
         if self.kind == "choice":
             if value not in self.choices:
                 options = ", ".join(self.choices)
                 raise GraphError(
-                    f"{where}: {self.name} must be one of {options}, got {_describe(value)}"
+                    f"{where}: {self.name} must be one of {options}, got {quote(value)}"
                 )
             return value
         if self.kind == "padding" and isinstance(value, str):
@@ -75,7 +75,7 @@ class Param:
                 options = ", ".join(self.choices)
                 raise GraphError(
                     f"{where}: {self.name} must be an integer, a pair or one of {options}, "
-                    f"got {_describe(value)}"
+                    f"got {quote(value)}"
                 )
             return value
         if self.kind in ("pair", "padding"):
@@ -86,17 +86,21 @@ class Param:
 
     def _check_range(self, value: float, where: str) -> None:
         if self.minimum is not None and value < self.minimum:
-            raise GraphError(f"{where}: {self.name} must be >= {self.minimum:g}, got {value}")
+            raise GraphError(
+                f"{where}: {self.name} must be >= {self.minimum:g}, got {quote(value)}"
+            )
         if self.maximum is not None and value > self.maximum:
-            raise GraphError(f"{where}: {self.name} must be <= {self.maximum:g}, got {value}")
+            raise GraphError(
+                f"{where}: {self.name} must be <= {self.maximum:g}, got {quote(value)}"
+            )
 
     def _ints(self, value: Any, lengths: tuple[int, ...], where: str, what: str) -> Any:
         items = [value] if _is_int(value) else value
         if not isinstance(items, list) or (not _is_int(value) and len(items) not in lengths):
-            raise GraphError(f"{where}: {self.name} must be {what}, got {_describe(value)}")
+            raise GraphError(f"{where}: {self.name} must be {what}, got {quote(value)}")
         for v in items:
             if not _is_int(v):
-                raise GraphError(f"{where}: {self.name} must be {what}, got {_describe(value)}")
+                raise GraphError(f"{where}: {self.name} must be {what}, got {quote(value)}")
             self._check_range(v, where)
         return value if _is_int(value) else list(items)
 
@@ -104,12 +108,12 @@ class Param:
         if not isinstance(value, list) or not 1 <= len(value) <= 3:
             raise GraphError(
                 f"{where}: {self.name} must be a list of 1 to 3 sizes like [1, 28, 28], "
-                f"got {_describe(value)}"
+                f"got {quote(value)}"
             )
         for v in value:
             if not _is_int(v) or v < 1 or v > 1_000_000:
                 raise GraphError(
-                    f"{where}: {self.name} sizes must be positive integers, got {_describe(value)}"
+                    f"{where}: {self.name} sizes must be positive integers, got {quote(value)}"
                 )
         return list(value)
 

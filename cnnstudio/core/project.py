@@ -7,23 +7,28 @@ Unknown top-level keys are kept and written back, so newer sections survive olde
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cnnstudio.core.errors import CnnStudioError, ParamError, ProjectFileError
+from cnnstudio.core.blocks import get_spec
+from cnnstudio.core.errors import CnnStudioError, GraphError, ParamError, ProjectFileError, quote
 from cnnstudio.core.fileio import atomic_write_text
-from cnnstudio.core.graph import Edge, GraphModel, Node
+from cnnstudio.core.graph import Edge, GraphModel, Node, validate_node_id
 
 FORMAT = "cnnstudio"
 VERSION = 1
 EXTENSION = ".cnnstudio"
 MAX_FILE_BYTES = 64 * 1024 * 1024
 SECTIONS = ("dataset", "training", "weights")
+MAX_INT_DIGITS = 100
+MAX_PRETTY_DEPTH = 32  # deeper values are written on one line (and without deep recursion)
 
-# Migrations from version N to N + 1, applied in turn to older files.
+# Upgrades of a version-N document to version N + 1, applied in turn to older files; the
+# loader sets "version" after each, so a migration changes only what differs.
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 
@@ -66,7 +71,11 @@ class Project:
         target = Path(path) if path is not None else self.path
         if target is None:
             raise CnnStudioError("the project has no file name yet; give a path to save to")
-        atomic_write_text(target, self.to_json())
+        text = self.to_json()
+        try:
+            atomic_write_text(target, text)
+        except OSError as exc:
+            raise CnnStudioError(f"{target}: cannot save: {exc.strerror or exc}") from None
         self.path = target
 
     @classmethod
@@ -76,8 +85,13 @@ class Project:
 
 def pretty_json(value: Any, indent: str = "", width: int = 120) -> str:
     """JSON with one line per item where it fits: diffs stay readable, nodes stay one-liners."""
-    flat = json.dumps(value, ensure_ascii=False)
-    if len(indent) + len(flat) <= width or not isinstance(value, (dict, list)) or not value:
+    flat = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    if (
+        len(indent) + len(flat) <= width
+        or not isinstance(value, (dict, list))
+        or not value
+        or len(indent) > 2 * MAX_PRETTY_DEPTH
+    ):
         return flat
     inner = indent + "  "
     if isinstance(value, dict):
@@ -131,17 +145,47 @@ def load_project(path: str | os.PathLike[str]) -> Project:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ProjectFileError(file, "", f"not UTF-8 text (byte {exc.start})") from None
+    project = _read(parse_json(text, file), file)
+    project.path = Path(path)
+    return project
+
+
+def parse_json(text: str, file: str) -> Any:
+    """Strict JSON: no NaN or Infinity, no repeated keys (the last would silently win)."""
     try:
-        doc = json.loads(text)
+        return json.loads(
+            text,
+            parse_constant=_refuse_constant,
+            parse_int=_parse_int,
+            object_pairs_hook=_unique_keys,
+        )
     except json.JSONDecodeError as exc:
         raise ProjectFileError(
             file, "", f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
     except RecursionError:
         raise ProjectFileError(file, "", "not valid JSON: nested too deeply") from None
-    project = _read(doc, file)
-    project.path = Path(path)
-    return project
+    except ValueError as exc:  # from the hooks
+        raise ProjectFileError(file, "", f"not valid JSON: {exc}") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _parse_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS:
+        raise ValueError(f"an integer of {len(text)} digits is too long")
+    return int(text)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    doc = dict(pairs)
+    if len(doc) != len(pairs):
+        keys = [k for k, _ in pairs]
+        repeated = next(k for i, k in enumerate(keys) if k in keys[:i])
+        raise ValueError(f"key {quote(repeated)} appears twice in one object")
+    return doc
 
 
 def _expect(value: Any, kind: type | tuple[type, ...], file: str, where: str, what: str) -> Any:
@@ -165,14 +209,17 @@ def _json_type(value: Any) -> str:
 
 
 def _migrate(doc: dict[str, Any], file: str) -> dict[str, Any]:
+    """Check format and version, then upgrade an older document one version at a time."""
     if doc.get("format") != FORMAT:
-        got = doc.get("format")
+        got = quote(doc.get("format"))
         raise ProjectFileError(
-            file, "format", f"not a cnnstudio project (format is {got!r}, expected 'cnnstudio')"
+            file, "format", f"not a cnnstudio project (format is {got}, expected 'cnnstudio')"
         )
     version = doc.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ProjectFileError(file, "version", f"expected a positive integer, got {version!r}")
+        raise ProjectFileError(
+            file, "version", f"expected a positive integer, got {quote(version)}"
+        )
     if version > VERSION:
         raise ProjectFileError(
             file,
@@ -181,8 +228,16 @@ def _migrate(doc: dict[str, Any], file: str) -> dict[str, Any]:
             f"{VERSION}); please upgrade cnnstudio",
         )
     while version < VERSION:
-        doc = MIGRATIONS[version](doc)
-        version = doc["version"]
+        try:
+            doc = MIGRATIONS[version](doc)
+        except CnnStudioError:
+            raise
+        except Exception as exc:  # an old file too malformed for its migration
+            raise ProjectFileError(
+                file, "", f"cannot upgrade from version {version}: {type(exc).__name__}: {exc}"
+            ) from None
+        version += 1
+        doc = {**doc, "version": version}
     return doc
 
 
@@ -191,50 +246,16 @@ def _read(doc: Any, file: str) -> Project:
     doc = _migrate(doc, file)
     name = _expect(doc.get("name", "Untitled"), str, file, "name", "a string")
     graph_doc = _expect(doc.get("graph"), dict, file, "graph", "an object with nodes and edges")
+    unknown = set(graph_doc) - {"nodes", "edges"}
+    if unknown:
+        raise ProjectFileError(file, "graph", f"unknown key {quote(sorted(unknown)[0])}")
     nodes_doc = _expect(graph_doc.get("nodes", []), list, file, "graph.nodes", "an array")
     edges_doc = _expect(graph_doc.get("edges", []), list, file, "graph.edges", "an array")
     graph = GraphModel()
     for i, item in enumerate(nodes_doc):
-        where = f"graph.nodes[{i}]"
-        _expect(item, dict, file, where, "an object")
-        unknown = set(item) - {"id", "type", "params", "position"}
-        if unknown:
-            raise ProjectFileError(file, where, f"unknown key {sorted(unknown)[0]!r}")
-        node_id = _expect(item.get("id"), str, file, f"{where}.id", "a string")
-        block = _expect(item.get("type"), str, file, f"{where}.type", "a string")
-        params = _expect(item.get("params", {}), dict, file, f"{where}.params", "an object")
-        pos = _expect(item.get("position", [0, 0]), list, file, f"{where}.position", "[x, y]")
-        if len(pos) != 2 or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos
-        ):
-            raise ProjectFileError(file, f"{where}.position", "expected [x, y] with two numbers")
-        try:
-            graph.add_node(Node(node_id, block, params, (float(pos[0]), float(pos[1]))))
-        except ParamError as exc:
-            raise ProjectFileError(file, f"{where}.params.{exc.param}", str(exc)) from None
-        except CnnStudioError as exc:
-            raise ProjectFileError(file, where, str(exc)) from None
+        graph.add_node(_read_node(item, graph, file, f"graph.nodes[{i}]"))
     for i, item in enumerate(edges_doc):
-        where = f"graph.edges[{i}]"
-        _expect(item, dict, file, where, "an object")
-        unknown = set(item) - {"source", "target", "target_port"}
-        if unknown:
-            raise ProjectFileError(file, where, f"unknown key {sorted(unknown)[0]!r}")
-        source = _expect(item.get("source"), str, file, f"{where}.source", "a node id")
-        target = _expect(item.get("target"), str, file, f"{where}.target", "a node id")
-        port = _expect(item.get("target_port", 0), int, file, f"{where}.target_port", "an integer")
-        for key, ref in (("source", source), ("target", target)):
-            if ref not in graph:
-                raise ProjectFileError(file, f"{where}.{key}", f"no node named {ref!r}")
-        existing = graph.edge_at(target, port)
-        if existing is not None:
-            raise ProjectFileError(
-                file, where, f"input {port} of {target} is already fed by {existing.source}"
-            )
-        try:
-            graph.connect(Edge(source, target, port))
-        except CnnStudioError as exc:
-            raise ProjectFileError(file, where, str(exc)) from None
+        graph.connect(_read_edge(item, graph, file, f"graph.edges[{i}]"))
     sections: dict[str, dict[str, Any] | None] = {}
     for key in SECTIONS:
         value = doc.get(key)
@@ -244,3 +265,62 @@ def _read(doc: Any, file: str) -> Project:
     return Project(
         name, graph, sections["dataset"], sections["training"], sections["weights"], extra
     )
+
+
+def _check_keys(item: Any, allowed: set[str], file: str, where: str) -> None:
+    _expect(item, dict, file, where, "an object")
+    unknown = set(item) - allowed
+    if unknown:
+        raise ProjectFileError(file, where, f"unknown key {quote(sorted(unknown)[0])}")
+
+
+def _read_node(item: Any, graph: GraphModel, file: str, where: str) -> Node:
+    """A checked node record; every fault is reported at the JSON path of the offending value."""
+    _check_keys(item, {"id", "type", "params", "position"}, file, where)
+    node_id = _expect(item.get("id"), str, file, f"{where}.id", "a string")
+    block = _expect(item.get("type"), str, file, f"{where}.type", "a string")
+    params = _expect(item.get("params", {}), dict, file, f"{where}.params", "an object")
+    pos = _expect(item.get("position", [0, 0]), list, file, f"{where}.position", "[x, y]")
+    if len(pos) != 2 or not all(_is_finite(v) for v in pos):
+        raise ProjectFileError(file, f"{where}.position", "expected [x, y] with two numbers")
+    try:
+        validate_node_id(node_id)
+        if node_id in graph:
+            raise GraphError(f"a node named {quote(node_id)} already exists")
+    except GraphError as exc:
+        raise ProjectFileError(file, f"{where}.id", str(exc)) from None
+    try:
+        spec = get_spec(block)
+    except GraphError as exc:
+        raise ProjectFileError(file, f"{where}.type", str(exc)) from None
+    try:
+        params = spec.validate_params(params, node_id)
+    except ParamError as exc:
+        raise ProjectFileError(file, f"{where}.params.{exc.param}", str(exc)) from None
+    return Node(node_id, block, params, (float(pos[0]), float(pos[1])))
+
+
+def _read_edge(item: Any, graph: GraphModel, file: str, where: str) -> Edge:
+    """A checked edge that ``graph`` accepts as it is (no replaced port, no cycle)."""
+    _check_keys(item, {"source", "target", "target_port"}, file, where)
+    source = _expect(item.get("source"), str, file, f"{where}.source", "a node id")
+    target = _expect(item.get("target"), str, file, f"{where}.target", "a node id")
+    port = _expect(item.get("target_port", 0), int, file, f"{where}.target_port", "an integer")
+    for key, ref in (("source", source), ("target", target)):
+        if ref not in graph:
+            raise ProjectFileError(file, f"{where}.{key}", f"no node named {quote(ref)}")
+    existing = graph.edge_at(target, port)
+    if existing is not None:
+        raise ProjectFileError(
+            file, where, f"input {port} of {target} is already fed by {existing.source}"
+        )
+    edge = Edge(source, target, port)
+    try:
+        graph.check_connect(edge)
+    except GraphError as exc:
+        raise ProjectFileError(file, where, str(exc)) from None
+    return edge
+
+
+def _is_finite(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cnnstudio.core.blocks import activation, conv, norm, pooling, structure
 from cnnstudio.core.blocks.spec import BlockSpec, Inference, Shape, fmt_shape, numel
-from cnnstudio.core.errors import GraphError
+from cnnstudio.core.errors import GraphError, quote
 
 CATEGORIES = (
     "Input/Output",
@@ -27,7 +27,7 @@ def get_spec(block_type: str) -> BlockSpec:
     try:
         return _SPECS[block_type]
     except (KeyError, TypeError):
-        raise GraphError(f"unknown block type {block_type!r}") from None
+        raise GraphError(f"unknown block type {quote(block_type)}") from None
 
 
 def all_specs() -> list[BlockSpec]:

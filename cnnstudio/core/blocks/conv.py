@@ -19,6 +19,16 @@ def _groups_ok(c: int, out: int, groups: int) -> None:
         )
 
 
+def _padding_mode_fits(mode: str, h: int, w: int, side: tuple[int, int]) -> None:
+    """Reflect padding mirrors the input, so it needs more rows than it adds; circular may wrap once."""
+    for size, pad in zip((h, w), side, strict=True):
+        if (mode == "reflect" and pad >= size) or (mode == "circular" and pad > size):
+            limit = "smaller than" if mode == "reflect" else "at most"
+            raise ShapeError(
+                f"{mode} padding of {pad} must be {limit} each side of its {h}x{w} input"
+            )
+
+
 def _conv2d(shapes: list[Shape], p: dict[str, Any]) -> Inference:
     c, h, w = image(shapes[0])
     out, groups = p["out_channels"], p["groups"]
@@ -27,9 +37,13 @@ def _conv2d(shapes: list[Shape], p: dict[str, Any]) -> Inference:
     if p["padding"] == "same":
         if s != (1, 1):
             raise ShapeError("padding='same' needs stride 1")
+        # torch puts the odd row/column of 'same' padding on the bottom/right side.
+        widest = ((d[0] * (k[0] - 1) + 1) // 2, (d[1] * (k[1] - 1) + 1) // 2)
+        _padding_mode_fits(p["padding_mode"], h, w, widest)
         oh, ow = h, w
     else:
         pad = (0, 0) if p["padding"] == "valid" else as_pair(p["padding"])
+        _padding_mode_fits(p["padding_mode"], h, w, pad)
         check_window(h, w, k, pad, d)
         oh = window_out(h, k[0], s[0], pad[0], d[0])
         ow = window_out(w, k[1], s[1], pad[1], d[1])

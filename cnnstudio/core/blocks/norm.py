@@ -13,8 +13,15 @@ NORM = "Normalisation"
 REG = "Regularisation"
 
 
+def _positive_eps(p: dict[str, Any]) -> None:
+    """torch refuses eps=0 in training: a channel with constant values would divide by zero."""
+    if p["eps"] <= 0:
+        raise ShapeError(f"eps must be above 0 for batch statistics, got {p['eps']:g}")
+
+
 def _batch_norm2d(shapes: list[Shape], p: dict[str, Any]) -> Inference:
     c, _, _ = image(shapes[0])
+    _positive_eps(p)
     names = ("eps", "momentum", "affine", "track_running_stats")
     return Inference(
         shapes[0], kwargs(p, *names, num_features=c), 2 * c * p["affine"], numel(shapes[0])
@@ -25,6 +32,7 @@ def _batch_norm1d(shapes: list[Shape], p: dict[str, Any]) -> Inference:
     shape = shapes[0]
     if len(shape) not in (1, 2):
         raise ShapeError(f"expects a [F] or [C, L] input, got {fmt_shape(shape)}")
+    _positive_eps(p)
     c = shape[0]
     names = ("eps", "momentum", "affine", "track_running_stats")
     return Inference(shape, kwargs(p, *names, num_features=c), 2 * c * p["affine"], numel(shape))

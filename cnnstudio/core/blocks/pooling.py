@@ -22,13 +22,14 @@ def _pool(shapes: list[Shape], p: dict[str, Any], dilated: bool) -> tuple[int, i
         raise ShapeError(
             f"padding {hw(p['padding'])} must be at most half the kernel {hw(p['kernel_size'])}"
         )
-    check_window(h, w, k, pad, d)
     ceil = p["ceil_mode"]
-    return (
-        c,
-        window_out(h, k[0], s[0], pad[0], d[0], ceil),
-        window_out(w, k[1], s[1], pad[1], d[1], ceil),
-    )
+    oh = window_out(h, k[0], s[0], pad[0], d[0], ceil)
+    ow = window_out(w, k[1], s[1], pad[1], d[1], ceil)
+    if oh < 1 or ow < 1:
+        # Only a kernel larger than the padded input leaves no window; in ceil mode a kernel
+        # may still be larger when the one window it leaves starts inside the input.
+        check_window(h, w, k, pad, d)
+    return c, oh, ow
 
 
 def _max_pool(shapes: list[Shape], p: dict[str, Any]) -> Inference:

@@ -35,10 +35,11 @@ def hw(value: int | list[int]) -> str:
 def window_out(
     size: int, kernel: int, stride: int, pad: int, dilation: int = 1, ceil: bool = False
 ) -> int:
-    """Output length of a sliding window (convolution or pooling), as torch computes it."""
+    """Output length of a sliding window (convolution or pooling), as torch computes it.
+
+    Below 1 when no window fits.
+    """
     span = size + 2 * pad - dilation * (kernel - 1) - 1
-    if span < 0:
-        return 0
     if ceil:
         out = -(-span // stride) + 1
         if (out - 1) * stride >= size + pad:

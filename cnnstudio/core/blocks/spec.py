@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cnnstudio.core.errors import GraphError, ParamError
+from cnnstudio.core.errors import GraphError, ParamError, quote
 from cnnstudio.core.params import Param
 
 Shape = tuple[int, ...]
@@ -69,7 +69,9 @@ class BlockSpec:
         for key, value in params.items():
             if key not in known:
                 hint = f"; known: {', '.join(known)}" if known else "; it takes none"
-                raise ParamError(f"{node_id} ({self.type}): unknown parameter {key!r}{hint}", key)
+                raise ParamError(
+                    f"{node_id} ({self.type}): unknown parameter {quote(key)}{hint}", key
+                )
             try:
                 out[key] = known[key].validate(value, f"{node_id} ({self.type})")
             except GraphError as exc:
