@@ -1,0 +1,55 @@
+"""The graph's shape analysis, kept current for every view that shows it.
+
+A burst of model changes (a macro deleting twenty nodes) triggers one re-analysis on the next
+event-loop turn and one ``updated`` signal; reading ``analysis`` in between re-analyses at once,
+so a caller never sees a stale result.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from cnnstudio.core.analysis import Analysis, analyze
+from cnnstudio.core.graph import GraphModel
+from cnnstudio.gui.editor.model_links import ModelLinks
+
+
+class AnalysisModel(QObject):
+    updated = Signal()
+
+    def __init__(self, graph: GraphModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.graph = graph
+        self._analysis = analyze(graph)
+        self._dirty = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._flush)
+        self._links = ModelLinks(self)
+        self._links.connect(graph.changed, self._on_changed)
+
+    @property
+    def analysis(self) -> Analysis:
+        if self._dirty:
+            self._analysis = analyze(self.graph)
+            self._dirty = False
+        return self._analysis
+
+    @property
+    def pending(self) -> bool:
+        """True while an ``updated`` signal is scheduled (views still show the old result)."""
+        return self._timer.isActive()
+
+    def detach(self) -> None:
+        """Stop following the graph (when the window replaces it)."""
+        self._links.unlink()
+        self._timer.stop()
+
+    def _on_changed(self) -> None:
+        self._dirty = True
+        self._timer.start()
+
+    def _flush(self) -> None:
+        _ = self.analysis
+        self.updated.emit()

@@ -1,0 +1,189 @@
+"""The block palette, generated from the block specs: grouped by category, filterable, draggable.
+
+Drags use Qt's model/view machinery, so ``view.model().mimeData(indexes)`` is exactly what the
+canvas accepts on drop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import (
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRectF,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeView, QVBoxLayout, QWidget
+
+from cnnstudio.core.blocks import CATEGORIES, BlockSpec, all_specs
+from cnnstudio.gui.editor.mime import BLOCK_MIME_TYPE, block_mime_data
+from cnnstudio.gui.editor.style import LIGHT, CanvasStyle
+
+BLOCK_TYPE_ROLE = Qt.ItemDataRole.UserRole
+_SEARCH_ROLE = Qt.ItemDataRole.UserRole + 1
+_CATEGORY_ROLE = Qt.ItemDataRole.UserRole + 2
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def _swatch(color: str) -> QIcon:
+    """A small rounded square in a category's colour (drawn at 2x for high-DPI screens)."""
+    pixmap = QPixmap(28, 28)
+    pixmap.setDevicePixelRatio(2.0)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(color))
+    painter.drawRoundedRect(QRectF(2, 2, 10, 10), 3, 3)
+    painter.end()
+    return QIcon(pixmap)
+
+
+def _tooltip(spec: BlockSpec) -> str:
+    ports = "no input" if spec.inputs == 0 else f"{spec.inputs}{'+' if spec.variadic else ''} in"
+    return f"<b>{spec.type}</b> <small>({spec.category}, {ports})</small><p>{spec.help}</p>"
+
+
+class BlockListModel(QStandardItemModel):
+    """Categories with their blocks; block rows carry the type in ``Qt.UserRole``."""
+
+    def __init__(self, style: CanvasStyle = LIGHT) -> None:
+        super().__init__()
+        by_category: dict[str, list[BlockSpec]] = {}
+        for spec in all_specs():
+            by_category.setdefault(spec.category, []).append(spec)
+        bold = QFont()
+        bold.setBold(True)
+        for category in CATEGORIES:
+            specs = by_category.get(category, [])
+            if not specs:
+                continue
+            group = QStandardItem(category)
+            group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            group.setFont(bold)
+            group.setData(category, _CATEGORY_ROLE)
+            for spec in specs:
+                item = QStandardItem(spec.type)
+                item.setFlags(
+                    Qt.ItemFlag.ItemIsEnabled
+                    | Qt.ItemFlag.ItemIsSelectable
+                    | Qt.ItemFlag.ItemIsDragEnabled
+                )
+                item.setData(spec.type, BLOCK_TYPE_ROLE)
+                item.setData(f"{spec.type} {spec.category}".lower(), _SEARCH_ROLE)
+                item.setData(category, _CATEGORY_ROLE)
+                item.setToolTip(_tooltip(spec))
+                group.appendRow(item)
+            self.appendRow(group)
+        self.set_style(style)
+
+    def set_style(self, style: CanvasStyle) -> None:
+        for row in range(self.rowCount()):
+            group = self.item(row)
+            icon = _swatch(style.category_color(group.data(_CATEGORY_ROLE)))
+            for child in range(group.rowCount()):
+                group.child(child).setIcon(icon)
+
+    def mimeTypes(self) -> list[str]:
+        return [BLOCK_MIME_TYPE]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        for index in indexes:
+            block_type = index.data(BLOCK_TYPE_ROLE)
+            if block_type:
+                return block_mime_data(block_type)
+        return QMimeData()
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction
+
+
+class _BlockFilter(QSortFilterProxyModel):
+    """Keeps blocks whose type or category contains the filter text, and their categories."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setRecursiveFilteringEnabled(True)
+        self._needle = ""
+
+    def set_needle(self, text: str) -> None:
+        self.beginFilterChange()
+        self._needle = text.strip().lower()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
+        if not self._needle:
+            return True
+        index = self.sourceModel().index(source_row, 0, source_parent)
+        text = index.data(_SEARCH_ROLE)
+        return bool(text) and self._needle in text
+
+
+class BlockPalette(QWidget):
+    block_activated = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("palette")
+        self.filter = QLineEdit(self)
+        self.filter.setObjectName("paletteFilter")
+        self.filter.setPlaceholderText("Filter blocks…")
+        self.filter.setClearButtonEnabled(True)
+        self.blocks = BlockListModel()
+        self.proxy = _BlockFilter()
+        self.proxy.setSourceModel(self.blocks)
+        self.view = QTreeView(self)
+        self.view.setObjectName("paletteTree")
+        self.view.setModel(self.proxy)
+        self.view.setHeaderHidden(True)
+        self.view.setUniformRowHeights(True)
+        self.view.setIndentation(14)
+        self.view.setDragEnabled(True)
+        self.view.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.expandAll()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.view)
+        self.filter.textChanged.connect(self._on_filter)
+        self.filter.returnPressed.connect(self._activate_first)
+        self.view.activated.connect(self._on_activated)
+
+    def set_style(self, style: CanvasStyle) -> None:
+        self.blocks.set_style(style)
+
+    def index_of(self, block_type: str) -> QModelIndex:
+        """The view's index of ``block_type`` (invalid if it is filtered out)."""
+        for row in range(self.proxy.rowCount()):
+            group = self.proxy.index(row, 0)
+            for child in range(self.proxy.rowCount(group)):
+                index = self.proxy.index(child, 0, group)
+                if index.data(BLOCK_TYPE_ROLE) == block_type:
+                    return index
+        return QModelIndex()
+
+    def _on_filter(self, text: str) -> None:
+        self.proxy.set_needle(text)
+        self.view.expandAll()
+
+    def _on_activated(self, index: QModelIndex) -> None:
+        block_type = index.data(BLOCK_TYPE_ROLE)
+        if block_type:
+            self.block_activated.emit(block_type)
+
+    def _activate_first(self) -> None:
+        """Enter in the filter box adds the first block still shown."""
+        if self.proxy.rowCount() == 0:
+            return
+        group = self.proxy.index(0, 0)
+        if self.proxy.rowCount(group):
+            self._on_activated(self.proxy.index(0, 0, group))

@@ -1,0 +1,452 @@
+"""The canvas's scene: one item per node and wire, kept in step with the GraphModel's signals.
+
+The scene never edits its items to reflect a user's action; it turns the action into a core
+command, ``push``es it, and redraws when the model announces the change. So undo, redo, the
+inspector and the clipboard all update the canvas through the same path. Item moves are the one
+place the view runs ahead of the model: nodes follow the mouse and the model learns the final
+positions on release, as one undo step.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QObject, QPointF, QRect, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QPainter, QUndoStack
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
+
+from cnnstudio.core.analysis import NodeInfo, analyze
+from cnnstudio.core.blocks import get_spec
+from cnnstudio.core.commands import AddNode, Command, Connect, Disconnect, Macro, Move, remove_nodes
+from cnnstudio.core.errors import GraphError
+from cnnstudio.core.graph import Edge, GraphModel, Node
+from cnnstudio.core.layout import COLUMN_WIDTH, ROW_HEIGHT, layered_layout
+from cnnstudio.gui.analysis_model import AnalysisModel
+from cnnstudio.gui.editor.edge_item import EdgeItem
+from cnnstudio.gui.editor.grid import draw_grid
+from cnnstudio.gui.editor.look import Look
+from cnnstudio.gui.editor.model_links import ModelLinks
+from cnnstudio.gui.editor.node_item import WIDTH, NodeItem
+from cnnstudio.gui.editor.port_item import PortItem
+from cnnstudio.gui.editor.style import LIGHT, CanvasStyle, Paints
+from cnnstudio.gui.editor.wire_drag import WireDrag
+from cnnstudio.gui.undo import push
+
+SCENE_EXTENT = 100_000.0  # the canvas is effectively unbounded; the view hides scroll bars
+NUDGE, NUDGE_FAST = 10.0, 50.0
+NUDGE_BURST_MS = 800  # arrow presses closer together than this are one undo step
+
+_ARROWS = {
+    Qt.Key.Key_Left: (-1, 0),
+    Qt.Key.Key_Right: (1, 0),
+    Qt.Key.Key_Up: (0, -1),
+    Qt.Key.Key_Down: (0, 1),
+}
+
+
+class GraphScene(QGraphicsScene):
+    status_message = Signal(str)
+    node_activated = Signal(str)
+
+    def __init__(
+        self,
+        graph: GraphModel,
+        undo_stack: QUndoStack,
+        analysis: AnalysisModel,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.graph = graph
+        self.undo_stack = undo_stack
+        self.analysis = analysis
+        self.look = Look(LIGHT, self.font())
+        self.setSceneRect(-SCENE_EXTENT, -SCENE_EXTENT, 2 * SCENE_EXTENT, 2 * SCENE_EXTENT)
+        self._nodes: dict[str, NodeItem] = {}
+        self._edges: dict[Edge, EdgeItem] = {}
+        self._wire: WireDrag | None = None
+        self._drag_from: dict[str, QPointF] | None = None
+        self._insert_into: EdgeItem | None = None
+        self._nudge_burst = 0
+        self._nudge_timer = QTimer(self)
+        self._nudge_timer.setSingleShot(True)
+        self._nudge_timer.setInterval(NUDGE_BURST_MS)
+        self._nudge_timer.timeout.connect(self._end_nudge_burst)
+        self._links = ModelLinks(self)
+        for signal, slot in (
+            (graph.node_added, self._on_node_added),
+            (graph.node_removed, self._on_node_removed),
+            (graph.edge_added, self._on_edge_added),
+            (graph.edge_removed, self._on_edge_removed),
+            (graph.params_changed, self._on_params_changed),
+            (graph.node_renamed, self._on_node_renamed),
+            (graph.node_moved, self._on_node_moved),
+        ):
+            self._links.connect(signal, slot)
+        analysis.updated.connect(self._apply_analysis)
+        self.selectionChanged.connect(self._raise_selected)
+        self._raised: list[NodeItem] = []
+        infos = analysis.analysis.nodes
+        for node in graph:
+            self._add_node_item(node, infos.get(node.id))
+        for edge in graph.edges:
+            self._on_edge_added(edge)
+
+    def detach(self) -> None:
+        """Stop following the model (the window calls this before dropping the scene)."""
+        if self._links.linked:
+            self._links.unlink()
+            self.analysis.updated.disconnect(self._apply_analysis)
+
+    # ---- lookups ---------------------------------------------------------------------------
+    def node_item(self, node_id: str) -> NodeItem:
+        return self._nodes[node_id]
+
+    def node_items(self) -> list[NodeItem]:
+        return list(self._nodes.values())
+
+    def edge_item(self, edge: Edge) -> EdgeItem:
+        return self._edges[edge]
+
+    def edge_items(self) -> list[EdgeItem]:
+        return list(self._edges.values())
+
+    def selected_node_ids(self) -> list[str]:
+        """Selected nodes in the graph's order (the order they were added)."""
+        chosen = {i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)}
+        return [n.id for n in self.graph if n.id in chosen]
+
+    def selected_edges(self) -> list[Edge]:
+        return [i.edge for i in self.selectedItems() if isinstance(i, EdgeItem)]
+
+    def select_nodes(self, node_ids: list[str]) -> None:
+        self.clearSelection()
+        for node_id in node_ids:
+            item = self._nodes.get(node_id)
+            if item is not None:
+                item.setSelected(True)
+
+    def port_at(self, pos: QPointF) -> PortItem | None:
+        """The port nearest to ``pos`` among those whose hit area contains it."""
+        ports = [
+            i
+            for i in self.items(QRectF(pos.x() - 2, pos.y() - 2, 4, 4))
+            if isinstance(i, PortItem) and i.isVisible()
+        ]
+        return min(ports, key=lambda p: _distance(p.scenePos(), pos), default=None)
+
+    def node_at(self, pos: QPointF) -> NodeItem | None:
+        for item in self.items(pos):
+            if isinstance(item, NodeItem):
+                return item
+            if isinstance(item, PortItem):
+                return item.node
+        return None
+
+    # ---- editing (every change is one pushed command) --------------------------------------
+    def push_command(self, command: Command, merge_key: str | None = None) -> bool:
+        """Push ``command``; a refusal goes to ``status_message`` and returns False."""
+        error = push(self.undo_stack, self.graph, command, merge_key)
+        if error is not None:
+            self.status_message.emit(error)
+            return False
+        return True
+
+    def add_block(self, block_type: str, pos: QPointF) -> str | None:
+        """Add a block centred at ``pos`` and select it; returns its id, or None if refused."""
+        try:
+            get_spec(block_type)
+        except GraphError as exc:
+            self.status_message.emit(str(exc))
+            return None
+        node_id = self.graph.unique_id(block_type.lower())
+        if not self.push_command(AddNode(Node(node_id, block_type, {}, (pos.x(), pos.y())))):
+            return None
+        self.select_nodes([node_id])
+        return node_id
+
+    def add_block_after_selection(self, block_type: str, pos: QPointF) -> str | None:
+        """Add a block wired after the one selected node if its shapes fit, else at ``pos``.
+
+        The connected block goes one column right of its source (the first free row), and
+        becomes the selection, so repeated adds build a chain. Whether the shapes fit is decided
+        by analysing a copy of the graph with the block added.
+        """
+        selected = self.selected_node_ids()
+        source = self._nodes[selected[0]] if len(selected) == 1 else None
+        try:
+            spec = get_spec(block_type)
+        except GraphError as exc:
+            self.status_message.emit(str(exc))
+            return None
+        if source is None or source.output is None or spec.inputs == 0:
+            return self.add_block(block_type, pos)
+        node_id = self.graph.unique_id(block_type.lower())
+        edge = Edge(source.node_id, node_id, 0)
+        misfit = None if spec.variadic else self._misfit(Node(node_id, block_type), edge)
+        if misfit is not None:
+            added = self.add_block(block_type, pos)
+            if added is not None:
+                self.status_message.emit(f"Added {added} unconnected: {misfit}")
+            return added
+        node = Node(node_id, block_type, {}, self._free_spot_after(source))
+        command = Macro(f"Add {node_id} after {source.node_id}", [AddNode(node), Connect(edge)])
+        if not self.push_command(command):
+            return None
+        self.select_nodes([node_id])
+        return node_id
+
+    def _misfit(self, node: Node, edge: Edge) -> str | None:
+        """Why ``node`` fed by ``edge`` would be a shape error (a trial on a copy), or None."""
+        trial = self.graph.copy()
+        trial.add_node(node)
+        trial.connect(edge)
+        info = analyze(trial).nodes[node.id]
+        return info.message if info.status == "error" else None
+
+    def _free_spot_after(self, source: NodeItem) -> tuple[float, float]:
+        x, y = source.x() + COLUMN_WIDTH, source.y()
+        taken = [item.pos() for item in self._nodes.values()]
+        while any(abs(p.x() - x) < WIDTH and abs(p.y() - y) < ROW_HEIGHT * 0.75 for p in taken):
+            y += ROW_HEIGHT
+        return x, y
+
+    def delete_selection(self) -> None:
+        """Delete selected nodes (with their wires) and selected wires, as one step."""
+        node_ids, edges = self.selected_node_ids(), self.selected_edges()
+        if node_ids or edges:
+            self.push_command(remove_nodes(self.graph, node_ids, edges))
+
+    def auto_layout(self) -> None:
+        """Arrange the graph in layers from left to right, as one undoable move."""
+        positions = layered_layout(self.graph)
+        moves = {n: p for n, p in positions.items() if self.graph.node(n).position != p}
+        if not moves:
+            self.status_message.emit("The graph is already laid out.")
+            return
+        command = Move(moves)
+        command.text = "Auto-layout"
+        self.push_command(command)
+
+    def set_style(self, style: CanvasStyle) -> None:
+        self.look.paints = Paints(style)
+        for item in self.items():
+            item.update()
+        self.invalidate(self.sceneRect(), QGraphicsScene.SceneLayer.BackgroundLayer)
+
+    # ---- following the model ---------------------------------------------------------------
+    def _on_node_added(self, node: Node) -> None:
+        self._add_node_item(node, None)  # its shapes arrive with the next analysis update
+
+    def _add_node_item(self, node: Node, info: NodeInfo | None) -> None:
+        item = NodeItem(node.id, node.type, node.params, self.look, info)
+        item.setPos(QPointF(*node.position))
+        self._nodes[node.id] = item
+        self.addItem(item)
+
+    def _on_node_removed(self, node: Node) -> None:
+        self._cancel_gestures()
+        self.removeItem(self._nodes.pop(node.id))
+
+    def _on_edge_added(self, edge: Edge) -> None:
+        self._cancel_gestures()
+        source, target = self._nodes[edge.source], self._nodes[edge.target]
+        self._refresh_ports(edge.target)
+        item = EdgeItem(edge, source, target)
+        source.edges.add(item)
+        target.edges.add(item)
+        self._edges[edge] = item
+        self.addItem(item)
+        if source.output is not None:
+            source.output.set_connected(True)
+
+    def _on_edge_removed(self, edge: Edge) -> None:
+        self._cancel_gestures()
+        item = self._edges.pop(edge)
+        item.source.edges.discard(item)
+        item.target.edges.discard(item)
+        self.removeItem(item)
+        self._refresh_ports(edge.target)
+        if item.source.output is not None:
+            item.source.output.set_connected(bool(self.graph.outputs_of(edge.source)))
+
+    def _refresh_ports(self, node_id: str) -> None:
+        item = self._nodes[node_id]
+        used = {e.target_port for e in self.graph.inputs_of(node_id)}
+        count = item.spec.inputs
+        if item.spec.variadic and used:
+            count = max(count, max(used) + 2)  # a spare port for the next branch
+        item.set_ports(count, used)
+
+    def _on_params_changed(self, node_id: str) -> None:
+        self._nodes[node_id].set_params(self.graph.node(node_id).params)
+
+    def _on_node_renamed(self, old_id: str, new_id: str) -> None:
+        item = self._nodes.pop(old_id)
+        self._nodes[new_id] = item
+        item.set_id(new_id)
+        for edge_item in item.edges:
+            old = edge_item.edge
+            new = Edge(
+                new_id if old.source == old_id else old.source,
+                new_id if old.target == old_id else old.target,
+                old.target_port,
+            )
+            del self._edges[old]
+            self._edges[new] = edge_item
+            edge_item.edge = new
+
+    def _on_node_moved(self, node_id: str, position: tuple[float, float]) -> None:
+        self._nodes[node_id].move_to(QPointF(*position))
+
+    def _apply_analysis(self) -> None:
+        infos = self.analysis.analysis.nodes
+        for node_id, item in self._nodes.items():
+            item.set_info(infos.get(node_id))
+
+    def _raise_selected(self) -> None:
+        """Selected nodes show above their neighbours."""
+        for item in self._raised:
+            item.setZValue(1)
+        self._raised = [i for i in self.selectedItems() if isinstance(i, NodeItem)]
+        for item in self._raised:
+            item.setZValue(2)
+
+    def _cancel_gestures(self) -> None:
+        """A model change under a half-drawn wire (undo by shortcut) ends the gesture."""
+        if self._wire is not None:
+            wire, self._wire = self._wire, None
+            wire.cancel()
+
+    # ---- wires (driven by PortItem) --------------------------------------------------------
+    def begin_wire(self, port: PortItem, pos: QPointF) -> None:
+        self._cancel_gestures()
+        self._wire = WireDrag(self, port, pos)
+
+    def drag_wire(self, pos: QPointF) -> None:
+        if self._wire is not None:
+            self._wire.move(pos)
+
+    def end_wire(self, pos: QPointF) -> None:
+        if self._wire is not None:
+            wire, self._wire = self._wire, None
+            wire.finish(pos)
+
+    # ---- moving nodes ----------------------------------------------------------------------
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        super().mousePressEvent(event)
+        if event.button() == Qt.MouseButton.LeftButton and isinstance(
+            self.mouseGrabberItem(), NodeItem
+        ):
+            self._drag_from = {
+                i.node_id: i.pos() for i in self.selectedItems() if isinstance(i, NodeItem)
+            }
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        super().mouseMoveEvent(event)  # Qt moves the selected nodes here
+        if self._drag_from is not None:
+            wires = {e for n in self._drag_from if n in self._nodes for e in self._nodes[n].edges}
+            for wire in wires:
+                wire.update_path()
+            self._set_insert_target(self._wire_under_dragged_node())
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        super().mouseReleaseEvent(event)
+        if event.button() == Qt.MouseButton.LeftButton and self._drag_from is not None:
+            self._finish_node_drag()
+
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        super().mouseDoubleClickEvent(event)
+        node = self.node_at(event.scenePos())
+        if node is not None:
+            self.node_activated.emit(node.node_id)
+
+    def _wire_under_dragged_node(self) -> EdgeItem | None:
+        """The wire a lone, unconnected single-input node is being dropped onto, if any."""
+        assert self._drag_from is not None
+        if len(self._drag_from) != 1:
+            return None
+        item = self._nodes.get(next(iter(self._drag_from)))
+        if item is None or item.edges or item.output is None:
+            return None
+        if item.spec.inputs != 1 or item.spec.variadic:
+            return None
+        c = item.pos()
+        for under in self.items(QRectF(c.x() - 8, c.y() - 8, 16, 16)):
+            if isinstance(under, EdgeItem):
+                return under
+        return None
+
+    def _set_insert_target(self, edge: EdgeItem | None) -> None:
+        if edge is not self._insert_into:
+            if self._insert_into is not None:
+                self._insert_into.set_highlighted(False)
+            self._insert_into = edge
+            if edge is not None:
+                edge.set_highlighted(True)
+
+    def _finish_node_drag(self) -> None:
+        assert self._drag_from is not None
+        start, self._drag_from = self._drag_from, None
+        into = self._insert_into
+        self._set_insert_target(None)
+        moves: dict[str, tuple[float, float]] = {}
+        old: dict[str, tuple[float, float]] = {}
+        for node_id, was in start.items():
+            item = self._nodes.get(node_id)
+            if item is not None and item.pos() != was:
+                moves[node_id] = (item.x(), item.y())
+                old[node_id] = (was.x(), was.y())
+        if not moves:
+            return
+        command: Command = Move(moves, old)
+        if into is not None and len(moves) == 1:
+            (node_id,) = moves
+            e = into.edge
+            command = Macro(
+                f"Insert {node_id} between {e.source} and {e.target}",
+                [
+                    command,
+                    Disconnect(e),
+                    Connect(Edge(e.source, node_id, 0)),
+                    Connect(Edge(node_id, e.target, e.target_port)),
+                ],
+            )
+        if not self.push_command(command):
+            for node_id in moves:
+                self._nodes[node_id].move_to(QPointF(*self.graph.node(node_id).position))
+
+    # ---- keyboard --------------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key == Qt.Key.Key_Escape and self._wire is not None:
+            self._cancel_gestures()
+        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.selectedItems():
+            self.delete_selection()
+        elif key in _ARROWS and self.selected_node_ids():
+            step = NUDGE_FAST if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else NUDGE
+            dx, dy = _ARROWS[Qt.Key(key)]
+            self._nudge(dx * step, dy * step)
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    def _nudge(self, dx: float, dy: float) -> None:
+        ids = self.selected_node_ids()
+        moves = {}
+        for node_id in ids:
+            x, y = self.graph.node(node_id).position
+            moves[node_id] = (x + dx, y + dy)
+        self.push_command(Move(moves), merge_key=f"nudge {self._nudge_burst} {' '.join(ids)}")
+        self._nudge_timer.start()
+
+    def _end_nudge_burst(self) -> None:
+        self._nudge_burst += 1
+
+    # ---- background ----------------------------------------------------------------------
+    def drawBackground(self, painter: QPainter, exposed: QRectF | QRect) -> None:
+        draw_grid(painter, QRectF(exposed), self.look.paints)
+
+
+def _distance(a: QPointF, b: QPointF) -> float:
+    return math.hypot(a.x() - b.x(), a.y() - b.y())
