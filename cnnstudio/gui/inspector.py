@@ -1,0 +1,290 @@
+"""The inspector: the selected block's id, parameters and computed shapes, params and MACs.
+
+The form is generated from the block's spec (one editor per Param, see ``param_editors``).
+Every change goes through ``push`` as one undo step; the form follows the model's signals, so an
+undo, a rename or an edit made elsewhere shows here at once. Values the model refuses are
+reported under the form and the editor returns to the model's value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cnnstudio.core.blocks import BlockSpec, get_spec
+from cnnstudio.core.commands import Rename, SetParams
+from cnnstudio.core.graph import GraphModel, Node
+from cnnstudio.gui import theme
+from cnnstudio.gui.analysis_model import AnalysisModel
+from cnnstudio.gui.editor.model_links import ModelLinks
+from cnnstudio.gui.numbers import shape_text, short_count
+from cnnstudio.gui.param_editors import FloatEditor, IntEditor, IntsEditor, ParamEditor, make_editor
+from cnnstudio.gui.undo import push
+
+# Editors whose successive changes (arrow steps, typed values) merge into one undo step.
+_MERGING = (IntEditor, FloatEditor, IntsEditor)
+
+
+def _label(text: str = "", role: str | None = None, wrap: bool = False) -> QLabel:
+    label = QLabel(text)
+    if role:
+        label.setProperty("role", role)
+    label.setWordWrap(wrap)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+class Inspector(QWidget):
+    """Shows one selected node; a placeholder for none or several."""
+
+    status_message = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("inspector")
+        self.graph: GraphModel | None = None
+        self.undo_stack: QUndoStack | None = None
+        self.analysis: AnalysisModel | None = None
+        self.node_id: str | None = None
+        self.editors: dict[str, ParamEditor] = {}
+        self._links = ModelLinks(self)
+        self._session = 0  # part of the merge key: a new selection starts new undo steps
+
+        self.pages = QStackedWidget()
+        self.placeholder = _label("Select a block on the canvas to edit it.", "muted", wrap=True)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.pages.addWidget(self.placeholder)
+        self.pages.addWidget(self._build_node_page())
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self.pages)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
+
+    def _build_node_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(12, 10, 12, 12)
+        layout.setSpacing(6)
+
+        header = QHBoxLayout()
+        header.setSpacing(8)
+        self.icon = QLabel()
+        self.title = _label(role="title")
+        header.addWidget(self.icon)
+        header.addWidget(self.title, 1)
+        layout.addLayout(header)
+        self.subtitle = _label(role="muted")
+        self.help = _label(role="muted", wrap=True)
+        layout.addWidget(self.subtitle)
+        layout.addWidget(self.help)
+
+        node_form = QFormLayout()
+        node_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.id_edit = QLineEdit()
+        self.id_edit.setObjectName("inspectorId")
+        self.id_edit.setToolTip(
+            "The block's unique name (also the module name in exported PyTorch code).\n"
+            "Letters, digits, '_', '.' or '-', starting with a letter or '_'."
+        )
+        self.id_edit.editingFinished.connect(self._rename)
+        id_label = QLabel("Id")
+        id_label.setToolTip(self.id_edit.toolTip())
+        node_form.addRow(id_label, self.id_edit)
+        layout.addLayout(node_form)
+
+        layout.addWidget(_label("Parameters", "section"))
+        self.param_host = QWidget()
+        self.param_form = QFormLayout(self.param_host)
+        self.param_form.setContentsMargins(0, 0, 0, 0)
+        self.param_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.param_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self.param_form.setLabelAlignment(
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        )
+        layout.addWidget(self.param_host)
+        self.no_params = _label("This block has no parameters.", "muted")
+        layout.addWidget(self.no_params)
+
+        self.refusal = _label(role="error", wrap=True)
+        self.refusal.setObjectName("inspectorRefusal")
+        layout.addWidget(self.refusal)
+
+        layout.addWidget(_label("Computed", "section"))
+        computed = QFormLayout()
+        self.inputs_value = _label(role="value", wrap=True)
+        self.output_value = _label(role="value")
+        self.params_value = _label(role="value")
+        self.macs_value = _label(role="value")
+        for text, widget, tip in (
+            ("Input", self.inputs_value, "Shape of each input, without the batch dimension."),
+            ("Output", self.output_value, "Shape of the output, without the batch dimension."),
+            ("Parameters", self.params_value, "Learned weights in this block."),
+            ("MACs", self.macs_value, "Multiply-accumulate operations per sample."),
+        ):
+            label = QLabel(text)
+            label.setToolTip(tip)
+            widget.setToolTip(tip)
+            computed.addRow(label, widget)
+        layout.addLayout(computed)
+        self.message = _label(role="error", wrap=True)
+        self.message.setObjectName("inspectorMessage")
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+        return page
+
+    # ---- document ---------------------------------------------------------------------------
+    def set_document(
+        self, graph: GraphModel, undo_stack: QUndoStack, analysis: AnalysisModel
+    ) -> None:
+        """Follow a (new) graph; the window calls this on New and Open."""
+        self._links.unlink()
+        if self.analysis is not None:
+            self.analysis.updated.disconnect(self._refresh_computed)
+        self.graph, self.undo_stack, self.analysis = graph, undo_stack, analysis
+        self._links.connect(graph.params_changed, self._on_params_changed)
+        self._links.connect(graph.node_renamed, self._on_renamed)
+        self._links.connect(graph.node_removed, self._on_removed)
+        analysis.updated.connect(self._refresh_computed)
+        self.show_nodes([])
+
+    def show_nodes(self, node_ids: list[str]) -> None:
+        """Show the form for a single selected node, else a placeholder saying why there is none."""
+        self._session += 1
+        self._set_refusal("")
+        if len(node_ids) != 1 or self.graph is None or node_ids[0] not in self.graph:
+            self.node_id = None
+            self.placeholder.setText(
+                f"{len(node_ids)} blocks selected."
+                if len(node_ids) > 1
+                else "Select a block on the canvas to edit it."
+            )
+            self.pages.setCurrentIndex(0)
+            return
+        node = self.graph.node(node_ids[0])
+        self.node_id = node.id
+        self._build_form(node)
+        self.pages.setCurrentIndex(1)
+
+    def editor(self, param: str) -> ParamEditor:
+        return self.editors[param]
+
+    # ---- form -------------------------------------------------------------------------------
+    def _build_form(self, node: Node) -> None:
+        spec = get_spec(node.type)
+        self.icon.setPixmap(theme.category_icon(spec.category).pixmap(24, 24))
+        self.title.setText(node.id)
+        self.subtitle.setText(f"{spec.type}  ·  {spec.category}")
+        self.help.setText(spec.help)
+        self.id_edit.setText(node.id)
+        while self.param_form.rowCount():
+            self.param_form.removeRow(0)
+        self.editors = {}
+        for param in spec.params:
+            editor = make_editor(param)
+            editor.setObjectName(f"param_{param.name}")
+            editor.committed.connect(lambda value, name=param.name: self._commit(name, value))
+            label = QLabel(param.name)
+            label.setToolTip(param.help)
+            self.param_form.addRow(label, editor)
+            self.editors[param.name] = editor
+        self.param_host.setVisible(bool(spec.params))
+        self.no_params.setVisible(not spec.params)
+        self._refresh_values(spec, node)
+        self._refresh_computed()
+
+    def _refresh_values(self, spec: BlockSpec, node: Node) -> None:
+        values = spec.resolve(node.params)
+        for name, editor in self.editors.items():
+            editor.set_value(values[name])
+
+    def _refresh_computed(self) -> None:
+        if self.node_id is None or self.analysis is None:
+            return
+        analysis = self.analysis.analysis
+        info = analysis.nodes.get(self.node_id)
+        if info is None:
+            return
+        inputs = [shape_text(s) for s in info.input_shapes]
+        self.inputs_value.setText(", ".join(inputs) if inputs else "—")
+        self.output_value.setText(shape_text(info.output_shape))
+        known = info.status == "ok"
+        self.params_value.setText(f"{info.params:,}" if known else "?")
+        self.macs_value.setText(short_count(info.macs) if known else "?")
+        notes = [info.message] if info.message else []
+        notes += [i.message for i in analysis.warnings if i.node == self.node_id]
+        self.message.setText("\n".join(notes))
+        self.message.setVisible(bool(notes))
+        self.message.setProperty("role", "error" if info.status == "error" else "muted")
+        self.message.style().polish(self.message)
+
+    # ---- edits ------------------------------------------------------------------------------
+    def _commit(self, name: str, value: Any) -> None:
+        if self.node_id is None or self.graph is None or self.undo_stack is None:
+            return
+        node = self.graph.node(self.node_id)
+        spec = get_spec(node.type)
+        current = spec.resolve(node.params)[name]
+        if value == current and type(value) is type(current):
+            return
+        editor = self.editors[name]
+        key = (
+            f"inspector:{node.id}:{name}:{self._session}" if isinstance(editor, _MERGING) else None
+        )
+        message = push(self.undo_stack, self.graph, SetParams(node.id, {name: value}), key)
+        if message is None:
+            self._set_refusal("")
+            return
+        self._refuse(message)
+        editor.set_value(spec.resolve(self.graph.node(node.id).params)[name])
+
+    def _rename(self) -> None:
+        if self.node_id is None or self.graph is None or self.undo_stack is None:
+            return
+        new_id = self.id_edit.text().strip()
+        if new_id == self.node_id:
+            return
+        message = push(self.undo_stack, self.graph, Rename(self.node_id, new_id))
+        if message is not None:
+            self._refuse(message)
+            self.id_edit.setText(self.node_id)
+        else:
+            self._set_refusal("")
+
+    def _refuse(self, message: str) -> None:
+        self._set_refusal(message)
+        self.status_message.emit(message)
+
+    def _set_refusal(self, message: str) -> None:
+        self.refusal.setText(message)
+        self.refusal.setVisible(bool(message))
+
+    # ---- model signals ----------------------------------------------------------------------
+    def _on_params_changed(self, node_id: str) -> None:
+        if node_id == self.node_id and self.graph is not None:
+            node = self.graph.node(node_id)
+            self._refresh_values(get_spec(node.type), node)
+
+    def _on_renamed(self, old_id: str, new_id: str) -> None:
+        if old_id == self.node_id:
+            self.node_id = new_id
+            self.title.setText(new_id)
+            self.id_edit.setText(new_id)
+
+    def _on_removed(self, node: Node) -> None:
+        if node.id == self.node_id:
+            self.show_nodes([])

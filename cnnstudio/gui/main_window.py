@@ -1,0 +1,732 @@
+"""The main window: canvas in the centre, block palette, inspector and issues in docks.
+
+The window owns one document at a time: a core ``Project`` (its ``graph`` is the model every
+view follows), the undo stack (whose clean state is the "saved" state) and the analysis. New and
+Open replace the project and rebuild the scene around the new graph; a failed open leaves the
+current document untouched. A bottom dock area stays free for the training dashboard
+(``add_bottom_dock``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QCursor,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QShowEvent,
+    QUndoStack,
+)
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QMainWindow,
+    QMessageBox,
+    QSizePolicy,
+    QToolBar,
+    QToolButton,
+    QWidget,
+)
+
+from cnnstudio.core.errors import CnnStudioError, ProjectFileError
+from cnnstudio.core.graph import GraphModel
+from cnnstudio.core.project import EXTENSION, Project, load_project
+from cnnstudio.gui import clipboard, theme
+from cnnstudio.gui.analysis_model import AnalysisModel
+from cnnstudio.gui.editor.palette import BlockPalette
+from cnnstudio.gui.editor.scene import GraphScene
+from cnnstudio.gui.editor.view import GraphView
+from cnnstudio.gui.inspector import Inspector
+from cnnstudio.gui.issues import IssuesList
+from cnnstudio.gui.quick_add import QuickAdd
+from cnnstudio.gui.settings import Settings
+from cnnstudio.gui.summary_bar import SummaryBar
+from cnnstudio.gui.templates import DEFAULT_TEMPLATE, TEMPLATES, new_project
+from cnnstudio.gui.undo import edit_guard, push
+
+STATE_VERSION = 1  # bump when the docks change so an old saved layout is not applied
+FILE_FILTER = f"cnnstudio projects (*{EXTENSION});;All files (*)"
+DUPLICATE_OFFSET = (40.0, 40.0)
+# A network too big to fit at this zoom opens showing its start instead of all of it unreadably.
+READABLE_ZOOM = 0.6
+VIEW_MARGIN = 40.0
+
+
+def _describe_open_error(path: str, exc: Exception) -> str:
+    if isinstance(exc, ProjectFileError):
+        where = f"\nWhere: {exc.json_path}" if exc.json_path else ""
+        return f"File: {exc.file}{where}\nProblem: {exc.reason}"
+    return f"File: {path}\nProblem: {exc}"
+
+
+class MainWindow(QMainWindow):
+    """``MainWindow(path)`` opens ``path``; with no path, an unsaved copy of the LeNet-5 example."""
+
+    def __init__(self, project_path: str | None = None) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowIcon(theme.app_icon())
+        self.setAcceptDrops(True)
+        self.settings = Settings()
+        self.undo_stack = QUndoStack(self)
+        self.project = Project()
+        self.graph = self.project.graph
+        self.analysis: AnalysisModel | None = None
+        self.scene: GraphScene | None = None
+        self._themed: list[tuple[QAction, str]] = []
+        self._view_pending = True
+
+        self.view = GraphView(None, self)
+        self.view.setObjectName("canvas")
+        self.view.installEventFilter(self)
+        self.setCentralWidget(self.view)
+        self.block_palette = BlockPalette()
+        self.inspector = Inspector()
+        self.issues = IssuesList()
+        self.palette_dock = self._dock(
+            self.block_palette, "Blocks", Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.inspector_dock = self._dock(
+            self.inspector, "Inspector", Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.issues_dock = self._dock(self.issues, "Issues", Qt.DockWidgetArea.RightDockWidgetArea)
+        self.splitDockWidget(self.inspector_dock, self.issues_dock, Qt.Orientation.Vertical)
+        self.resizeDocks(
+            [self.palette_dock, self.inspector_dock], [210, 330], Qt.Orientation.Horizontal
+        )
+        self.resizeDocks(
+            [self.inspector_dock, self.issues_dock], [640, 150], Qt.Orientation.Vertical
+        )
+        self.summary = SummaryBar()
+        self.statusBar().addPermanentWidget(self.summary)
+        self.quick_add_popup = QuickAdd(self)
+        self._quick_add_at = QPointF()
+
+        self._create_actions()
+        self._create_menus()
+        self._create_toolbar()
+        self._connect()
+        self._restore_layout()
+
+        project = self._load(project_path) if project_path is not None else None
+        self._set_document(
+            project or new_project(DEFAULT_TEMPLATE if project_path is None else "blank")
+        )
+
+    # ---- construction -----------------------------------------------------------------------
+    def _dock(self, widget: QWidget, title: str, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"{widget.objectName()}Dock")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(
+        self,
+        name: str,
+        text: str,
+        slot: object,
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+        icon: str | None = None,
+        tip: str | None = None,
+    ) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if shortcut is not None:
+            keys = (
+                QKeySequence.keyBindings(shortcut)
+                if isinstance(shortcut, QKeySequence.StandardKey)
+                else [QKeySequence(shortcut)]
+            )
+            action.setShortcuts(keys)
+        if icon is not None:
+            self._themed.append((action, icon))
+            action.setIcon(theme.icon(icon))
+        hint = tip or text.replace("&", "").rstrip(".")
+        if action.shortcut().toString():
+            hint += f" ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
+        action.setToolTip(hint)
+        action.setStatusTip(tip or "")
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _create_actions(self) -> None:
+        a = self._action
+        sk = QKeySequence.StandardKey
+        self.action_new = a(
+            "actionNew",
+            "&New",
+            lambda: self.new_project("blank"),
+            sk.New,
+            "new",
+            "New blank project",
+        )
+        self.template_actions = [
+            a(
+                f"actionTemplate_{t.key}",
+                t.label,
+                lambda _=False, k=t.key: self.new_project(k),
+                tip=t.help,
+            )
+            for t in TEMPLATES
+        ]
+        self.action_open = a("actionOpen", "&Open…", self.open_dialog, sk.Open, "open")
+        self.action_save = a("actionSave", "&Save", self.save, sk.Save, "save")
+        self.action_save_as = a("actionSaveAs", "Save &As…", self.save_as, sk.SaveAs)
+        self.action_quit = a("actionQuit", "&Quit", self.close, sk.Quit)
+        self.action_undo = a("actionUndo", "&Undo", self.undo, sk.Undo, "undo")
+        self.action_redo = a("actionRedo", "&Redo", self.redo, sk.Redo, "redo")
+        self.action_cut = a("actionCut", "Cu&t", self.cut, sk.Cut, "cut")
+        self.action_copy = a("actionCopy", "&Copy", self.copy, sk.Copy, "copy")
+        self.action_paste = a("actionPaste", "&Paste", self.paste, sk.Paste, "paste")
+        self.action_duplicate = a(
+            "actionDuplicate", "D&uplicate", self.duplicate, "Ctrl+D", "duplicate"
+        )
+        self.action_delete = a("actionDelete", "&Delete", self.delete, sk.Delete, "delete")
+        self.action_delete.setShortcuts(
+            [QKeySequence(QKeySequence.StandardKey.Delete), QKeySequence(Qt.Key.Key_Backspace)]
+        )
+        self.action_select_all = a(
+            "actionSelectAll", "Select &All", self.select_all, sk.SelectAll, "select-all"
+        )
+        self.action_quick_add = a(
+            "actionQuickAdd",
+            "&Add Block…",
+            self.quick_add,
+            "Shift+A",
+            "quick-add",
+            "Search for a block and add it at the mouse",
+        )
+        self.action_auto_layout = a(
+            "actionAutoLayout",
+            "Auto-&Layout",
+            self.auto_layout,
+            "Ctrl+Shift+L",
+            "layout",
+            "Arrange the blocks left to right",
+        )
+        self.action_zoom_in = a("actionZoomIn", "Zoom &In", self.view.zoom_in, sk.ZoomIn, "zoom-in")
+        self.action_zoom_in.setShortcuts([QKeySequence("Ctrl++"), QKeySequence("Ctrl+=")])
+        self.action_zoom_out = a(
+            "actionZoomOut", "Zoom &Out", self.view.zoom_out, sk.ZoomOut, "zoom-out"
+        )
+        self.action_fit = a(
+            "actionFitView", "&Fit Network in View", self.view.fit_all, "Ctrl+0", "fit"
+        )
+        self.action_dark = a(
+            "actionDarkTheme",
+            "&Dark Theme",
+            self.set_dark_theme,
+            "Ctrl+Shift+T",
+            "theme",
+            "Switch between the light and dark theme",
+        )
+        self.action_dark.setCheckable(True)
+        self.action_dark.setChecked(theme.current_theme().dark)
+        self.action_reset_layout = a("actionResetLayout", "&Reset Layout", self.reset_layout)
+
+    def _create_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.action_new)
+        self.template_menu = file_menu.addMenu(theme.icon("new"), "New from &Template")
+        self.template_menu.setObjectName("menuTemplates")
+        self.template_menu.addActions(self.template_actions)
+        file_menu.addAction(self.action_open)
+        self.recent_menu = file_menu.addMenu(theme.icon("recent"), "Open &Recent")
+        self.recent_menu.setObjectName("menuRecent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(self.action_save)
+        file_menu.addAction(self.action_save_as)
+        file_menu.addSeparator()
+        file_menu.addAction(self.action_quit)
+
+        edit = bar.addMenu("&Edit")
+        edit.addActions([self.action_undo, self.action_redo])
+        edit.addSeparator()
+        edit.addActions(
+            [
+                self.action_cut,
+                self.action_copy,
+                self.action_paste,
+                self.action_duplicate,
+                self.action_delete,
+            ]
+        )
+        edit.addSeparator()
+        edit.addActions([self.action_select_all, self.action_quick_add, self.action_auto_layout])
+
+        view = bar.addMenu("&View")
+        self.view_menu = view
+        view.addActions([self.action_zoom_in, self.action_zoom_out, self.action_fit])
+        view.addSeparator()
+        for dock in (self.palette_dock, self.inspector_dock, self.issues_dock):
+            view.addAction(dock.toggleViewAction())
+        self._docks_end = view.addSeparator()
+        view.addAction(self.action_dark)
+        view.addAction(self.action_reset_layout)
+
+    def _create_toolbar(self) -> None:
+        bar = QToolBar("Main toolbar", self)
+        bar.setObjectName("mainToolBar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        new_button = QToolButton()
+        new_button.setDefaultAction(self.action_new)
+        new_button.setMenu(self.template_menu)
+        new_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        bar.addWidget(new_button)
+        bar.addActions([self.action_open, self.action_save])
+        bar.addSeparator()
+        bar.addActions([self.action_undo, self.action_redo])
+        bar.addSeparator()
+        bar.addActions(
+            [
+                self.action_quick_add,
+                self.action_duplicate,
+                self.action_delete,
+                self.action_auto_layout,
+            ]
+        )
+        bar.addSeparator()
+        bar.addActions([self.action_zoom_out, self.action_zoom_in, self.action_fit])
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        bar.addAction(self.action_dark)
+        self.toolbar = bar
+
+    def _connect(self) -> None:
+        stack = self.undo_stack
+        stack.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
+        for signal in (
+            stack.canUndoChanged,
+            stack.canRedoChanged,
+            stack.undoTextChanged,
+            stack.redoTextChanged,
+        ):
+            signal.connect(self._update_undo_actions)
+        edit_guard(stack).read_only_changed.connect(self._read_only_changed)
+        self.view.zoom_changed.connect(self.summary.set_zoom)
+        self.view.file_dropped.connect(self._open_later)
+        self.block_palette.block_activated.connect(self._add_from_palette)
+        self.inspector.status_message.connect(self.show_message)
+        self.issues.node_chosen.connect(self.show_node)
+        self.summary.issues_clicked.connect(self._show_issues)
+        self.quick_add_popup.block_chosen.connect(self._quick_add_chosen)
+
+    # ---- document ---------------------------------------------------------------------------
+    def _set_document(self, project: Project) -> None:
+        """Make ``project`` the window's document (the old one's scene and analysis go away)."""
+        old_scene, old_analysis = self.scene, self.analysis
+        self.project, self.graph = project, project.graph
+        self.undo_stack.clear()
+        self.analysis = AnalysisModel(self.graph, self)
+        self.scene = GraphScene(self.graph, self.undo_stack, self.analysis, self)
+        self.scene.set_style(theme.current_theme().canvas)
+        self.view.setScene(self.scene)
+        self.scene.selectionChanged.connect(self._selection_changed)
+        self.scene.status_message.connect(self.show_message)
+        self.scene.node_activated.connect(self._node_activated)
+        self.inspector.set_document(self.graph, self.undo_stack, self.analysis)
+        self.analysis.updated.connect(self._analysis_updated)
+        if old_analysis is not None:
+            old_analysis.detach()
+            old_analysis.deleteLater()
+        if old_scene is not None:
+            old_scene.detach()
+            old_scene.deleteLater()
+        self.undo_stack.setClean()
+        self.setWindowModified(False)
+        self._update_title()
+        self._analysis_updated()
+        self._selection_changed()
+        self._update_undo_actions()
+        if self.isVisible():
+            QTimer.singleShot(0, self, self.show_start)
+        else:
+            self._view_pending = True
+
+    def _update_title(self) -> None:
+        where = f" — {self.project.path.name}" if self.project.path else ""
+        self.setWindowTitle(f"{self.project.name}[*]{where} — cnnstudio")
+
+    def _confirm_discard(self, doing: str) -> bool:
+        """Ask Save / Discard / Cancel when there are unsaved changes; True means go on."""
+        if self.undo_stack.isClean():
+            return True
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            f"“{self.project.name}” has unsaved changes. Save them before {doing}?",
+            buttons.Save | buttons.Discard | buttons.Cancel,
+            buttons.Save,
+        )
+        if answer == buttons.Save:
+            return self.save()
+        return answer == buttons.Discard
+
+    def new_project(self, template: str = "blank") -> bool:
+        """Start an unsaved project from a template ('blank', 'lenet5', 'vgg', ...)."""
+        if not self._confirm_discard("starting a new project"):
+            return False
+        try:
+            project = new_project(template)
+        except CnnStudioError as exc:
+            QMessageBox.critical(self, "Cannot create project", str(exc))
+            return False
+        self._set_document(project)
+        return True
+
+    def open_dialog(self) -> bool:
+        if not self._confirm_discard("opening another project"):
+            return False
+        start = str(self.project.path.parent) if self.project.path else str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "Open Project", start, FILE_FILTER)
+        return bool(path) and self._open_or_report(path)
+
+    def open_project(self, path: str | os.PathLike[str]) -> bool:
+        """Open ``path`` (asking first about unsaved changes); on failure the current document
+        stays and a dialog names the file, the place in it and the problem."""
+        if not self._confirm_discard("opening another project"):
+            return False
+        return self._open_or_report(path)
+
+    def _load(self, path: str | os.PathLike[str]) -> Project | None:
+        """The project at ``path``, or None after showing why it cannot be read."""
+        try:
+            return load_project(path)
+        except Exception as exc:  # a user's file must never end in a traceback
+            QMessageBox.critical(self, "Cannot open project", _describe_open_error(str(path), exc))
+            if not Path(path).exists():
+                self.settings.remove_recent_file(str(Path(path).resolve()))
+            return None
+
+    def _open_or_report(self, path: str | os.PathLike[str]) -> bool:
+        project = self._load(path)
+        if project is None:
+            return False
+        self._set_document(project)
+        self.settings.add_recent_file(path)
+        self.show_message(f"Opened {path}")
+        return True
+
+    def _open_later(self, path: str) -> None:
+        # Dropped files open after the drop has finished, so the dialogs are not nested in it.
+        QTimer.singleShot(0, self, lambda: self.open_project(path))
+
+    def save(self) -> bool:
+        if self.project.path is None:
+            return self.save_as()
+        return self.save_project(self.project.path)
+
+    def save_as(self) -> bool:
+        start = self.project.path or Path.home() / f"{self.project.name}{EXTENSION}"
+        path, _ = QFileDialog.getSaveFileName(self, "Save Project As", str(start), FILE_FILTER)
+        if not path:
+            return False
+        if not path.endswith(EXTENSION):
+            path += EXTENSION
+        return self.save_project(path)
+
+    def save_project(self, path: str | os.PathLike[str]) -> bool:
+        """Write the project (graph with positions, other sections untouched) atomically."""
+        target = Path(path)
+        name = self.project.name
+        if self.project.path is None and name == "Untitled":
+            self.project.name = target.stem  # a new project takes its file's name
+        try:
+            self.project.save(target)
+        except (OSError, CnnStudioError) as exc:
+            self.project.name = name
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            QMessageBox.critical(self, "Cannot save project", f"File: {target}\nProblem: {reason}")
+            return False
+        self.undo_stack.setClean()
+        self.settings.add_recent_file(target)
+        self._update_title()
+        self.show_message(f"Saved {target}")
+        return True
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = self.settings.recent_files()
+        for path in files:
+            action = self.recent_menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.setStatusTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_project(p))
+        if files:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear Recent", self.settings.clear_recent_files)
+        else:
+            self.recent_menu.addAction("No recent projects").setEnabled(False)
+
+    # ---- editing ----------------------------------------------------------------------------
+    def _scene(self) -> GraphScene:
+        assert self.scene is not None
+        return self.scene
+
+    def undo(self) -> None:
+        if edit_guard(self.undo_stack).reason is None:
+            self.undo_stack.undo()
+
+    def redo(self) -> None:
+        if edit_guard(self.undo_stack).reason is None:
+            self.undo_stack.redo()
+
+    def copy(self) -> bool:
+        ids = self._scene().selected_node_ids()
+        if not ids:
+            self.show_message("Select blocks to copy first.")
+            return False
+        QGuiApplication.clipboard().setMimeData(clipboard.mime_data(self.graph, ids))
+        self.show_message(f"Copied {len(ids)} block{'s' * (len(ids) != 1)}.")
+        return True
+
+    def cut(self) -> None:
+        if self.copy():
+            self._scene().delete_selection()
+
+    def paste(self) -> None:
+        try:
+            fragment = clipboard.read_fragment(QGuiApplication.clipboard().mimeData())
+        except CnnStudioError as exc:
+            self.show_message(f"Nothing pasted: {exc}.")
+            return
+        self._add_fragment(fragment, self._cursor_scene_pos())
+
+    def duplicate(self) -> None:
+        ids = self._scene().selected_node_ids()
+        if not ids:
+            self.show_message("Select blocks to duplicate first.")
+            return
+        cx, cy = clipboard.centre_of(self.graph, ids)
+        fragment = GraphModel.from_parts(*self.graph.subgraph(ids))
+        self._add_fragment(fragment, QPointF(cx + DUPLICATE_OFFSET[0], cy + DUPLICATE_OFFSET[1]))
+
+    def _add_fragment(self, fragment: GraphModel, at: QPointF) -> None:
+        command, new_ids = clipboard.paste_command(self.graph, fragment, (at.x(), at.y()))
+        message = push(self.undo_stack, self.graph, command)
+        if message is not None:
+            self.show_message(message)
+            return
+        self._scene().select_nodes(new_ids)
+        self.show_message(command.text)
+
+    def delete(self) -> None:
+        self._scene().delete_selection()
+
+    def select_all(self) -> None:
+        self._scene().select_nodes([n.id for n in self.graph])
+
+    def auto_layout(self) -> None:
+        self._scene().auto_layout()
+        QTimer.singleShot(0, self.view, self.view.fit_all)
+
+    def quick_add(self) -> None:
+        """Open the block search at the mouse (or the canvas centre if the mouse is elsewhere)."""
+        self._quick_add_at = self._cursor_scene_pos()
+        global_pos = self.view.viewport().mapToGlobal(self.view.mapFromScene(self._quick_add_at))
+        self.quick_add_popup.popup(global_pos)
+
+    def _quick_add_chosen(self, block_type: str) -> None:
+        self._scene().add_block(block_type, self._quick_add_at)
+
+    def _add_from_palette(self, block_type: str) -> None:
+        centre = self.view.mapToScene(self.view.viewport().rect().center())
+        self._scene().add_block_after_selection(block_type, centre)
+
+    def _cursor_scene_pos(self) -> QPointF:
+        viewport = self.view.viewport()
+        local = viewport.mapFromGlobal(QCursor.pos())
+        if not viewport.rect().contains(local):
+            local = viewport.rect().center()
+        return self.view.mapToScene(local)
+
+    def show_start(self) -> None:
+        """Fit the network in the canvas, or if it would be too small to read, show its start
+        (the top left, where the Input is) at a readable zoom."""
+        self.view.fit_all()
+        items = self._scene().node_items()
+        if not items or self.view.zoom_percent >= READABLE_ZOOM * 100:
+            return
+        self.view.set_zoom(READABLE_ZOOM)
+        bounds = QRectF()
+        for item in items:
+            bounds = bounds.united(item.sceneBoundingRect())
+        seen = self.view.mapToScene(self.view.viewport().rect()).boundingRect()
+        x, y = bounds.center().x(), bounds.center().y()
+        if bounds.width() + 2 * VIEW_MARGIN > seen.width():
+            x = bounds.left() - VIEW_MARGIN + seen.width() / 2
+        if bounds.height() + 2 * VIEW_MARGIN > seen.height():
+            y = bounds.top() - VIEW_MARGIN + seen.height() / 2
+        self.view.centerOn(x, y)
+
+    def show_node(self, node_id: str) -> None:
+        """Select ``node_id`` and bring it to the middle of the canvas."""
+        if node_id in self.graph:
+            self._scene().select_nodes([node_id])
+            self.view.center_on_node(node_id)
+
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 6000)
+
+    # ---- follow the document ----------------------------------------------------------------
+    def _analysis_updated(self) -> None:
+        assert self.analysis is not None
+        analysis = self.analysis.analysis
+        self.summary.set_analysis(analysis)
+        self.issues.set_analysis(analysis)
+        count = len(analysis.issues)
+        self.issues_dock.setWindowTitle(f"Issues ({count})" if count else "Issues")
+
+    def _selection_changed(self) -> None:
+        if self.scene is None:
+            return
+        ids = self.scene.selected_node_ids()
+        self.inspector.show_nodes(ids)
+        has_nodes = bool(ids)
+        for action in (self.action_copy, self.action_cut, self.action_duplicate):
+            action.setEnabled(has_nodes)
+        self.action_delete.setEnabled(bool(self.scene.selectedItems()))
+        self._apply_read_only()
+
+    def _update_undo_actions(self) -> None:
+        stack = self.undo_stack
+        self.action_undo.setText(f"&Undo {stack.undoText()}".rstrip())
+        self.action_redo.setText(f"&Redo {stack.redoText()}".rstrip())
+        self._apply_read_only()
+
+    def _read_only_changed(self, reason: str | None) -> None:
+        self._apply_read_only()
+        if reason:
+            self.show_message(f"Editing is paused while {reason}.")
+
+    def _apply_read_only(self) -> None:
+        """Undo/Redo and the edits that change the network are off while the guard is set."""
+        free = edit_guard(self.undo_stack).reason is None
+        self.action_undo.setEnabled(free and self.undo_stack.canUndo())
+        self.action_redo.setEnabled(free and self.undo_stack.canRedo())
+        for action in (self.action_paste, self.action_quick_add):
+            action.setEnabled(free)
+        if not free:
+            for action in (self.action_cut, self.action_delete, self.action_duplicate):
+                action.setEnabled(False)
+
+    def _node_activated(self, node_id: str) -> None:
+        self.inspector_dock.show()
+        self.inspector_dock.raise_()
+        self.inspector.id_edit.setFocus()
+
+    def _show_issues(self) -> None:
+        self.issues_dock.show()
+        self.issues_dock.raise_()
+
+    # ---- theme and layout -------------------------------------------------------------------
+    def set_dark_theme(self, dark: bool) -> None:
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        current = theme.apply_theme(app, "dark" if dark else "light")
+        self.settings.set_value("theme", current.name)
+        self.action_dark.setChecked(current.dark)
+        for action, name in self._themed:
+            action.setIcon(theme.icon(name))
+        self.template_menu.setIcon(theme.icon("new"))
+        self.recent_menu.setIcon(theme.icon("recent"))
+        self.block_palette.set_style(current.canvas)
+        self._scene().set_style(current.canvas)
+        self.inspector.show_nodes(self._scene().selected_node_ids())  # redrawn with new icons
+        self.summary.retheme()
+        self._analysis_updated()
+
+    def add_bottom_dock(self, widget: QWidget, title: str) -> QDockWidget:
+        """Put ``widget`` in a dock under the canvas (the training dashboard's place); its toggle
+        joins the View menu and its remembered place is restored."""
+        dock = self._dock(widget, title, Qt.DockWidgetArea.BottomDockWidgetArea)
+        if not widget.objectName():
+            dock.setObjectName(f"{title.replace(' ', '')}Dock")
+        self.view_menu.insertAction(self._docks_end, dock.toggleViewAction())
+        self.restoreDockWidget(dock)
+        return dock
+
+    def _restore_layout(self) -> None:
+        self._default_state = self.saveState(STATE_VERSION)
+        geometry = self.settings.bytes_value("window/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            screen = QGuiApplication.primaryScreen().availableGeometry()
+            self.resize(min(1440, screen.width() - 40), min(900, screen.height() - 60))
+        state = self.settings.bytes_value("window/state")
+        if state is not None:
+            self.restoreState(state, STATE_VERSION)
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state, STATE_VERSION)
+        for dock in (self.palette_dock, self.inspector_dock, self.issues_dock):
+            dock.show()
+
+    def _save_layout(self) -> None:
+        self.settings.set_value("window/geometry", self.saveGeometry())
+        self.settings.set_value("window/state", self.saveState(STATE_VERSION))
+
+    # ---- events -----------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._view_pending:
+            self._view_pending = False
+            QTimer.singleShot(0, self, self.show_start)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._confirm_discard("closing"):
+            event.ignore()
+            return
+        self._save_layout()
+        self.quick_add_popup.hide()
+        event.accept()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._dropped_project(event) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = self._dropped_project(event)
+        if path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self._open_later(path)
+
+    @staticmethod
+    def _dropped_project(event: QDropEvent | QDragEnterEvent) -> str | None:
+        for url in event.mimeData().urls():
+            if url.isLocalFile() and url.toLocalFile().endswith(EXTENSION):
+                return url.toLocalFile()
+        return None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Tab on the canvas opens quick add (Shift+A works everywhere)."""
+        if (
+            watched is self.view
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Tab
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+        ):
+            self.quick_add()
+            return True
+        return super().eventFilter(watched, event)

@@ -1,0 +1,60 @@
+"""Persistent preferences (window layout, recent files, theme) in QSettings.
+
+Tests set ``CNNSTUDIO_NO_SETTINGS=1``: values then live in this process's memory only (shared by
+every window, as QSettings would be), so a test run neither reads nor changes the user's
+preferences.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings
+
+MAX_RECENT = 10
+_MEMORY: dict[str, Any] = {}
+
+
+class Settings:
+    def __init__(self) -> None:
+        self._qsettings: QSettings | None = (
+            None
+            if os.environ.get("CNNSTUDIO_NO_SETTINGS") == "1"
+            else QSettings("cnnstudio", "cnnstudio")
+        )
+        self._memory = _MEMORY
+
+    def value(self, key: str, default: Any = None) -> Any:
+        if self._qsettings is None:
+            return self._memory.get(key, default)
+        return self._qsettings.value(key, default)
+
+    def set_value(self, key: str, value: Any) -> None:
+        if self._qsettings is None:
+            self._memory[key] = value
+        else:
+            self._qsettings.setValue(key, value)
+
+    def bytes_value(self, key: str) -> QByteArray | None:
+        value = self.value(key)
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    # ---- recent files ----------------------------------------------------------------------
+    def recent_files(self) -> list[str]:
+        value = self.value("recent_files", [])
+        if isinstance(value, str):  # QSettings returns a one-item list as a plain string
+            value = [value]
+        return [str(v) for v in value or []][:MAX_RECENT]
+
+    def add_recent_file(self, path: str | os.PathLike[str]) -> None:
+        entry = str(Path(path).resolve())
+        files = [entry] + [f for f in self.recent_files() if f != entry]
+        self.set_value("recent_files", files[:MAX_RECENT])
+
+    def remove_recent_file(self, path: str) -> None:
+        self.set_value("recent_files", [f for f in self.recent_files() if f != path])
+
+    def clear_recent_files(self) -> None:
+        self.set_value("recent_files", [])
