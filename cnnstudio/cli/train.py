@@ -1,0 +1,191 @@
+"""``cnnstudio train FILE``: train a project headless, one line per epoch.
+
+stdout gets one summary line per epoch (``--json``: one JSON object per epoch); stderr gets a
+progress bar when it is a terminal and one line per problem. Ctrl-C stops after the current
+batch and leaves a checkpoint that ``--resume RUN_DIR`` continues from.
+Exit codes: 0 done, 1 the run failed (diverged, bad graph, out of memory), 2 unreadable input
+(project, settings, dataset or run folder), 130 stopped by Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import TYPE_CHECKING, Any, TextIO
+
+from cnnstudio.cli.common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_UNREADABLE,
+    CliError,
+    fail,
+    open_project,
+)
+
+if TYPE_CHECKING:
+    from cnnstudio.train.callbacks import (
+        BatchProgress,
+        EpochMetrics,
+        RunInfo,
+        TrainingResult,
+    )
+
+EXIT_STOPPED = 130  # the shell's code for "ended by Ctrl-C"
+INPUT_FAULTS = ("config", "data", "checkpoint")  # failures caused by unreadable input: exit 2
+_BAR_WIDTH = 28
+_BAR_INTERVAL_S = 0.1
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("train", help="train a project and save its weights in a run folder")
+    p.add_argument("file", help="a .cnnstudio project file")
+    p.add_argument("--epochs", type=int, metavar="N", help="override training.epochs")
+    p.add_argument("--batch-size", type=int, metavar="B", help="override training.batch_size")
+    p.add_argument(
+        "--device", choices=("auto", "cpu", "cuda", "mps"), help="override training.device"
+    )
+    p.add_argument(
+        "--run-dir",
+        metavar="DIR",
+        help="base folder for run folders (default: runs/ beside FILE); "
+        "a run is written to DIR/<project>/<timestamp>/",
+    )
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped or crashed run")
+    p.add_argument("--json", action="store_true", help="print one JSON object per epoch")
+    p.add_argument(
+        "--attach",
+        action="store_true",
+        help="when done, copy the best weights beside FILE and record them in its weights section",
+    )
+    p.set_defaults(run=run)
+
+
+def run(ns: argparse.Namespace) -> int:
+    try:
+        project = open_project(ns.file)
+    except CliError as exc:
+        return fail(exc)
+    from cnnstudio.train.trainer import Trainer
+
+    printer = _Printer(ns.json, sys.stdout, sys.stderr)
+    trainer = Trainer(
+        project,
+        printer,
+        run_dir=ns.run_dir,
+        resume_from=ns.resume,
+        epochs=ns.epochs,
+        batch_size=ns.batch_size,
+        device=ns.device,
+    )
+    result = trainer.run()
+    printer.clear_bar()
+    if result.failure is not None:
+        code = EXIT_UNREADABLE if result.failure.kind in INPUT_FAULTS else EXIT_INVALID
+        return fail(CliError(result.failure.message, code))
+    if result.status == "stopped":
+        print(
+            f"cnnstudio: stopped; resume with: cnnstudio train {ns.file} --resume {result.run_dir}",
+            file=sys.stderr,
+        )
+        return EXIT_STOPPED
+    if ns.attach and result.best_weights is not None and result.best_weights.exists():
+        return _attach(project, result)
+    return EXIT_OK
+
+
+def _attach(project: Any, result: TrainingResult) -> int:
+    from cnnstudio.core.errors import CnnStudioError
+    from cnnstudio.train.weights import attach_weights
+
+    assert result.best_weights is not None
+    try:
+        attach_weights(
+            project,
+            result.best_weights,
+            run=result.run_dir,
+            epoch=result.best_epoch,
+            val_accuracy=result.best_val_accuracy,
+        )
+        project.save()
+    except (CnnStudioError, OSError) as exc:
+        return fail(CliError(f"cannot attach the weights: {exc}", EXIT_INVALID))
+    print(f"cnnstudio: weights attached to {project.path}", file=sys.stderr)
+    return EXIT_OK
+
+
+class _Printer:
+    """Training callbacks that print: epoch lines on stdout, a progress bar on a terminal."""
+
+    def __init__(self, as_json: bool, out: TextIO, err: TextIO) -> None:
+        self.as_json, self.out, self.err = as_json, out, err
+        self.tty = err.isatty()
+        self.bar_shown = False
+        self.next_bar = 0.0
+
+    def on_start(self, info: RunInfo) -> None:
+        if info.start_epoch > 1:
+            print(f"cnnstudio: resuming at epoch {info.start_epoch}", file=self.err)
+        if not self.as_json:
+            print(
+                f"{info.project}: {info.num_train:,} training and {info.num_val:,} validation "
+                f"samples, {len(info.class_names)} classes; {info.device} "
+                f"({info.threads} threads, amp {info.precision}); run folder {info.run_dir}",
+                file=self.out,
+                flush=True,
+            )
+
+    def on_batches(self, p: BatchProgress) -> None:
+        now = time.monotonic()
+        if not self.tty or (now < self.next_bar and p.batch < p.batches_per_epoch):
+            return
+        self.next_bar = now + _BAR_INTERVAL_S
+        done = int(_BAR_WIDTH * p.batch / max(p.batches_per_epoch, 1))
+        bar = "#" * done + "." * (_BAR_WIDTH - done)
+        self.err.write(
+            f"\repoch {p.epoch}/{p.epochs} [{bar}] {p.batch}/{p.batches_per_epoch} "
+            f"loss {float(p.losses[-1]):.4f} {p.samples_per_s:,.0f}/s "
+            f"ETA {_duration(p.epoch_eta_s)}\x1b[K"
+        )
+        self.err.flush()
+        self.bar_shown = True
+
+    def on_epoch(self, m: EpochMetrics) -> None:
+        self.clear_bar()
+        if self.as_json:
+            print(json.dumps({**m.row(), "epochs": m.epochs, "best": m.best}), file=self.out)
+        else:
+            print(
+                f"epoch {m.epoch}/{m.epochs}  train loss {m.train_loss:.4f} "
+                f"acc {m.train_accuracy:.2%}  val loss {m.val_loss:.4f} acc {m.val_accuracy:.2%}  "
+                f"lr {m.lr:.2e}  {m.seconds:.1f} s  {m.samples_per_s:,.0f} samples/s"
+                + ("  *best" if m.best else ""),
+                file=self.out,
+            )
+        self.out.flush()
+
+    def on_end(self, result: TrainingResult) -> None:
+        self.clear_bar()
+        if self.as_json or result.status == "failed" or result.run_dir is None:
+            return
+        best = (
+            f"; best val accuracy {result.best_val_accuracy:.2%} at epoch {result.best_epoch}"
+            if result.best_val_accuracy is not None
+            else ""
+        )
+        print(f"{result.status} after {result.epochs_done} epochs{best}", file=self.out)
+        print(f"weights: {result.last_weights} (best: {result.best_weights})", file=self.out)
+
+    def clear_bar(self) -> None:
+        if self.bar_shown:
+            self.err.write("\r\x1b[K")
+            self.err.flush()
+            self.bar_shown = False
+
+
+def _duration(seconds: float) -> str:
+    s = max(int(seconds + 0.5), 0)
+    return (
+        f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+    )

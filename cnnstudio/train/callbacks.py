@@ -1,0 +1,226 @@
+"""What a run reports, as plain Python and numpy values that are cheap to hand to another thread.
+
+A callbacks object is any object with some of the ``on_*`` methods of :class:`TrainingCallbacks`;
+the trainer only does the work behind a report (feature capture, prediction copies) when some
+callbacks object implements the method that receives it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunInfo:
+    """Sent once before the first batch: what the run will do and where it writes."""
+
+    run_dir: Path
+    project: str
+    config: dict[str, Any]
+    device: str
+    precision: str
+    threads: int
+    class_names: tuple[str, ...]
+    input_shape: tuple[int, ...]
+    num_train: int
+    num_val: int
+    batches_per_epoch: int
+    start_epoch: int  # 1-based epoch the run starts (or resumes) in
+
+
+@dataclasses.dataclass(frozen=True)
+class DownloadProgress:
+    """Bytes fetched so far while the dataset downloads, before the run starts."""
+
+    done: int
+    total: int
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchProgress:
+    """Every batch since the previous report; sent at most ~30 times a second."""
+
+    epoch: int  # 1-based
+    epochs: int
+    batch: int  # batches done in this epoch
+    batches_per_epoch: int
+    step: int  # optimizer steps done in the whole run
+    losses: np.ndarray  # float32, one training loss per batch since the previous report
+    lr: float
+    samples_per_s: float  # since the previous report
+    epoch_eta_s: float
+    eta_s: float  # to the end of the last epoch, validation excluded
+
+
+@dataclasses.dataclass(frozen=True)
+class EpochMetrics:
+    """One finished epoch; ``confusion[i, j]`` counts validation samples of class i predicted j."""
+
+    epoch: int
+    epochs: int
+    train_loss: float
+    train_accuracy: float
+    val_loss: float
+    val_accuracy: float
+    per_class_accuracy: np.ndarray  # float64, NaN for a class absent from validation
+    confusion: np.ndarray  # int64 [classes, classes]
+    lr: float
+    seconds: float
+    samples_per_s: float  # training samples per second of this epoch
+    best: bool  # best validation accuracy so far (its weights are in best.safetensors)
+
+    def row(self) -> dict[str, Any]:
+        """The scalar metrics, as written to metrics.csv and printed by ``cnnstudio train --json``."""
+        return {
+            "epoch": self.epoch,
+            "train_loss": self.train_loss,
+            "train_accuracy": self.train_accuracy,
+            "val_loss": self.val_loss,
+            "val_accuracy": self.val_accuracy,
+            "lr": self.lr,
+            "seconds": round(self.seconds, 4),
+            "samples_per_s": round(self.samples_per_s, 1),
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Features:
+    """Activations of one validation sample (the probe) through the current weights.
+
+    ``activations`` maps node id -> that node's output without the batch dimension;
+    ``weights`` maps node id -> a copy of that node's ``weight`` (the first convolution always).
+    """
+
+    epoch: int
+    batch: int  # batches done in this epoch when captured (== batches_per_epoch at epoch end)
+    step: int
+    sample: int  # index into the validation set
+    label: int
+    activations: dict[str, np.ndarray]
+    weights: dict[str, np.ndarray]
+    probabilities: np.ndarray  # float32 [classes]
+
+
+@dataclasses.dataclass(frozen=True)
+class ValPredictions:
+    """Each validation sample's true class, predicted class and the predicted class's probability."""
+
+    epoch: int
+    targets: np.ndarray  # int64 [num_val]
+    predictions: np.ndarray  # int64 [num_val]
+    confidence: np.ndarray  # float32 [num_val]
+
+    def samples(self, true: int, predicted: int) -> np.ndarray:
+        """Indices of samples of class ``true`` predicted as ``predicted``, most confident first."""
+        index = np.flatnonzero((self.targets == true) & (self.predictions == predicted))
+        return index[np.argsort(-self.confidence[index], kind="stable")]
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingFailure:
+    """Why a run failed. ``kind``: config, data, graph, nan, oom, callback or internal."""
+
+    kind: str
+    message: str
+    epoch: int | None = None
+    batch: int | None = None
+    details: str = ""  # the traceback, for internal errors only
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingResult:
+    """How a run ended. ``status``: completed, early_stopped, stopped or failed."""
+
+    status: str
+    run_dir: Path | None
+    epochs_done: int
+    best_epoch: int | None
+    best_val_accuracy: float | None
+    history: tuple[dict[str, Any], ...]  # EpochMetrics.row() of every epoch of the run
+    failure: TrainingFailure | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+    @property
+    def last_weights(self) -> Path | None:
+        return self.run_dir / "last.safetensors" if self.run_dir else None
+
+    @property
+    def best_weights(self) -> Path | None:
+        return self.run_dir / "best.safetensors" if self.run_dir else None
+
+
+class TrainingCallbacks:
+    """Base class listing every report; subclass it and override the ones you need."""
+
+    def on_download(self, progress: DownloadProgress) -> None:
+        """Called while the dataset is being downloaded (only when it must be)."""
+
+    def on_start(self, info: RunInfo) -> None:
+        """Called once, before the first batch."""
+
+    def on_batches(self, progress: BatchProgress) -> None:
+        """Called at most ~30 times a second with every batch loss since the last call."""
+
+    def on_epoch(self, metrics: EpochMetrics) -> None:
+        """Called after each epoch's validation."""
+
+    def on_features(self, features: Features) -> None:
+        """Called every ``capture.every`` batches and at each epoch end."""
+
+    def on_predictions(self, predictions: ValPredictions) -> None:
+        """Called after each epoch's validation, before ``on_epoch``."""
+
+    def on_error(self, failure: TrainingFailure) -> None:
+        """Called when the run fails; ``on_end`` follows."""
+
+    def on_end(self, result: TrainingResult) -> None:
+        """Called once when the run ends, however it ends."""
+
+
+EVENTS = tuple(n for n in vars(TrainingCallbacks) if n.startswith("on_"))
+
+
+class CallbackList:
+    """Dispatches each report to the callbacks objects that implement it."""
+
+    def __init__(self, callbacks: object | Sequence[object] | None) -> None:
+        if callbacks is None:
+            items: Sequence[object] = ()
+        elif isinstance(callbacks, (list, tuple)):
+            items = callbacks
+        else:
+            items = (callbacks,)
+        self._handlers = {e: [getattr(c, e) for c in items if _implements(c, e)] for e in EVENTS}
+
+    def wants(self, event: str) -> bool:
+        return bool(self._handlers[event])
+
+    def emit(self, event: str, value: Any) -> None:
+        for handler in self._handlers[event]:
+            handler(value)
+
+    def emit_quietly(self, event: str, value: Any) -> None:
+        """For on_error/on_end: a faulty handler is logged, never allowed to mask the first fault."""
+        for handler in self._handlers[event]:
+            try:
+                handler(value)
+            except Exception:
+                log.exception("training callback %s failed", event)
+
+
+def _implements(obj: object, event: str) -> bool:
+    method = getattr(type(obj), event, None)
+    if method is None:
+        return callable(getattr(obj, event, None))
+    return method is not getattr(TrainingCallbacks, event)

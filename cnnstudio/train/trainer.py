@@ -1,0 +1,535 @@
+"""The training loop, controllable from another thread.
+
+``Trainer.run()`` runs in the calling thread (a worker thread in the editor, the main thread in
+the CLI) and never raises for anything a run can run into: faults end the run with status
+``failed`` and reach ``on_error``. ``pause``, ``resume`` and ``stop`` may be called from any
+thread; a stop takes effect before the next batch and leaves a checkpoint to resume from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import numpy as np
+import torch
+
+from cnnstudio.core.project import Project
+from cnnstudio.train.callbacks import (
+    BatchProgress,
+    CallbackList,
+    DownloadProgress,
+    EpochMetrics,
+    RunInfo,
+    TrainingFailure,
+    TrainingResult,
+    ValPredictions,
+)
+from cnnstudio.train.capture import CaptureSettings, features
+from cnnstudio.train.checkpoint import save_checkpoint, save_weights
+from cnnstudio.train.data.batches import batches
+from cnnstudio.train.data.dataset import Dataset
+from cnnstudio.train.data.errors import DownloadCancelled
+from cnnstudio.train.data.normalize import to_float
+from cnnstudio.train.evaluate import early_stop, validate
+from cnnstudio.train.faults import CallbackFailed, TrainingError, describe_failure
+from cnnstudio.train.metrics import RunningMetrics, per_class_accuracy
+from cnnstudio.train.runs import BEST, LAST
+from cnnstudio.train.session import Session, open_session
+
+log = logging.getLogger(__name__)
+
+REPORT_INTERVAL_S = 1 / 30  # at most ~30 batch reports a second, whatever the batch rate
+_PAUSE_POLL_S = 0.1
+
+
+class _Clock:
+    """Wall time of an epoch with paused time taken out."""
+
+    def __init__(self, already: float = 0.0) -> None:
+        self.start = time.perf_counter() - already
+        self.paused = 0.0
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start - self.paused
+
+
+class Trainer:
+    """Trains ``project`` once. Construction is cheap and never fails; ``run()`` does the work.
+
+    ``run_dir`` is the base folder for run folders (default ``runs`` beside the project);
+    ``resume_from`` a run folder to continue; ``dataset`` an already loaded dataset to reuse;
+    ``overrides`` replace settings of the project's ``training`` section (``epochs=2`` ...).
+    """
+
+    def __init__(
+        self,
+        project: Project,
+        callbacks: object | Sequence[object] | None = None,
+        *,
+        run_dir: str | Path | None = None,
+        resume_from: str | Path | None = None,
+        dataset: Dataset | None = None,
+        capture: CaptureSettings | None = None,
+        report_interval: float = REPORT_INTERVAL_S,
+        **overrides: Any,
+    ) -> None:
+        self.project = project
+        self.callbacks = CallbackList(callbacks)
+        self.capture = capture or CaptureSettings()
+        self.run_dir: Path | None = None
+        self.dataset = dataset
+        self._run_base = Path(run_dir) if run_dir is not None else None
+        self._resume_from = Path(resume_from) if resume_from is not None else None
+        self._report_interval = report_interval
+        self._overrides = overrides
+        self._stop = threading.Event()
+        self._go = threading.Event()
+        self._go.set()
+        self._capture_now = threading.Event()
+        self._started = False
+
+    # -- control, from any thread ----------------------------------------------------------
+
+    def pause(self) -> None:
+        self._go.clear()
+
+    def resume(self) -> None:
+        self._go.set()
+
+    def stop(self) -> None:
+        """Finish the current batch, save a checkpoint and end the run with status ``stopped``."""
+        self._stop.set()
+        self._go.set()
+
+    def request_capture(self) -> None:
+        """Capture features as soon as possible (also while paused), e.g. after a probe change."""
+        self._capture_now.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._go.is_set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    # -- the run ----------------------------------------------------------------------------
+
+    def run(self) -> TrainingResult:
+        if self._started:
+            raise RuntimeError("a Trainer runs once; create a new one for another run")
+        self._started = True
+        threads_before = torch.get_num_threads()
+        session: Session | None = None
+        status, failure = "failed", None
+        try:
+            with self._sigint_stops(), torch.random.fork_rng(devices=[]):
+                session = open_session(
+                    self.project,
+                    self._overrides,
+                    self._run_base,
+                    self._resume_from,
+                    self.dataset,
+                    download_progress=self._download_progress,
+                    cancel=self._stop,
+                )
+                self.run_dir, self.dataset = session.folder.path, session.dataset
+                torch.set_num_threads(session.runtime.threads)
+                status = self._train(session)
+        except DownloadCancelled:
+            status = "stopped"
+        except Exception as exc:
+            failure = describe_failure(exc, session)
+        finally:
+            torch.set_num_threads(threads_before)
+        if failure is not None:
+            self.callbacks.emit_quietly("on_error", failure)
+        result = self._result(session, status, failure)
+        if session is not None:
+            try:
+                session.folder.write_summary(_summary(session, result))
+            except OSError:
+                log.exception("cannot write the run's summary")
+        self.callbacks.emit_quietly("on_end", result)
+        return result
+
+    @contextlib.contextmanager
+    def _sigint_stops(self) -> Iterator[None]:
+        """In the main thread, a first Ctrl-C stops cleanly; a second one interrupts at once."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum: int, frame: FrameType | None) -> None:
+            if self._stop.is_set():
+                raise KeyboardInterrupt
+            self.stop()
+
+        previous = signal.signal(signal.SIGINT, handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def _download_progress(self, done: int, total: int) -> None:
+        self._emit("on_download", DownloadProgress(done, total))
+
+    def _emit(self, event: str, value: Any) -> None:
+        try:
+            self.callbacks.emit(event, value)
+        except Exception as exc:
+            raise CallbackFailed(f"{event} callback failed: {type(exc).__name__}: {exc}") from exc
+
+    def _train(self, s: Session) -> str:
+        if s.rng_state is not None:
+            torch.set_rng_state(s.rng_state["torch"])
+            if s.rng_state.get("cuda") and torch.cuda.is_available():
+                torch.cuda.set_rng_state_all(s.rng_state["cuda"])
+        else:
+            torch.manual_seed(s.config.seed)
+        self._emit("on_start", _run_info(s))
+        for epoch in range(s.position.epochs_done + 1, s.config.epochs + 1):
+            if not self._train_epoch(s, epoch):
+                return "stopped"
+            if self._end_epoch(s, epoch):
+                return "early_stopped"
+        return "completed"
+
+    def _train_epoch(self, s: Session, epoch: int) -> bool:
+        """One epoch of training batches; False when stopped part-way (a checkpoint is saved)."""
+        pos, nb = s.position, s.batches_per_epoch
+        if pos.epoch_generator is not None:
+            s.generator.set_state(pos.epoch_generator)
+        pos.epoch_generator = s.generator.get_state()
+        skip = pos.batch
+        metrics = RunningMetrics()
+        if pos.partial is not None:
+            metrics.load_state(pos.partial)
+        clock = _Clock(pos.partial_seconds)
+        train_clock = _Clock(pos.partial_train_seconds)
+        data = batches(
+            s.dataset.train,
+            s.config.batch_size,
+            shuffle=True,
+            generator=s.generator,
+            normalization=s.normalization,
+            augment=s.dataset.augment,
+            device=s.runtime.device,
+            drop_last=s.drop_last,
+        )
+        for _ in range(skip):  # replays the shuffle and augmentation draws of a resumed epoch
+            next(data)
+        s.model.train()
+        reporter = _Reporter(self, s, epoch, metrics, train_clock, skip)
+        capture_every = self.capture.every if self.callbacks.wants("on_features") else 0
+        step_fn = _amp_step if s.runtime.precision.dtype is not None else _plain_step
+        for b in range(skip, nb):
+            if not self._go.is_set() or self._capture_now.is_set():
+                self._wait_paused(s, epoch, b, (clock, train_clock))
+            if self._stop.is_set():
+                reporter.flush(b)
+                self._save_partial(s, epoch, b, metrics, clock, train_clock)
+                return False
+            x, y = next(data)
+            lr = s.schedule.apply(s.optimizer, pos.step)
+            loss, outputs = step_fn(s, x, y)
+            pos.step += 1
+            metrics.update(loss, outputs, y)
+            if time.perf_counter() >= reporter.due:
+                reporter.flush(b + 1, lr)
+            if capture_every and (b + 1) % capture_every == 0:
+                self._capture(s, epoch, b + 1)
+        reporter.flush(nb, s.optimizer.param_groups[0]["lr"])
+        s.position.partial = metrics.state()
+        s.position.partial_seconds = clock.elapsed()
+        s.position.partial_train_seconds = train_clock.elapsed()
+        return True
+
+    def _wait_paused(
+        self, s: Session, epoch: int, batch: int, clocks: tuple[_Clock, _Clock]
+    ) -> None:
+        started = time.perf_counter()
+        while not self._stop.is_set():
+            if self._capture_now.is_set():
+                self._capture_now.clear()
+                if self.callbacks.wants("on_features"):
+                    self._capture(s, epoch, batch)
+            if self._go.wait(_PAUSE_POLL_S) and not self._capture_now.is_set():
+                break
+        waited = time.perf_counter() - started
+        for clock in clocks:
+            clock.paused += waited
+
+    def _capture(self, s: Session, epoch: int, batch: int) -> None:
+        index = min(max(self.capture.sample, 0), len(s.dataset.val) - 1)
+        image = to_float(s.dataset.val.x[index].unsqueeze(0).to(s.runtime.device))
+        sample = s.normalization.apply(image)[0]
+        label = int(s.dataset.val.y[index])
+        found = features(s.probe, self.capture, sample, label, index, epoch, batch, s.position.step)
+        self._emit("on_features", found)
+
+    def _save_partial(
+        self,
+        s: Session,
+        epoch: int,
+        batch: int,
+        metrics: RunningMetrics,
+        clock: _Clock,
+        train_clock: _Clock,
+    ) -> None:
+        pos = s.position
+        pos.batch = batch
+        pos.partial = metrics.state()
+        pos.partial_seconds = clock.elapsed()
+        pos.partial_train_seconds = train_clock.elapsed()
+        _save_checkpoint(s, epoch - 1, None)
+
+    def _end_epoch(self, s: Session, epoch: int) -> bool:
+        """Validate, record, checkpoint and report; True when early stopping ends the run."""
+        pos = s.position
+        train = RunningMetrics()
+        train.load_state(pos.partial or {"loss_sum": 0.0, "correct": 0, "seen": 0})
+        clock, train_seconds = _Clock(pos.partial_seconds), pos.partial_train_seconds
+        val_loss, confusion, preds = validate(s)
+        val_accuracy = float(np.trace(confusion) / max(confusion.sum(), 1))
+        best = pos.best_val_accuracy is None or val_accuracy > pos.best_val_accuracy
+        pos.epochs_done, pos.batch, pos.partial = epoch, 0, None
+        pos.partial_seconds = pos.partial_train_seconds = 0.0
+        pos.epoch_generator = s.generator.get_state()
+        if best:
+            pos.best_epoch, pos.best_val_accuracy = epoch, val_accuracy
+            save_weights(s.folder.weights(BEST), s.model, _weights_metadata(s, epoch, val_accuracy))
+        stop_early = early_stop(s, val_loss, val_accuracy)
+        _save_checkpoint(s, epoch, val_accuracy)
+        metrics = EpochMetrics(
+            epoch=epoch,
+            epochs=s.config.epochs,
+            train_loss=train.loss(),
+            train_accuracy=train.accuracy(),
+            val_loss=val_loss,
+            val_accuracy=val_accuracy,
+            per_class_accuracy=per_class_accuracy(confusion),
+            confusion=confusion,
+            lr=float(s.optimizer.param_groups[0]["lr"]),
+            seconds=clock.elapsed(),
+            samples_per_s=train.seen / max(train_seconds, 1e-9),
+            best=best,
+        )
+        row = metrics.row()
+        s.history.append(row)
+        s.folder.append_metrics(
+            {
+                **row,
+                "best": best,
+                "per_class_accuracy": metrics.per_class_accuracy.tolist(),
+                "confusion": confusion.tolist(),
+            }
+        )
+        if self.callbacks.wants("on_predictions"):
+            targets, predicted, confidence = preds
+            self._emit("on_predictions", ValPredictions(epoch, targets, predicted, confidence))
+        if self.callbacks.wants("on_features"):
+            self._capture(s, epoch, s.batches_per_epoch)
+        self._emit("on_epoch", metrics)
+        return stop_early
+
+    def _result(
+        self, s: Session | None, status: str, failure: TrainingFailure | None
+    ) -> TrainingResult:
+        if s is None:
+            return TrainingResult(status, None, 0, None, None, (), failure)
+        return TrainingResult(
+            status=status,
+            run_dir=s.folder.path,
+            epochs_done=s.position.epochs_done,
+            best_epoch=s.position.best_epoch,
+            best_val_accuracy=s.position.best_val_accuracy,
+            history=tuple(s.history),
+            failure=failure,
+        )
+
+
+class _Reporter:
+    """Folds batch results in at most every ``report_interval``; checks losses; sends progress."""
+
+    def __init__(
+        self,
+        trainer: Trainer,
+        s: Session,
+        epoch: int,
+        metrics: RunningMetrics,
+        clock: _Clock,
+        first_batch: int,
+    ) -> None:
+        self.trainer, self.s, self.epoch = trainer, s, epoch
+        self.metrics, self.clock = metrics, clock
+        self.interval = trainer._report_interval
+        self.wanted = trainer.callbacks.wants("on_batches")
+        self.batch = first_batch  # batches done at the last flush
+        self.first_batch = first_batch
+        self.last_time = clock.elapsed()
+        self.start_time = self.last_time
+        self.due = time.perf_counter() + self.interval
+
+    def flush(self, batch: int, lr: float | None = None) -> None:
+        losses = self.metrics.flush()
+        bad = np.flatnonzero(~np.isfinite(losses))
+        if bad.size:
+            at = self.batch + int(bad[0]) + 1
+            value = losses[bad[0]]
+            raise TrainingError(
+                "nan",
+                f"the loss became {value} at epoch {self.epoch}, batch {at}: training diverged; "
+                f"try a lower learning rate (training.lr is {self.s.config.lr:g})",
+                self.epoch,
+                at,
+            )
+        now = self.clock.elapsed()
+        if self.wanted and losses.size:
+            s = self.s
+            nb = s.batches_per_epoch
+            per_batch = (now - self.start_time) / max(batch - self.first_batch, 1)
+            epoch_eta = (nb - batch) * per_batch
+            remaining_epochs = s.config.epochs - self.epoch
+            samples = losses.size * s.config.batch_size
+            self.trainer._emit(
+                "on_batches",
+                BatchProgress(
+                    epoch=self.epoch,
+                    epochs=s.config.epochs,
+                    batch=batch,
+                    batches_per_epoch=nb,
+                    step=s.position.step,
+                    losses=losses,
+                    lr=float(lr if lr is not None else s.optimizer.param_groups[0]["lr"]),
+                    samples_per_s=samples / max(now - self.last_time, 1e-9),
+                    epoch_eta_s=epoch_eta,
+                    eta_s=epoch_eta + remaining_epochs * nb * per_batch,
+                ),
+            )
+        self.batch, self.last_time = batch, now
+        self.due = time.perf_counter() + self.interval
+
+
+def _plain_step(s: Session, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    outputs = s.model(x)
+    loss = s.loss_fn(outputs, y)
+    s.optimizer.zero_grad(set_to_none=True)
+    torch.autograd.backward(loss)
+    s.optimizer.step()
+    return loss, outputs
+
+
+def _amp_step(s: Session, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    device = s.runtime.device.type
+    with torch.autocast(device, dtype=s.runtime.precision.dtype):
+        outputs = s.model(x)
+        loss = s.loss_fn(outputs, y)
+    s.optimizer.zero_grad(set_to_none=True)
+    if s.scaler is None:
+        torch.autograd.backward(loss)
+        s.optimizer.step()
+    else:
+        torch.autograd.backward(s.scaler.scale(loss))
+        s.scaler.step(s.optimizer)
+        s.scaler.update()
+    return loss, outputs
+
+
+def _weights_metadata(s: Session, epoch: int, val_accuracy: float | None) -> dict[str, str]:
+    """Safetensors header strings, so a weights file says where it came from on its own."""
+    meta = {"format": "cnnstudio-weights", "project": s.project.name, "epoch": str(epoch)}
+    if val_accuracy is not None:
+        meta["val_accuracy"] = f"{val_accuracy:.6f}"
+    return meta
+
+
+def _save_checkpoint(s: Session, epochs_done: int, val_accuracy: float | None) -> None:
+    """``last``: the weights with the optimizer, RNG and position state that go with them."""
+    rng: dict[str, Any] = {"torch": torch.get_rng_state()}
+    if s.runtime.device.type == "cuda":
+        rng["cuda"] = torch.cuda.get_rng_state_all()
+    save_checkpoint(
+        s.folder.weights(LAST),
+        s.folder.state(LAST),
+        s.model,
+        _weights_metadata(s, epochs_done, val_accuracy),
+        {
+            "position": s.position.state(),
+            "optimizer": s.optimizer.state_dict(),
+            "scaler": s.scaler.state_dict() if s.scaler is not None else {},
+            "rng": rng,
+        },
+    )
+
+
+def _run_info(s: Session) -> RunInfo:
+    return RunInfo(
+        run_dir=s.folder.path,
+        project=s.project.name,
+        config=s.snapshot,
+        device=str(s.runtime.device),
+        precision=s.runtime.precision.name,
+        threads=s.runtime.threads,
+        class_names=tuple(s.dataset.class_names),
+        input_shape=tuple(s.dataset.sample_shape),
+        num_train=len(s.dataset.train),
+        num_val=len(s.dataset.val),
+        batches_per_epoch=s.batches_per_epoch,
+        start_epoch=s.position.epochs_done + 1,
+    )
+
+
+def _summary(s: Session, result: TrainingResult) -> dict[str, Any]:
+    failure = result.failure
+    last = s.history[-1] if s.history else None
+    return {
+        "status": result.status,
+        "project": s.project.name,
+        "epochs": s.config.epochs,
+        "epochs_done": result.epochs_done,
+        "stopped_at": {"epoch": s.position.epochs_done + 1, "batch": s.position.batch}
+        if result.status == "stopped"
+        else None,
+        "best_epoch": result.best_epoch,
+        "best_val_accuracy": result.best_val_accuracy,
+        "final": last,
+        "weights": {
+            which: s.folder.weights(which).name
+            for which in (LAST, BEST)
+            if s.folder.weights(which).exists()
+        },
+        "device": str(s.runtime.device),
+        "precision": s.runtime.precision.name,
+        "threads": s.runtime.threads,
+        "failure": None
+        if failure is None
+        else {
+            "kind": failure.kind,
+            "message": failure.message,
+            "epoch": failure.epoch,
+            "batch": failure.batch,
+            "details": failure.details,
+        },
+    }
+
+
+def train(
+    project: Project,
+    callbacks: object | Sequence[object] | None = None,
+    **options: Any,
+) -> TrainingResult:
+    """Train ``project`` in this thread and return how it went; never raises for a failed run.
+
+    ``options`` are Trainer's keyword arguments: ``run_dir``, ``resume_from``, ``dataset``,
+    ``capture``, and overrides of the ``training`` section such as ``epochs=3``.
+    """
+    return Trainer(project, callbacks, **options).run()

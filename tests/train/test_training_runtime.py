@@ -1,0 +1,137 @@
+"""Device, precision and thread resolution, and the learning-rate schedules."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+import torch
+
+from cnnstudio.train import device as device_mod
+from cnnstudio.train.config import ConfigError, training_config
+from cnnstudio.train.device import resolve_device, resolve_precision, resolve_threads
+from cnnstudio.train.optim import LrSchedule, build_optimizer
+
+
+def test_auto_device_prefers_cuda_then_mps_then_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(device_mod, "_mps_available", lambda: False)
+    assert resolve_device("auto") == torch.device("cpu")
+    monkeypatch.setattr(device_mod, "_mps_available", lambda: True)
+    assert resolve_device("auto") == torch.device("mps")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto") == torch.device("cuda")
+
+
+def test_absent_device_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(device_mod, "_mps_available", lambda: False)
+    with pytest.raises(ConfigError) as caught:
+        resolve_device("cuda")
+    assert str(caught.value) == (
+        "training.device: 'cuda' is not available on this machine (available: cpu)"
+    )
+
+
+def test_amp_is_off_on_cpu_and_fp16_needs_cuda() -> None:
+    cpu = torch.device("cpu")
+    assert resolve_precision("auto", cpu).dtype is None
+    assert resolve_precision("off", cpu).name == "off"
+    assert resolve_precision("bf16", cpu).dtype == torch.bfloat16
+    with pytest.raises(ConfigError, match=r"^training\.amp: 'fp16' needs a CUDA device"):
+        resolve_precision("fp16", cpu)
+
+
+@pytest.mark.parametrize("bf16", [True, False])
+def test_amp_auto_on_cuda_picks_bf16_or_fp16_with_scaler(
+    monkeypatch: pytest.MonkeyPatch, bf16: bool
+) -> None:
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: bf16)
+    precision = resolve_precision("auto", torch.device("cuda"))
+    assert precision.name == ("bf16" if bf16 else "fp16")
+    assert precision.grad_scaler is not bf16
+
+
+@pytest.mark.parametrize(("cores", "threads"), [(1, 1), (2, 2), (3, 2), (16, 15)])
+def test_auto_threads_leave_a_core_for_the_editor_above_two(
+    monkeypatch: pytest.MonkeyPatch, cores: int, threads: int
+) -> None:
+    monkeypatch.setattr(
+        device_mod.os, "sched_getaffinity", lambda _: set(range(cores)), raising=False
+    )
+    monkeypatch.setattr(device_mod.os, "cpu_count", lambda: cores)
+    assert resolve_threads("auto") == threads
+    assert resolve_threads(3) == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "cls"),
+    [
+        ("sgd", torch.optim.SGD),
+        ("adam", torch.optim.Adam),
+        ("adamw", torch.optim.AdamW),
+        ("rmsprop", torch.optim.RMSprop),
+    ],
+)
+def test_optimizers(name: str, cls: type) -> None:
+    params = [torch.nn.Parameter(torch.zeros(3))]
+    config = training_config({"optimizer": name, "lr": 0.1, "weight_decay": 0.01})
+    optimizer = build_optimizer(config, params)
+    assert type(optimizer) is cls
+    assert optimizer.param_groups[0]["weight_decay"] == 0.01
+
+
+def test_sgd_gets_momentum_and_nesterov() -> None:
+    config = training_config({"optimizer": "sgd", "nesterov": True})
+    group = build_optimizer(config, [torch.nn.Parameter(torch.zeros(1))]).param_groups[0]
+    assert (group["momentum"], group["nesterov"]) == (0.9, True)
+
+
+def _rates(section: dict[str, object], steps_per_epoch: int = 10) -> list[float]:
+    config = training_config({"lr": 1.0, **section})
+    schedule = LrSchedule(config, steps_per_epoch)
+    return [schedule.lr(i) for i in range(config.epochs * steps_per_epoch)]
+
+
+def test_constant_rate_without_scheduler() -> None:
+    assert set(_rates({"epochs": 2})) == {1.0}
+
+
+def test_linear_warmup_then_constant() -> None:
+    rates = _rates({"epochs": 3, "warmup_epochs": 1})
+    assert rates[:10] == pytest.approx([(i + 1) / 11 for i in range(10)])
+    assert set(rates[10:]) == {1.0}
+
+
+def test_step_decay_per_epoch() -> None:
+    rates = _rates({"epochs": 5, "scheduler": "step", "step_size": 2, "gamma": 0.5})
+    assert [rates[e * 10] for e in range(5)] == [1.0, 1.0, 0.5, 0.5, 0.25]
+
+
+def test_cosine_falls_from_lr_to_zero() -> None:
+    rates = _rates({"epochs": 4, "scheduler": "cosine"})
+    assert rates[0] == 1.0
+    assert rates[-1] == pytest.approx(0.0, abs=1e-12)
+    assert all(a >= b for a, b in itertools.pairwise(rates))
+    assert rates[len(rates) // 2] == pytest.approx(0.5, abs=0.03)
+
+
+def test_one_cycle_rises_to_lr_then_anneals() -> None:
+    rates = _rates({"epochs": 10, "scheduler": "one-cycle"})
+    peak = max(range(len(rates)), key=rates.__getitem__)
+    assert rates[0] == pytest.approx(1 / 25)
+    assert rates[peak] == pytest.approx(1.0, abs=1e-3)
+    assert abs(peak - 0.3 * len(rates)) <= 1
+    assert rates[-1] == pytest.approx(1e-4)
+
+
+def test_schedule_applies_to_every_param_group() -> None:
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    schedule = LrSchedule(training_config({"lr": 0.2, "scheduler": "cosine", "epochs": 2}), 5)
+    lr = schedule.apply(optimizer, 5)
+    assert (
+        optimizer.param_groups[0]["lr"]
+        == lr
+        == pytest.approx(0.2 * 0.5 * (1 + math.cos(math.pi * 5 / 9)))
+    )
