@@ -10,9 +10,9 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from cnnstudio.cli import summary
+from cnnstudio.cli import export, summary, train
 
-COMMANDS = {"summary": summary}
+COMMANDS = {"summary": summary, "train": train, "export": export}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import operator
+import secrets
 from typing import Any
 
 import torch
@@ -14,7 +15,7 @@ from cnnstudio.core.analysis import Analysis, analyze
 from cnnstudio.core.blocks import get_spec
 from cnnstudio.core.errors import CnnStudioError
 from cnnstudio.core.graph import GraphModel
-from cnnstudio.torch_backend.naming import class_name, unique_identifiers
+from cnnstudio.torch_backend.naming import class_name, fresh_name, unique_identifiers
 
 NODE_IDS = "cnnstudio_node_ids"  # GraphModule.meta key: fx node name -> our node id
 
@@ -24,6 +25,7 @@ class CompileError(CnnStudioError):
 
 
 def build_module(torch_class: str, kwargs: dict[str, Any]) -> nn.Module:
+    """Instantiate ``torch_class`` (a dotted path such as ``torch.nn.Conv2d``) with ``kwargs``."""
     module_name, _, cls_name = torch_class.rpartition(".")
     cls = getattr(importlib.import_module(module_name), cls_name)
     module: nn.Module = cls(**kwargs)
@@ -38,39 +40,42 @@ def compile_graph(
 ) -> fx.GraphModule:
     """Compile a valid graph; parameters are initialised from ``seed`` without touching global RNG.
 
-    The module takes ``[N, *input_shape]`` and returns the Output node's tensor. Submodules are
-    named after node ids (made into identifiers), so ``print(model.code)`` reads naturally.
+    ``seed=None`` draws a fresh seed, for a new random initialisation each time. The module
+    takes ``[N, *input_shape]`` and returns the Output node's tensor. Submodules and the
+    generated code's variables are named after node ids (made into identifiers), so
+    ``print(model.code)`` reads naturally.
     """
     result = analysis or analyze(graph)
     if not result.valid:
         raise CompileError("cannot compile: " + "; ".join(i.message for i in result.errors))
     order = result.model_order()
-    names = unique_identifiers(order)
+    used: set[str] = set()
+    names = unique_identifiers(order, used)
     root = nn.Module()
     fx_graph = fx.Graph()
     values: dict[str, fx.Node] = {}
     ids: dict[str, str] = {}
     with torch.random.fork_rng(devices=[]):
-        if seed is not None:
-            torch.manual_seed(seed)
+        torch.manual_seed(secrets.randbits(63) if seed is None else seed)
         for node_id in order:
             node, info = graph.node(node_id), result.nodes[node_id]
             args = [values[e.source] for e in graph.inputs_of(node_id)]
             if node.type == "Input":
-                value = fx_graph.placeholder(names[node_id])
+                value = fx_graph.create_node("placeholder", names[node_id], name=names[node_id])
             elif node.type == "Output":
-                fx_graph.output(args[0])
+                ids[fx_graph.output(args[0]).name] = node_id
                 continue
             elif node.type == "Add":
+                # a + b + c: the last sum carries the node's name, the others are partial sums.
                 value = args[0]
-                for i, arg in enumerate(args[1:], 1):
-                    last = i == len(args) - 1
+                for arg in args[1:-1]:
+                    partial = fresh_name(names[node_id].rstrip("_") + "_partial", used)
                     value = fx_graph.create_node(
-                        "call_function",
-                        operator.add,
-                        (value, arg),
-                        name=names[node_id] if last else None,
+                        "call_function", operator.add, (value, arg), name=partial
                     )
+                value = fx_graph.create_node(
+                    "call_function", operator.add, (value, args[-1]), name=names[node_id]
+                )
             elif node.type == "Concat":
                 value = fx_graph.create_node(
                     "call_function",
@@ -83,7 +88,9 @@ def compile_graph(
                 torch_class = get_spec(node.type).torch_class
                 assert torch_class is not None, node.type
                 root.add_module(names[node_id], build_module(torch_class, info.kwargs))
-                value = fx_graph.call_module(names[node_id], tuple(args))
+                value = fx_graph.create_node(
+                    "call_module", names[node_id], tuple(args), name=names[node_id]
+                )
             values[node_id] = value
             ids[value.name] = node_id
     fx_graph.lint()
@@ -95,16 +102,20 @@ def compile_graph(
 def feature_extractor(model: fx.GraphModule) -> fx.GraphModule:
     """A module sharing ``model``'s submodules that returns ``{node_id: activation}`` for every node.
 
-    Used for probes (feature maps) so the training forward pass carries no hooks at all.
+    Used for probes (feature maps) so the training forward pass carries no hooks at all. The
+    Output node's activation is the tensor the model returns.
     """
     ids: dict[str, str] = model.meta[NODE_IDS]
     graph = fx.Graph()
     env: dict[fx.Node, fx.Node] = {}
+    outputs: dict[str, fx.Node] = {}
     for node in model.graph.nodes:
         if node.op == "output":
-            continue
-        env[node] = graph.node_copy(node, lambda n: env[n])
-    outputs = {ids[n.name]: env[n] for n in model.graph.nodes if n.name in ids}
+            value = env[node.args[0]]
+        else:
+            value = env[node] = graph.node_copy(node, lambda n: env[n])
+        if node.name in ids:
+            outputs[ids[node.name]] = value
     graph.output(outputs)
     probe = fx.GraphModule(model, graph, class_name=f"{type(model).__name__}Features")
     return probe

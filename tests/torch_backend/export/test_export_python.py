@@ -1,0 +1,205 @@
+"""The ``python`` format: a standalone module that reads like hand-written PyTorch.
+
+Each example's file runs in a fresh interpreter where cnnstudio cannot be imported, loads the
+exported weights strictly, and must compute what the compiled model computes.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+import safetensors.torch
+import torch
+from export_support import EXAMPLES, ExportCache, python, run, sample_input
+
+from cnnstudio.core.graph import Edge, GraphModel, Node
+from cnnstudio.core.project import Project, load_project
+from cnnstudio.torch_backend.compiler import compile_graph
+from cnnstudio.torch_backend.export import export_project
+from cnnstudio.torch_backend.export.codegen import docstring_text, literal
+
+DRIVER = '''\
+"""Load exported modules by path (cnnstudio hidden) and run them on saved inputs."""
+import importlib.util
+import json
+import sys
+
+sys.modules["cnnstudio"] = None  # any "import cnnstudio" now raises ImportError
+import safetensors.torch
+import torch
+
+for job in json.loads(sys.argv[1]):
+    spec = importlib.util.spec_from_file_location("exported_" + job["name"], job["code"])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = getattr(module, job["class"])()
+    model.load_state_dict(safetensors.torch.load_file(job["weights"]))
+    model.eval()
+    x = safetensors.torch.load_file(job["input"])["x"]
+    with torch.no_grad():
+        y = model(x)
+    assert tuple(x.shape[1:]) == module.INPUT_SHAPE
+    safetensors.torch.save_file({"y": y.contiguous()}, job["output"])
+print("ran", len(json.loads(sys.argv[1])))
+'''
+
+
+@pytest.mark.slow
+def test_every_example_runs_without_cnnstudio(exports: ExportCache, tmp_path: Path) -> None:
+    jobs = []
+    for example in EXAMPLES:
+        exported = exports.get(example, "python")
+        x = sample_input(exported.input_shape, batch=5)
+        safetensors.torch.save_file({"x": x}, str(tmp_path / f"{example.stem}_in.safetensors"))
+        jobs.append(
+            {
+                "name": example.stem,
+                "code": str(exported.path),
+                "class": _class_name(exported.path),
+                "weights": str(exported.path.with_suffix(".safetensors")),
+                "input": str(tmp_path / f"{example.stem}_in.safetensors"),
+                "output": str(tmp_path / f"{example.stem}_out.safetensors"),
+            }
+        )
+    (tmp_path / "driver.py").write_text(DRIVER, encoding="utf-8")
+    done = run(python(tmp_path / "driver.py", json.dumps(jobs)), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    for example, job in zip(EXAMPLES, jobs, strict=True):
+        model = exports.get(example, "python").model
+        x = safetensors.torch.load_file(job["input"])["x"]
+        got = safetensors.torch.load_file(job["output"])["y"]
+        with torch.no_grad():
+            expected = model(x)
+        assert (got - expected).abs().max().item() == 0.0, example.stem
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_weights_load_strictly_into_both_models(exports: ExportCache, example: Path) -> None:
+    exported = exports.get(example, "python")
+    tensors = safetensors.torch.load_file(str(exported.path.with_suffix(".safetensors")))
+    compiled = compile_graph(exported.project.graph, seed=99)
+    compiled.load_state_dict(tensors, strict=True)
+    namespace: dict[str, object] = {}
+    exec(compile(exported.path.read_text(), str(exported.path), "exec"), namespace)
+    standalone = namespace[_class_name(exported.path)]()  # type: ignore[operator]
+    standalone.load_state_dict(tensors, strict=True)
+    assert list(standalone.state_dict()) == list(compiled.state_dict())
+
+
+def test_code_reads_like_hand_written_pytorch(exports: ExportCache) -> None:
+    resnet = exports.get(_example("resnet_small"), "python").path.read_text()
+    inception = exports.get(_example("inception_small"), "python").path.read_text()
+    lenet = exports.get(_example("lenet5"), "python").path.read_text()
+    assert "class LeNet5(nn.Module):" in lenet
+    assert "INPUT_SHAPE = (1, 28, 28)" in lenet
+    assert (
+        "self.conv1 = nn.Conv2d(in_channels=1, out_channels=6, kernel_size=5, padding=2)" in lenet
+    )
+    assert "        x = self.conv1(x)\n        x = self.relu1(x)\n" in lenet
+    assert "        x = b1_bn2 + x\n" in resnet  # a residual merge is a plain sum
+    assert "torch.cat([inc1_1x1_relu, inc1_3x3_relu, inc1_5x5_relu, x], dim=1)" in inception
+    for code in (resnet, inception, lenet):
+        tree = ast.parse(code)
+        imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+        modules = {a.name for n in imports if isinstance(n, ast.Import) for a in n.names}
+        modules |= {n.module for n in imports if isinstance(n, ast.ImportFrom)}
+        assert modules == {"torch"}
+        assert "fx" not in code
+
+
+def test_progress_names_the_weights(exports: ExportCache) -> None:
+    messages = exports.get(_example("lenet5"), "python").messages
+    assert "weights: freshly initialised (seed 0)" in messages
+    assert any(m.startswith("wrote ") and m.endswith("kB)") for m in messages)
+
+
+@pytest.mark.slow
+def test_names_and_text_cannot_inject_code(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Core refuses such ids; the generator must be safe even if one got through."""
+    monkeypatch.setattr("cnnstudio.core.graph.validate_node_id", lambda _node_id: None)
+    evil_id = 'x"); import os #'
+    graph = GraphModel()
+    graph.add_node(Node("input", "Input", {"shape": [4]}))
+    graph.add_node(Node(evil_id, "Linear", {"out_features": 3}))
+    graph.add_node(Node("out", "Output"))
+    graph.connect(Edge("input", evil_id))
+    graph.connect(Edge(evil_id, "out"))
+    evil_name = 'Net"""\nimport os; os.system("touch pwned") # \\ \'\'\' \x00 {name}'
+    project = Project(evil_name, graph)
+    target = tmp_path / "model.py"
+    export_project(project, "python", target)
+    code = target.read_text()
+    tree = ast.parse(code)
+    kinds = [type(n).__name__ for n in tree.body]
+    assert kinds == ["Expr", "Import", "ImportFrom", "Assign", "ClassDef", "If"]
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    assert "os" not in names
+    assert evil_name in ast.get_docstring(tree, clean=False)  # type: ignore[operator]
+    done = run(python(target), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "torch.Size([1, 3])"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.py", "model.safetensors"]
+    compiled = compile_graph(graph)
+    namespace: dict[str, object] = {}
+    exec(compile(code, "model.py", "exec"), namespace)
+    cls = next(v for k, v in namespace.items() if isinstance(v, type) and k.startswith("Net"))
+    cls().load_state_dict(compiled.state_dict(), strict=True)  # type: ignore[operator]
+
+
+def test_the_training_script_cannot_be_injected_either(tmp_path: Path) -> None:
+    project = load_project(EXAMPLES[[p.stem for p in EXAMPLES].index("lenet5")])
+    project.name = 'LeNet"""\nimport os; os.system("touch pwned") #'
+    target = tmp_path / 'train"""x.py'
+    export_project(project, "script", target)
+    tree = ast.parse(target.read_text())
+    assert project.name in ast.get_docstring(tree, clean=False)  # type: ignore[operator]
+    calls = [
+        n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+    ]
+    assert not [c for c in calls if c.func.attr == "system"]  # type: ignore[attr-defined]
+    classes = [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
+    assert "LeNetImportOsOsSystemTouchPwned" in classes
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, True, 3, -0.5, 1e-05, "zeros", (1, 2), [3, [4, 5]], {"a": [1, None]}, 'q"""\\'],
+)
+def test_literals_read_back(value: object) -> None:
+    expected = ast.literal_eval(literal(value))
+    assert expected == _tuples(value)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), object(), {1: 2}])
+def test_literals_refuse_what_they_cannot_write(value: object) -> None:
+    with pytest.raises((TypeError, ValueError)):
+        literal(value)
+
+
+@pytest.mark.parametrize("text", ['a"""b', "line\nbreak", "back\\slash\\", "'\"'", "\x00\u2028"])
+def test_docstring_text_stays_inside_the_docstring(text: str) -> None:
+    source = f'"""before {docstring_text(text)} after"""\nx = 1  # {docstring_text(text)}\n'
+    tree = ast.parse(source)
+    assert len(tree.body) == 2
+    assert text in ast.get_docstring(tree, clean=False)  # type: ignore[operator]
+    assert len(source.splitlines()) == 2
+
+
+def _tuples(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return tuple(_tuples(v) for v in value)
+    return value
+
+
+def _class_name(path: Path) -> str:
+    tree = ast.parse(path.read_text())
+    return next(n.name for n in tree.body if isinstance(n, ast.ClassDef))
+
+
+def _example(stem: str) -> Path:
+    return next(p for p in EXAMPLES if p.stem == stem)
