@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 # The CPU build of torch (on this project's machines it lies on disk; elsewhere it downloads).
-# For a CUDA or MPS build see the README: install it into $(VENV) first, then `make run`.
+# A torch already in $(VENV) is kept: for a CUDA or MPS build install it there first (README).
 TORCH ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	bash scripts/system-deps.sh
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check "$(TORCH)" || $(BIN)/python -m pip show -q torch
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q --disable-pip-version-check "$(TORCH)"
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[dev,export]"
 	touch $(STAMP)
 
