@@ -131,7 +131,11 @@ class Inspector(QWidget):
         self.params_value = _label(role="value")
         self.macs_value = _label(role="value")
         for text, widget, tip in (
-            ("Input", self.inputs_value, "Shape of each input, without the batch dimension."),
+            (
+                "Input",
+                self.inputs_value,
+                "Shape of each input (without the batch dimension) and the block it comes from.",
+            ),
             ("Output", self.output_value, "Shape of the output, without the batch dimension."),
             ("Parameters", self.params_value, "Learned weights in this block."),
             ("MACs", self.macs_value, "Multiply-accumulate operations per sample."),
@@ -219,8 +223,11 @@ class Inspector(QWidget):
         info = analysis.nodes.get(self.node_id)
         if info is None:
             return
-        inputs = [shape_text(s) for s in info.input_shapes]
-        self.inputs_value.setText(", ".join(inputs) if inputs else "—")
+        # Each input with the block it comes from: a merge's shape error names its culprit.
+        edges = self.graph.inputs_of(self.node_id) if self.graph is not None else []
+        pairs = zip(info.input_shapes, edges, strict=False)
+        inputs = [f"{shape_text(shape)}  from {edge.source}" for shape, edge in pairs]
+        self.inputs_value.setText("\n".join(inputs) if inputs else "—")
         self.output_value.setText(shape_text(info.output_shape))
         known = info.status == "ok"
         self.params_value.setText(f"{info.params:,}" if known else "?")

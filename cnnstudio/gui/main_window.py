@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -42,22 +42,26 @@ from cnnstudio.core.graph import GraphModel
 from cnnstudio.core.project import EXTENSION, Project, load_project
 from cnnstudio.gui import clipboard, theme
 from cnnstudio.gui.analysis_model import AnalysisModel
+from cnnstudio.gui.editor.node_item import DETAIL_LOD
 from cnnstudio.gui.editor.palette import BlockPalette
 from cnnstudio.gui.editor.scene import GraphScene
 from cnnstudio.gui.editor.view import GraphView
+from cnnstudio.gui.export_menu import install_export_menu
 from cnnstudio.gui.inspector import Inspector
 from cnnstudio.gui.issues import IssuesList
 from cnnstudio.gui.quick_add import QuickAdd
 from cnnstudio.gui.settings import Settings
 from cnnstudio.gui.summary_bar import SummaryBar
 from cnnstudio.gui.templates import DEFAULT_TEMPLATE, TEMPLATES, new_project
+from cnnstudio.gui.training.install import install_dashboard
 from cnnstudio.gui.undo import edit_guard, push
 
 STATE_VERSION = 1  # bump when the docks change so an old saved layout is not applied
 FILE_FILTER = f"cnnstudio projects (*{EXTENSION});;All files (*)"
 DUPLICATE_OFFSET = (40.0, 40.0)
 # A network too big to fit at this zoom opens showing its start instead of all of it unreadably.
-READABLE_ZOOM = 0.6
+# Zoomed out, blocks show only their id and shape, in labels kept large enough down to here.
+READABLE_ZOOM = 0.4
 VIEW_MARGIN = 40.0
 
 
@@ -70,6 +74,8 @@ def _describe_open_error(path: str, exc: Exception) -> str:
 
 class MainWindow(QMainWindow):
     """``MainWindow(path)`` opens ``path``; with no path, an unsaved copy of the LeNet-5 example."""
+
+    document_changed = Signal()  # New/Open replaced project, graph, scene and analysis
 
     def __init__(self, project_path: str | None = None) -> None:
         super().__init__()
@@ -116,6 +122,7 @@ class MainWindow(QMainWindow):
         self._create_toolbar()
         self._connect()
         self._restore_layout()
+        self._install_dashboard()
 
         project = self._load(project_path) if project_path is not None else None
         self._set_document(
@@ -186,6 +193,11 @@ class MainWindow(QMainWindow):
         self.action_quit = a("actionQuit", "&Quit", self.close, sk.Quit)
         self.action_undo = a("actionUndo", "&Undo", self.undo, sk.Undo, "undo")
         self.action_redo = a("actionRedo", "&Redo", self.redo, sk.Redo, "redo")
+        redo_keys = self.action_redo.shortcuts()  # Ctrl+Y too, as on Windows, on every platform
+        redo_keys += [
+            k for k in map(QKeySequence, ("Ctrl+Y", "Ctrl+Shift+Z")) if k not in redo_keys
+        ]
+        self.action_redo.setShortcuts(redo_keys)
         self.action_cut = a("actionCut", "Cu&t", self.cut, sk.Cut, "cut")
         self.action_copy = a("actionCopy", "&Copy", self.copy, sk.Copy, "copy")
         self.action_paste = a("actionPaste", "&Paste", self.paste, sk.Paste, "paste")
@@ -249,6 +261,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.action_save)
         file_menu.addAction(self.action_save_as)
+        self.export_menu = install_export_menu(self, file_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.action_quit)
 
@@ -324,6 +337,7 @@ class MainWindow(QMainWindow):
         self.block_palette.block_activated.connect(self._add_from_palette)
         self.inspector.status_message.connect(self.show_message)
         self.issues.node_chosen.connect(self.show_node)
+        self.issues.nodes_chosen.connect(self.show_nodes)
         self.summary.issues_clicked.connect(self._show_issues)
         self.quick_add_popup.block_chosen.connect(self._quick_add_chosen)
 
@@ -354,17 +368,24 @@ class MainWindow(QMainWindow):
         self._analysis_updated()
         self._selection_changed()
         self._update_undo_actions()
+        self.document_changed.emit()
         if self.isVisible():
             QTimer.singleShot(0, self, self.show_start)
         else:
             self._view_pending = True
 
     def _update_title(self) -> None:
-        where = f" — {self.project.path.name}" if self.project.path else ""
-        self.setWindowTitle(f"{self.project.name}[*]{where} — cnnstudio")
+        path, name = self.project.path, self.project.name
+        if path is not None and name == path.stem:  # the file's name says it all
+            self.setWindowTitle(f"{path.name}[*] — cnnstudio")
+        else:
+            where = f" — {path.name}" if path else ""
+            self.setWindowTitle(f"{name}[*]{where} — cnnstudio")
 
     def _confirm_discard(self, doing: str) -> bool:
         """Ask Save / Discard / Cancel when there are unsaved changes; True means go on."""
+        if not self.dashboard.release(doing):  # a run stops first (it asks)
+            return False
         if self.undo_stack.isClean():
             return True
         buttons = QMessageBox.StandardButton
@@ -449,6 +470,7 @@ class MainWindow(QMainWindow):
         if self.project.path is None and name == "Untitled":
             self.project.name = target.stem  # a new project takes its file's name
         try:
+            self.dashboard.before_save(target)  # trained weights go beside the file
             self.project.save(target)
         except (OSError, CnnStudioError) as exc:
             self.project.name = name
@@ -561,13 +583,10 @@ class MainWindow(QMainWindow):
         """Fit the network in the canvas, or if it would be too small to read, show its start
         (the top left, where the Input is) at a readable zoom."""
         self.view.fit_all()
-        items = self._scene().node_items()
-        if not items or self.view.zoom_percent >= READABLE_ZOOM * 100:
+        bounds = self._scene().network_rect()
+        if bounds.isNull() or self.view.zoom_percent >= READABLE_ZOOM * 100:
             return
         self.view.set_zoom(READABLE_ZOOM)
-        bounds = QRectF()
-        for item in items:
-            bounds = bounds.united(item.sceneBoundingRect())
         seen = self.view.mapToScene(self.view.viewport().rect()).boundingRect()
         x, y = bounds.center().x(), bounds.center().y()
         if bounds.width() + 2 * VIEW_MARGIN > seen.width():
@@ -577,10 +596,25 @@ class MainWindow(QMainWindow):
         self.view.centerOn(x, y)
 
     def show_node(self, node_id: str) -> None:
-        """Select ``node_id`` and bring it to the middle of the canvas."""
-        if node_id in self.graph:
-            self._scene().select_nodes([node_id])
-            self.view.center_on_node(node_id)
+        """Select ``node_id`` and bring it to the middle of the canvas, zoomed in to be read."""
+        self.show_nodes([node_id])
+
+    def show_nodes(self, node_ids: list[str]) -> None:
+        """Select the nodes and bring them to the middle of the canvas (the first one, if they
+        do not fit), zoomed in far enough to show their details."""
+        present = [n for n in node_ids if n in self.graph]
+        if not present:
+            return
+        scene = self._scene()
+        scene.select_nodes(present)
+        if self.view.zoom_percent < DETAIL_LOD * 100:  # blocks show their parameters again
+            self.view.set_zoom(1.0)
+        bounds = QRectF()
+        for node_id in present:
+            bounds = bounds.united(scene.node_item(node_id).sceneBoundingRect())
+        seen = self.view.mapToScene(self.view.viewport().rect()).boundingRect()
+        fits = bounds.width() <= seen.width() and bounds.height() <= seen.height()
+        self.view.centerOn(bounds.center() if fits else scene.node_item(present[0]).pos())
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 6000)
@@ -652,6 +686,11 @@ class MainWindow(QMainWindow):
         self.inspector.show_nodes(self._scene().selected_node_ids())  # redrawn with new icons
         self.summary.retheme()
         self._analysis_updated()
+
+    def _install_dashboard(self) -> None:
+        """The training dashboard (``cnnstudio.gui.training``) in the bottom dock. It follows
+        ``document_changed`` and is asked before the document is replaced, closed or saved."""
+        self.dashboard = install_dashboard(self)
 
     def add_bottom_dock(self, widget: QWidget, title: str) -> QDockWidget:
         """Put ``widget`` in a dock under the canvas (the training dashboard's place); its toggle

@@ -155,6 +155,12 @@ class Mouse:
         QApplication.sendEvent(viewport, event)
 
 
+@pytest.fixture
+def mouse_on() -> Callable[[GraphView], Mouse]:
+    """``mouse_on(view)``: real mouse events on any canvas, a main window's included."""
+    return Mouse
+
+
 @dataclass
 class Canvas:
     graph: GraphModel

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QListWidget, QWidget
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QApplication, QLabel, QListWidget, QWidget
 
 import cnnstudio.gui
 from cnnstudio.core.commands import Disconnect, Move, SetParams
@@ -96,7 +97,7 @@ def test_issues_list_click_selects_and_centres_the_node(qtbot, window: MainWindo
     push(window.undo_stack, window.graph, Disconnect(Edge("relu4", "fc3")))
     issues = window.findChild(QListWidget, "issuesList")
     qtbot.waitUntil(lambda: issues.count() > 0)
-    assert window.issues_dock.windowTitle() == f"Issues ({issues.count()})"
+    assert window.issues_dock.windowTitle() == f"Issues ({len(window.analysis.analysis.issues)})"
     messages = [issues.item(i).text() for i in range(issues.count())]
     row = next(i for i, m in enumerate(messages) if m.startswith("fc3 (Linear)"))
     assert issues.item(row).icon().cacheKey() == theme.icon("error").cacheKey()
@@ -193,8 +194,8 @@ def test_theme_switch_changes_palette_icons_and_canvas(window: MainWindow) -> No
 
 def test_bottom_dock_is_free_for_the_dashboard(window: MainWindow) -> None:
     bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-    docks = window.findChildren(QDockWidget)
-    assert all(window.dockWidgetArea(d) != bottom for d in docks)
+    editor_docks = (window.palette_dock, window.inspector_dock, window.issues_dock)
+    assert all(window.dockWidgetArea(d) != bottom for d in editor_docks)
     label = QLabel("training")
     dock = window.add_bottom_dock(label, "Training")
     assert window.dockWidgetArea(dock) == bottom
@@ -230,7 +231,48 @@ def test_read_only_guard_disables_edits(window: MainWindow) -> None:
 def test_palette_double_click_adds_after_the_selection(window: MainWindow) -> None:
     window.scene.select_nodes(["relu4"])
     window.block_palette.block_activated.emit("Dropout")
-    assert "dropout" in window.graph
-    assert Edge("relu4", "dropout") in window.graph.edges
-    assert window.scene.selected_node_ids() == ["dropout"]
-    assert window.scene.node_item("dropout").pos() != QPointF(0, 0)
+    assert "dropout_1" in window.graph
+    assert Edge("relu4", "dropout_1") in window.graph.edges
+    assert window.scene.selected_node_ids() == ["dropout_1"]
+    assert window.scene.node_item("dropout_1").pos() != QPointF(0, 0)
+
+
+def test_redo_answers_ctrl_y_and_ctrl_shift_z_everywhere(window: MainWindow) -> None:
+    keys = window.action_redo.shortcuts()
+    assert QKeySequence("Ctrl+Y") in keys
+    assert QKeySequence("Ctrl+Shift+Z") in keys
+
+
+def test_one_missing_wire_is_one_row_of_issues_not_one_per_block(qtbot, window: MainWindow) -> None:
+    window.resize(1200, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    push(window.undo_stack, window.graph, Disconnect(Edge("fc3", "out")))
+    issues = window.issues
+    qtbot.waitUntil(lambda: issues.count() > 0)
+    texts = [issues.item(i).text() for i in range(issues.count())]
+    warnings = window.analysis.analysis.warnings
+    assert len(warnings) == 13  # every block before the cut is ignored ...
+    assert len(texts) == 2  # ... and the list says so once, after the error
+    assert texts[0].startswith("out (Output)")
+    assert texts[1].startswith("13 blocks: not connected to the Output; ignored (input, conv1")
+    assert window.issues_dock.windowTitle() == "Issues (14)"
+    rect = issues.visualItemRect(issues.item(1))
+    qtbot.mouseClick(issues.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.scene.selected_node_ids() == [w.node for w in warnings]
+
+
+def test_a_problem_picked_when_zoomed_out_is_shown_readable(qtbot, window: MainWindow) -> None:
+    window.resize(1200, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    window.view.set_zoom(0.2)
+    window.show_node("fc2")
+    assert window.view.zoom_percent == 100
+    assert window.scene.selected_node_ids() == ["fc2"]
+
+
+def test_title_names_a_saved_project_once(window: MainWindow, tmp_path) -> None:
+    window.new_project("blank")
+    assert window.save_project(tmp_path / "mine.cnnstudio")
+    assert window.windowTitle() == "mine.cnnstudio[*] — cnnstudio"

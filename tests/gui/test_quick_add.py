@@ -55,9 +55,9 @@ def test_shift_a_search_and_enter_adds_the_block_at_the_mouse(qtbot, window) -> 
     qtbot.keyClick(popup.search, Qt.Key.Key_Down)
     qtbot.keyClick(popup.search, Qt.Key.Key_Return)
     assert not popup.isVisible()
-    assert "batchnorm1d" in window.graph
-    assert window.scene.selected_node_ids() == ["batchnorm1d"]
-    x, y = window.graph.node("batchnorm1d").position
+    assert "batchnorm_1" in window.graph
+    assert window.scene.selected_node_ids() == ["batchnorm_1"]
+    x, y = window.graph.node("batchnorm_1").position
     assert (x, y) == pytest.approx((100, 350), abs=3)
     assert window.undo_stack.count() == 1
 
@@ -85,5 +85,5 @@ def test_clicking_a_result_adds_it(qtbot, window) -> None:
     results = popup.results
     rect = results.visualItemRect(results.item(0))
     qtbot.mouseClick(results.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    assert "concat" in window.graph
+    assert "concat_1" in window.graph
     assert not popup.isVisible()

@@ -12,6 +12,9 @@ from PySide6.QtGui import QFont, QFontMetricsF, QPainterPath
 
 from cnnstudio.gui.editor.style import CanvasStyle, Paints
 
+WIRE_HIT = 12.0  # scene pixels: a wire's clickable band at 100 % zoom
+WIRE_HIT_PX = 10.0  # screen pixels the band keeps at least when zoomed out
+
 
 class Look:
     def __init__(self, style: CanvasStyle, font: QFont) -> None:
@@ -37,8 +40,15 @@ class Look:
         self._headers: dict[tuple[float, float, float], QPainterPath] = {}
         self._overview: dict[tuple[int, bool], tuple[QFont, QFontMetricsF]] = {}
         self.pad = 9.0
+        self.wire_hit = WIRE_HIT  # width of a wire's clickable band; wider when zoomed out
         self.header_height = round(self.title_metrics.height() + 9)
         self.line_height = round(self.body_metrics.height() + 4)
+
+    def set_view_scale(self, scale: float) -> bool:
+        """Widen wires' clickable band as the view zooms out; True if it changed."""
+        hit = max(WIRE_HIT, float(round(WIRE_HIT_PX / scale)))
+        changed, self.wire_hit = hit != self.wire_hit, hit
+        return changed
 
     def body_height(self, rows: int) -> float:
         """Height under the header of a node with ``rows`` lines of text."""

@@ -26,10 +26,12 @@ WIDTH = 164.0
 RADIUS = 7.0
 PORT_SPACING = 18.0
 THUMBNAIL_HEIGHT = 64.0
-# Below DETAIL_LOD zoom the node's small text is unreadable: it shows only its id, in a font
-# scaled up to OVERVIEW_TEXT_PX screen pixels (long ids down to OVERVIEW_MIN_PX); below
-# OVERVIEW_LOD not even that.
-DETAIL_LOD = 0.55
+HEADER_GAP = 8.0  # between the id and the block type in the header
+TYPE_MIN_WIDTH = 36.0  # narrower than this, the type is left out of the header
+# Below DETAIL_LOD zoom the node's small text (under 8 screen pixels) is hard to read: it shows
+# only its id and shape, in a font scaled up to OVERVIEW_TEXT_PX screen pixels (long ids down to
+# OVERVIEW_MIN_PX); below OVERVIEW_LOD not even that.
+DETAIL_LOD = 0.65
 OVERVIEW_LOD = 0.15
 OVERVIEW_TEXT_PX, OVERVIEW_MIN_PX = 11.0, 7.5
 _POSITION_CHANGED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
@@ -222,18 +224,19 @@ class NodeItem(QGraphicsItem):
         pad = look.pad
         left, right, top = rect.left() + pad, rect.right() - pad, rect.top()
         texts: list[_Text] = []
-        # Header: id (bold) on the left, block type (small, muted) on the right.
+        # Header: id (bold) on the left, block type (small, muted) on the right. The id is the
+        # block's name and comes first; the type takes the room left, if enough to be read
+        # (it is also in the tooltip, the inspector and the category colour).
         tm, bm = look.title_metrics, look.body_metrics
         head_base = top + (look.header_height + tm.ascent() - tm.descent()) / 2
-        room = right - left - 8  # the id gets at least 55 %, the type what is left
-        id_room = min(
-            look.advance("title", self.node_id),
-            max(room * 0.55, room - look.advance("small", self.block_type)),
-        )
-        type_text = look.elide("small", self.block_type, room - id_room)
-        type_w = look.advance("small", type_text)
-        texts.append(_Text(look.small_font, "muted", QPointF(right - type_w, head_base), type_text))
-        id_text = look.elide("title", self.node_id, room - type_w)
+        room = right - left
+        type_room = room - look.advance("title", self.node_id) - HEADER_GAP
+        if type_room >= TYPE_MIN_WIDTH:
+            type_text = look.elide("small", self.block_type, type_room)
+            type_w = look.advance("small", type_text)
+            pos = QPointF(right - type_w, head_base)
+            texts.append(_Text(look.small_font, "muted", pos, type_text))
+        id_text = look.elide("title", self.node_id, room)
         texts.append(_Text(look.title_font, "text", QPointF(left, head_base), id_text))
         row = top + look.header_height + 4
         base = row + (look.line_height + bm.ascent() - bm.descent()) / 2
@@ -302,6 +305,9 @@ class NodeItem(QGraphicsItem):
         if self._thumbnail is not None:
             self._paint_thumbnail(painter)
         self._paint_outline(painter, error)
+        self._paint_ports(painter)
+
+    def _paint_ports(self, painter: QPainter) -> None:
         for port in self.inputs:
             port.draw(painter)
         if self.output is not None:
@@ -342,6 +348,7 @@ class NodeItem(QGraphicsItem):
                     bottom, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, shape
                 )
         self._paint_outline(painter, error)
+        self._paint_ports(painter)  # still where wires start, when zoomed out
 
     def _paint_outline(self, painter: QPainter, error: bool) -> None:
         """The red error outline (over the header band) and the selection ring."""

@@ -181,9 +181,24 @@ class BlockPalette(QWidget):
             self.block_activated.emit(block_type)
 
     def _activate_first(self) -> None:
-        """Enter in the filter box adds the first block still shown."""
-        if self.proxy.rowCount() == 0:
-            return
-        group = self.proxy.index(0, 0)
-        if self.proxy.rowCount(group):
-            self._on_activated(self.proxy.index(0, 0, group))
+        """Enter in the filter box adds the block shown that matches best: by name exactly,
+        then by the start of its name, then anywhere in it, then by category ("output" means
+        Output, not Input, which is in the Input/Output category too)."""
+        needle = self.filter.text().strip().lower()
+        shown = [
+            self.proxy.index(child, 0, self.proxy.index(row, 0))
+            for row in range(self.proxy.rowCount())
+            for child in range(self.proxy.rowCount(self.proxy.index(row, 0)))
+        ]
+        if shown:
+            self._on_activated(min(shown, key=lambda i: _match(i.data(BLOCK_TYPE_ROLE), needle)))
+
+
+def _match(block_type: str, needle: str) -> int:
+    """How well ``needle`` names ``block_type``: 0 exactly ... 3 only through its category."""
+    name = block_type.lower()
+    if name == needle:
+        return 0
+    if name.startswith(needle):
+        return 1
+    return 2 if needle in name else 3

@@ -10,6 +10,7 @@ positions on release, as one undo step.
 from __future__ import annotations
 
 import math
+import re
 
 from PySide6.QtCore import QObject, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPainter, QUndoStack
@@ -20,9 +21,10 @@ from cnnstudio.core.blocks import get_spec
 from cnnstudio.core.commands import AddNode, Command, Connect, Disconnect, Macro, Move, remove_nodes
 from cnnstudio.core.errors import GraphError
 from cnnstudio.core.graph import Edge, GraphModel, Node
-from cnnstudio.core.layout import COLUMN_WIDTH, ROW_HEIGHT, layered_layout
+from cnnstudio.core.layout import COLUMN_WIDTH, ROW_HEIGHT
 from cnnstudio.gui.analysis_model import AnalysisModel
 from cnnstudio.gui.editor.edge_item import EdgeItem
+from cnnstudio.gui.editor.flow_layout import flow_layout
 from cnnstudio.gui.editor.grid import draw_grid
 from cnnstudio.gui.editor.look import Look
 from cnnstudio.gui.editor.model_links import ModelLinks
@@ -35,6 +37,7 @@ from cnnstudio.gui.undo import push
 SCENE_EXTENT = 100_000.0  # the canvas is effectively unbounded; the view hides scroll bars
 NUDGE, NUDGE_FAST = 10.0, 50.0
 NUDGE_BURST_MS = 800  # arrow presses closer together than this are one undo step
+REVEAL_MARGIN = 60  # view pixels kept around a block the views scroll to show
 
 _ARROWS = {
     Qt.Key.Key_Left: (-1, 0),
@@ -110,6 +113,13 @@ class GraphScene(QGraphicsScene):
     def edge_items(self) -> list[EdgeItem]:
         return list(self._edges.values())
 
+    def network_rect(self) -> QRectF:
+        """The scene area the blocks and their wires cover (null for an empty graph)."""
+        rect = QRectF()
+        for item in (*self._nodes.values(), *self._edges.values()):
+            rect = rect.united(item.sceneBoundingRect())
+        return rect
+
     def selected_node_ids(self) -> list[str]:
         """Selected nodes in the graph's order (the order they were added)."""
         chosen = {i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)}
@@ -158,18 +168,26 @@ class GraphScene(QGraphicsScene):
         except GraphError as exc:
             self.status_message.emit(str(exc))
             return None
-        node_id = self.graph.unique_id(block_type.lower())
+        node_id = self.new_id(block_type)
         if not self.push_command(AddNode(Node(node_id, block_type, {}, (pos.x(), pos.y())))):
             return None
         self.select_nodes([node_id])
         return node_id
 
+    def new_id(self, block_type: str) -> str:
+        """A fresh id people can read: ``conv_1``, ``batchnorm_2``, ``relu6_1`` (the type without
+        its ``2d``), or ``input`` and ``output`` for the first of those."""
+        base = re.sub(r"[123]d$", "", block_type.lower())
+        spec = get_spec(block_type)
+        return self.graph.unique_id(base if not spec.inputs or not spec.outputs else f"{base}_1")
+
     def add_block_after_selection(self, block_type: str, pos: QPointF) -> str | None:
-        """Add a block wired after the one selected node if its shapes fit, else at ``pos``.
+        """Add a block wired after the one selected node if its shapes fit, else near ``pos``.
 
         The connected block goes one column right of its source (the first free row), and
         becomes the selection, so repeated adds build a chain. Whether the shapes fit is decided
-        by analysing a copy of the graph with the block added.
+        by analysing a copy of the graph with the block added. An unconnected block goes to the
+        free spot nearest ``pos``. Either way the views scroll to show it.
         """
         selected = self.selected_node_ids()
         source = self._nodes[selected[0]] if len(selected) == 1 else None
@@ -179,20 +197,27 @@ class GraphScene(QGraphicsScene):
             self.status_message.emit(str(exc))
             return None
         if source is None or source.output is None or spec.inputs == 0:
-            return self.add_block(block_type, pos)
-        node_id = self.graph.unique_id(block_type.lower())
+            return self._reveal(self.add_block(block_type, self._free_spot_near(pos)))
+        node_id = self.new_id(block_type)
         edge = Edge(source.node_id, node_id, 0)
         misfit = None if spec.variadic else self._misfit(Node(node_id, block_type), edge)
         if misfit is not None:
-            added = self.add_block(block_type, pos)
+            added = self.add_block(block_type, self._free_spot_near(pos))
             if added is not None:
                 self.status_message.emit(f"Added {added} unconnected: {misfit}")
-            return added
+            return self._reveal(added)
         node = Node(node_id, block_type, {}, self._free_spot_after(source))
         command = Macro(f"Add {node_id} after {source.node_id}", [AddNode(node), Connect(edge)])
         if not self.push_command(command):
             return None
         self.select_nodes([node_id])
+        return self._reveal(node_id)
+
+    def _reveal(self, node_id: str | None) -> str | None:
+        """Scroll the views to show ``node_id`` (a block added away from the mouse)."""
+        if node_id is not None:
+            for view in self.views():
+                view.ensureVisible(self._nodes[node_id], REVEAL_MARGIN, REVEAL_MARGIN)
         return node_id
 
     def _misfit(self, node: Node, edge: Edge) -> str | None:
@@ -203,12 +228,29 @@ class GraphScene(QGraphicsScene):
         info = analyze(trial).nodes[node.id]
         return info.message if info.status == "error" else None
 
+    def _is_free(self, x: float, y: float) -> bool:
+        """Whether a block centred at (x, y) would stand clear of every other block."""
+        return not any(
+            abs(item.x() - x) < WIDTH and abs(item.y() - y) < ROW_HEIGHT * 0.75
+            for item in self._nodes.values()
+        )
+
     def _free_spot_after(self, source: NodeItem) -> tuple[float, float]:
         x, y = source.x() + COLUMN_WIDTH, source.y()
-        taken = [item.pos() for item in self._nodes.values()]
-        while any(abs(p.x() - x) < WIDTH and abs(p.y() - y) < ROW_HEIGHT * 0.75 for p in taken):
+        while not self._is_free(x, y):
             y += ROW_HEIGHT
         return x, y
+
+    def _free_spot_near(self, pos: QPointF) -> QPointF:
+        """``pos`` if no block stands there, else the nearest free spot a row or column away."""
+        spots = sorted(
+            ((i * COLUMN_WIDTH, j * ROW_HEIGHT) for i in range(-4, 5) for j in range(-4, 5)),
+            key=lambda d: math.hypot(*d),
+        )
+        for dx, dy in spots:
+            if self._is_free(pos.x() + dx, pos.y() + dy):
+                return QPointF(pos.x() + dx, pos.y() + dy)
+        return pos
 
     def delete_selection(self) -> None:
         """Delete selected nodes (with their wires) and selected wires, as one step."""
@@ -217,8 +259,10 @@ class GraphScene(QGraphicsScene):
             self.push_command(remove_nodes(self.graph, node_ids, edges))
 
     def auto_layout(self) -> None:
-        """Arrange the graph in layers from left to right, as one undoable move."""
-        positions = layered_layout(self.graph)
+        """Arrange the graph in layers from left to right, in rows that fit the canvas best, as
+        one undoable move."""
+        sizes = [view.viewport().size() for view in self.views()]
+        positions = flow_layout(self.graph, *((s.width(), s.height()) for s in sizes))
         moves = {n: p for n, p in positions.items() if self.graph.node(n).position != p}
         if not moves:
             self.status_message.emit("The graph is already laid out.")
@@ -226,6 +270,12 @@ class GraphScene(QGraphicsScene):
         command = Move(moves)
         command.text = "Auto-layout"
         self.push_command(command)
+
+    def set_view_scale(self, scale: float) -> None:
+        """The view's zoom changed: wires keep a clickable band a mouse can hit."""
+        if self.look.set_view_scale(scale):
+            for item in self._edges.values():
+                item.update_path()
 
     def set_style(self, style: CanvasStyle) -> None:
         self.look.paints = Paints(style)
@@ -256,6 +306,7 @@ class GraphScene(QGraphicsScene):
         target.edges.add(item)
         self._edges[edge] = item
         self.addItem(item)
+        item.update_path()  # a backward wire finds its lane among the blocks in the scene
         if source.output is not None:
             source.output.set_connected(True)
 

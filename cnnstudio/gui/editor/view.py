@@ -6,7 +6,7 @@ the grid is drawn by the scene and cached here as a background pixmap.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, Qt, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
@@ -14,6 +14,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
+    QPaintEvent,
     QPixmapCache,
     QWheelEvent,
 )
@@ -29,6 +30,10 @@ FIT_MARGIN = 40.0
 # Nodes are cached as device pixmaps in QPixmapCache; Qt's default 10 MB holds only about 60
 # nodes at 200 % scaling, so a full screen of them would be re-rendered on every repaint.
 PIXMAP_CACHE_KB = 64 * 1024
+EMPTY_HINT = (
+    "Drag blocks here from the palette on the left,\n"
+    "double-click one there, or press Tab to search for one."
+)
 
 
 class GraphView(QGraphicsView):
@@ -56,10 +61,31 @@ class GraphView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._pan_from: QPointF | None = None
         self._space_held = False
+        self._hint_shown = False
         QPixmapCache.setCacheLimit(max(QPixmapCache.cacheLimit(), PIXMAP_CACHE_KB))
+        self.zoom_changed.connect(self._tell_scene_the_scale)
         if scene is not None:
             self.setScene(scene)
             self.centerOn(0, 0)
+
+    # ---- an empty canvas says how to start --------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        scene = self.graph_scene()
+        empty = scene is not None and len(scene.graph) == 0
+        if empty != self._hint_shown:  # the hint comes or goes: repaint all of the viewport
+            self._hint_shown = empty
+            self.viewport().update()
+        if empty:
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().placeholderText().color())
+            painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, EMPTY_HINT)
+            painter.end()
+
+    def _tell_scene_the_scale(self) -> None:
+        scene = self.graph_scene()
+        if scene is not None:
+            scene.set_view_scale(self.transform().m11())
 
     def graph_scene(self) -> GraphScene | None:
         """The scene shown, or None while the window has not set one."""
@@ -101,13 +127,11 @@ class GraphView(QGraphicsView):
         event.accept()
 
     def fit_all(self) -> None:
-        """Show every node, at most at 100 % (a small graph is not blown up)."""
+        """Show every node and wire, at most at 100 % (a small graph is not blown up)."""
         scene = self.graph_scene()
         if scene is None:
             return
-        rect = QRectF()
-        for item in scene.node_items():
-            rect = rect.united(item.sceneBoundingRect())
+        rect = scene.network_rect()
         if rect.isNull():
             self.set_zoom(1.0)
             self.centerOn(0, 0)

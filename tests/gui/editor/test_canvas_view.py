@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtGui import QColor, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -38,14 +38,14 @@ def test_palette_drop_creates_the_block_where_dropped(qtbot, make_canvas, graph_
     at = QPoint(420, 530)
     event = drop(canvas.view, mime, at)
     assert event.isAccepted()
-    node = canvas.graph.node("batchnorm2d")
+    node = canvas.graph.node("batchnorm_1")
     assert node.type == "BatchNorm2d"
     expected = canvas.view.mapToScene(at)
     assert node.position == (expected.x(), expected.y())
-    item = canvas.scene.node_item("batchnorm2d")
+    item = canvas.scene.node_item("batchnorm_1")
     assert item.pos() == expected
     assert item.isSelected()
-    assert canvas.stack.undoText() == "Add batchnorm2d"
+    assert canvas.stack.undoText() == "Add batchnorm_1"
 
 
 def test_unknown_drops_are_ignored_and_project_files_reported(qtbot, make_canvas, tmp_path):
@@ -197,3 +197,24 @@ def test_double_click_on_a_node_activates_it(qtbot, make_canvas, graph_from_exam
     with qtbot.waitSignal(canvas.scene.node_activated) as blocker:
         canvas.mouse.double_click(canvas.scene.node_item("fc2").pos())
     assert blocker.args == ["fc2"]
+
+
+def test_an_empty_canvas_says_how_to_start(qtbot, make_canvas):
+    canvas = make_canvas(GraphModel())
+    view = canvas.view
+
+    def middle_band() -> list[QColor]:
+        image = view.viewport().grab().toImage()
+        middle = image.height() // 2
+        return [
+            image.pixelColor(x, y)
+            for y in range(middle - 30, middle + 30)
+            for x in range(0, image.width(), 2)
+        ]
+
+    with_hint = middle_band()
+    canvas.scene.add_block("ReLU", QPointF(5000, 5000))  # out of sight: only the hint goes
+    without = middle_band()
+    assert sum(a != b for a, b in zip(with_hint, without, strict=True)) > 50
+    canvas.stack.undo()
+    assert middle_band() == with_hint

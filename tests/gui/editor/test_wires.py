@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
 from cnnstudio.core.graph import Edge, GraphModel, Node
@@ -197,3 +197,34 @@ def test_escape_cancels_a_wire_being_drawn(qtbot, make_canvas):
     assert _previews(scene) == []
     canvas.mouse.release(scene.node_item("out").input_anchor(0))
     assert canvas.stack.count() == 0
+
+
+def test_a_wire_stays_easy_to_click_when_zoomed_out(qtbot, make_canvas):
+    canvas = make_canvas(_graph())
+    view, scene = canvas.view, canvas.scene
+    view.set_zoom(0.4)
+    wire = scene.edge_item(Edge("input", "conv"))
+    middle = view.mapFromScene((wire.ends()[0] + wire.ends()[1]) / 2)
+    canvas.mouse.click(middle + QPoint(0, 4))  # 4 screen pixels off: 10 scene pixels here
+    assert wire.isSelected()
+    view.set_zoom(1.0)
+    scene.clearSelection()
+    canvas.mouse.click(view.mapFromScene((wire.ends()[0] + wire.ends()[1]) / 2) + QPoint(0, 10))
+    assert not wire.isSelected()  # at 100 % the band is the usual 12 pixels
+
+
+def test_a_backward_wire_runs_between_the_blocks_not_through_them(
+    qtbot, make_canvas, graph_from_example
+):
+    canvas = make_canvas(graph_from_example("lenet5"))  # wrapped into rows
+    scene = canvas.scene
+    backward = [w for w in scene.edge_items() if w.ends()[1].x() < w.ends()[0].x()]
+    assert backward
+    for wire in backward:
+        path = wire.path()
+        points = [path.pointAtPercent(t / 100) for t in range(3, 98)]
+        for item in scene.node_items():
+            if item in (wire.source, wire.target):
+                continue
+            rect = item.sceneBoundingRect()
+            assert not any(rect.contains(p) for p in points), (wire.edge, item.node_id)

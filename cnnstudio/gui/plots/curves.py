@@ -1,0 +1,373 @@
+"""Loss, accuracy and learning-rate curves of the current run.
+
+Drawing cost is kept flat for long runs: one curve item per series fed whole arrays, peak
+downsampling and clipping to the visible range, and no pyqtgraph auto-range (measured: at 100k
+points auto-range is most of a ~14 ms update). Ranges are set here instead, only when the data
+outgrows them, and not at all once the user has zoomed or panned ("Fit" follows again).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QMenu,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cnnstudio.gui.plots.history import RunHistory
+from cnnstudio.gui.plots.hover import HoverReadout, Series
+from cnnstudio.gui.plots.style import LiveText, plot_colours, style_plot, style_widget
+
+_HEADROOM = 1.12  # y range above the highest value, so the curve does not touch the frame
+_SHRINK = 0.6  # re-range y when the data uses less than this much of it
+MIN_INTERVAL_S = 0.08
+LR_INTERVAL_S = 1.0  # the learning rate moves slowly; its plot need not repaint with the loss
+# Peak downsampling keeps each bin's min and max, so ~1.5 bins per pixel looks the same as
+# every point and halves the segments drawn (pyqtgraph's default starts at 5 per pixel).
+PEAKS_PER_PIXEL = 1.5
+# The smoothed loss has no detail finer than a few batches: one averaged point per 3 pixels
+# draws it just the same. (It is 1 px wide like the raw one: a 2 px line cost ~1.5 ms more
+# per repaint in the raster engine; colour, not width, sets it apart.)
+SMOOTH_PER_PIXEL = 1 / 3
+
+
+def _curve(
+    plot: pg.PlotItem,
+    pen: object,
+    name: str | None = None,
+    per_pixel: float = PEAKS_PER_PIXEL,
+    method: str = "peak",
+    **opts: object,
+) -> pg.PlotDataItem:
+    """A curve that draws at most ``per_pixel`` downsampled points per pixel of its width."""
+    item = pg.PlotDataItem(pen=pen, name=name, **opts)
+    item.setDownsampling(auto=True, method=method)
+    item.opts["autoDownsampleFactor"] = per_pixel
+    item.setClipToView(True)
+    # Line segments, not one polyline path: ~1 ms less per curve and repaint at 3k points.
+    item.curve.setSegmentedLineMode("on")
+    plot.addItem(item)
+    return item
+
+
+def _epoch_curve(plot: pg.PlotItem, colour: str, name: str, symbol: str) -> pg.PlotDataItem:
+    """One point per epoch, joined: few points, so markers show each epoch."""
+    return _curve(
+        plot,
+        pg.mkPen(colour, width=2),
+        name,
+        symbol=symbol,
+        symbolSize=6,
+        symbolBrush=colour,
+        symbolPen=None,
+    )
+
+
+class CompactAxis(pg.AxisItem):
+    """Tick labels in three significant digits (0.003, 1e-05): a learning rate fits the axis."""
+
+    def __init__(self, orientation: str) -> None:
+        super().__init__(orientation)
+        self.enableAutoSIPrefix(False)
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        if self.logMode:
+            return super().tickStrings(values, scale, spacing)
+        return [f"{v:.3g}" for v in values]
+
+
+class _RangeKeeper:
+    """Sets a plot's y range when the data outgrows it (or shrinks well inside it)."""
+
+    def __init__(self, plot: pg.PlotItem) -> None:
+        self.plot = plot
+        self.y: tuple[float, float] | None = None
+
+    def fit_y(self, low: float, high: float, force: bool = False) -> None:
+        if not (math.isfinite(low) and math.isfinite(high)):
+            return
+        if high <= low:
+            high = low + 1.0
+        span = high - low
+        if not force and self.y is not None:
+            y_low, y_high = self.y
+            inside = low >= y_low and high <= y_high
+            if inside and span >= _SHRINK * (y_high - y_low):
+                return
+        self.y = (low - 0.02 * span, low + span * _HEADROOM)
+        self.plot.setYRange(*self.y, padding=0)
+
+
+class CurvesView(QWidget):
+    """Three linked plots (x in epochs): loss, accuracy, learning rate; log scale and export."""
+
+    export_failed = Signal(str)
+
+    def __init__(self, history: RunHistory, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("curvesView")
+        self.setAutoFillBackground(True)  # opaque: a redraw stops here, not at the tabs
+        self.history = history
+        self.following = True
+        self._drawn = -1
+        self._drawn_at = self._lr_drawn_at = 0.0
+        self._batches_drawn = self._epochs_drawn = -1
+        self._x_start, self._x_end = 0.0, 1.0
+        c = plot_colours()
+
+        self.log_box = QCheckBox("Log scale")
+        self.log_box.setObjectName("logScaleBox")
+        self.log_box.setToolTip("Show loss and learning rate on a logarithmic axis")
+        self.log_box.toggled.connect(self.set_log_scale)
+        self.fit_button = QToolButton()
+        self.fit_button.setObjectName("fitCurvesButton")
+        self.fit_button.setText("Fit")
+        self.fit_button.setToolTip("Show the whole run again and follow it as it grows")
+        self.fit_button.clicked.connect(self.follow)
+        self.export_button = QToolButton()
+        self.export_button.setObjectName("exportCurvesButton")
+        self.export_button.setText("Export")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.export_button)
+        menu.addAction("Plots as PNG…", self._ask_png)
+        menu.addAction("Epoch metrics as CSV…", self._ask_epoch_csv)
+        menu.addAction("Batch losses as CSV…", self._ask_batch_csv)
+        self.export_button.setMenu(menu)
+        self.summary = LiveText()
+        self.summary.setObjectName("curvesSummary")
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.summary, 1)
+        bar.addWidget(self.log_box)
+        bar.addWidget(self.fit_button)
+        bar.addWidget(self.export_button)
+
+        self.loss_plot = self._plot("lossPlot", "Loss")
+        self.accuracy_plot = self._plot("accuracyPlot", "Accuracy (%)")
+        self.lr_plot = self._plot("lrPlot", "lr")
+        self.lr_plot.getPlotItem().getAxis("left").setWidth(46)
+        lp, ap, rp = (w.getPlotItem() for w in (self.loss_plot, self.accuracy_plot, self.lr_plot))
+        lp.addLegend(offset=(-8, 8), labelTextColor=c.foreground, colCount=2)
+        ap.addLegend(offset=(-8, -8), labelTextColor=c.foreground, colCount=2)
+        self.raw_loss = _curve(lp, pg.mkPen(c.raw, width=1), "batch")
+        self.smooth_loss = _curve(
+            lp, pg.mkPen(c.smooth, width=1), "smoothed", SMOOTH_PER_PIXEL, "mean"
+        )
+        self.train_loss = _epoch_curve(lp, c.train, "train", "o")
+        self.val_loss = _epoch_curve(lp, c.val, "val", "s")
+        self.train_accuracy = _epoch_curve(ap, c.train, "train", "o")
+        self.val_accuracy = _epoch_curve(ap, c.val, "val", "s")
+        self.lr_curve = _curve(rp, pg.mkPen(c.lr, width=1.5), None, SMOOTH_PER_PIXEL, "mean")
+        ap.setYRange(0, 100, padding=0.02)
+        for plot in (ap, rp):
+            plot.setXLink(lp)
+        lp.getAxis("bottom").setStyle(showValues=False)
+        ap.setLabel("bottom", "epoch")
+        rp.setLabel("bottom", "epoch")
+        self._loss_range = _RangeKeeper(lp)
+        self._lr_range = _RangeKeeper(rp)
+        h = history
+        self.loss_hover = HoverReadout(lp, lambda: self._loss_series())
+        self.accuracy_hover = HoverReadout(
+            ap,
+            lambda: (
+                ("train", h.epoch_x.values, h.train_accuracy.values, ".2f"),
+                ("validation", h.epoch_x.values, h.val_accuracy.values, ".2f"),
+            ),
+        )
+        self.lr_hover = HoverReadout(rp, lambda: (("lr", h.lr_x.values, h.lr.values, ".3g"),))
+
+        self.plots = QWidget()
+        column = QVBoxLayout(self.plots)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.accuracy_plot, 3)
+        row.addWidget(self.lr_plot, 2)
+        column.addWidget(self.loss_plot, 3)
+        column.addLayout(row, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.addLayout(bar)
+        layout.addWidget(self.plots, 1)
+
+    def _plot(self, name: str, label: str) -> pg.PlotWidget:
+        widget = pg.PlotWidget(axisItems={"left": CompactAxis("left")})
+        widget.setObjectName(name)
+        widget.setMinimumHeight(60)
+        style_widget(widget)
+        plot = widget.getPlotItem()
+        style_plot(plot)
+        plot.setLabel("left", label)
+        plot.getAxis("left").setWidth(52)
+        plot.hideButtons()
+        plot.disableAutoRange()
+        plot.setMenuEnabled(False)
+        plot.getViewBox().sigRangeChangedManually.connect(self._user_moved)
+        return widget
+
+    def _loss_series(self) -> Sequence[Series]:
+        h = self.history
+        return (
+            ("batch", h.batch_x.values, h.batch_loss.values, ".4f"),
+            ("smoothed", h.batch_x.values, h.smoothed.values, ".4f"),
+            ("train", h.epoch_x.values, h.train_loss.values, ".4f"),
+            ("validation", h.epoch_x.values, h.val_loss.values, ".4f"),
+        )
+
+    # ---- drawing ---------------------------------------------------------------------------
+    def set_run_length(self, first_epoch: int, epochs: int) -> None:
+        """The x extent of the run (known at its start), so the curves fill it left to right."""
+        self._x_end = float(max(epochs, 1))
+        self._x_start = float(max(first_epoch - 1, 0))
+        if self.following:
+            self._apply_x()
+
+    def _apply_x(self) -> None:
+        start = min(self._x_start, self._first_x())
+        self.loss_plot.getPlotItem().setXRange(start, self._x_end, padding=0.01)
+
+    def _first_x(self) -> float:
+        xs = self.history.batch_x.values
+        return float(max(math.floor(xs[0]), 0)) if len(xs) else 0.0
+
+    def clear(self) -> None:
+        self._drawn = self._batches_drawn = self._epochs_drawn = -1
+        self.follow()
+
+    def refresh(self, force: bool = False) -> None:
+        """Redraw what changed since the last call, at most every ``MIN_INTERVAL_S`` (the
+        batch curves change with every report; redrawing them faster shows nothing more)."""
+        h = self.history
+        now = time.monotonic()
+        if h.version == self._drawn or (not force and now - self._drawn_at < MIN_INTERVAL_S):
+            return
+        self._drawn, self._drawn_at = h.version, now
+        if len(h.batch_x) != self._batches_drawn or len(h.batch_x) == 0:
+            self._batches_drawn = len(h.batch_x)
+            self.raw_loss.setData(h.batch_x.values, h.batch_loss.values)
+            self.smooth_loss.setData(h.batch_x.values, h.smoothed.values)
+        if force or now - self._lr_drawn_at >= LR_INTERVAL_S:
+            self._lr_drawn_at = now
+            self.lr_curve.setData(h.lr_x.values, h.lr.values)
+        if len(h.epoch_x) != self._epochs_drawn or len(h.epoch_x) == 0:
+            self._epochs_drawn = len(h.epoch_x)
+            self.train_loss.setData(h.epoch_x.values, h.train_loss.values)
+            self.val_loss.setData(h.epoch_x.values, h.val_loss.values)
+            self.train_accuracy.setData(h.epoch_x.values, h.train_accuracy.values)
+            self.val_accuracy.setData(h.epoch_x.values, h.val_accuracy.values)
+        self._update_summary()
+        if self.following:
+            self._fit_y()
+
+    def _update_summary(self) -> None:
+        h = self.history
+        parts = []
+        if len(h.smoothed):
+            parts.append(f"loss {h.smoothed.values[-1]:.4f}")
+        if len(h.val_accuracy):
+            best = int(np.argmax(h.val_accuracy.values))
+            parts.append(f"val accuracy {h.val_accuracy.values[-1]:.2f} %")
+            parts.append(
+                f"best {h.val_accuracy.values[best]:.2f} % (epoch {h.epoch_x.values[best]:.0f})"
+            )
+        self.summary.setText("  ·  ".join(parts))
+
+    def _fit_y(self, force: bool = False) -> None:
+        h = self.history
+        log = self.log_box.isChecked()
+        tops = [a.values for a in (h.smoothed, h.train_loss, h.val_loss) if len(a)]
+        if tops:
+            if log:
+                raw = h.batch_loss.values
+                positive = raw[raw > 0]
+                low = float(positive.min()) if positive.size else 1e-3
+                high = max(float(np.max(raw)), max(float(t.max()) for t in tops))
+                self._loss_range.fit_y(math.log10(low), math.log10(max(high, low * 1.01)), force)
+            else:
+                high = max(float(t.max()) for t in tops)
+                self._loss_range.fit_y(0.0, high, force)
+        if len(h.lr):
+            lr = h.lr.values
+            if log:
+                positive = lr[lr > 0]
+                if positive.size:
+                    self._lr_range.fit_y(
+                        math.log10(positive.min()), math.log10(positive.max() * 1.01), force
+                    )
+            else:
+                self._lr_range.fit_y(0.0, float(lr.max()), force)
+
+    # ---- interaction -----------------------------------------------------------------------
+    def _user_moved(self, *_: object) -> None:
+        self.following = False
+
+    def follow(self) -> None:
+        """Show the whole run and keep doing so as it grows."""
+        self.following = True
+        self._apply_x()
+        self.accuracy_plot.getPlotItem().setYRange(0, 100, padding=0.02)
+        self._fit_y(force=True)
+
+    def set_log_scale(self, on: bool) -> None:
+        for widget in (self.loss_plot, self.lr_plot):
+            widget.getPlotItem().setLogMode(y=on)
+        self._fit_y(force=True)
+
+    # ---- export ----------------------------------------------------------------------------
+    def export_png(self, path: str | os.PathLike[str]) -> None:
+        if not self.plots.grab().save(os.fspath(path), "PNG"):
+            raise OSError(f"{path}: cannot write the image")
+
+    def export_epoch_csv(self, path: str | os.PathLike[str]) -> None:
+        rows = self.history.rows
+        columns = list(rows[0]) if rows else ["epoch"]
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
+
+    def export_batch_csv(self, path: str | os.PathLike[str]) -> None:
+        h = self.history
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["epoch_position", "loss", "smoothed_loss"])
+            for x, loss, smooth in zip(
+                h.batch_x.values, h.batch_loss.values, h.smoothed.values, strict=True
+            ):
+                writer.writerow([f"{x:.6f}", f"{loss:.6g}", f"{smooth:.6g}"])
+
+    def _ask(self, title: str, name: str, kind: str, write: object) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, title, name, kind)
+        if not path:
+            return
+        try:
+            write(path)  # type: ignore[operator]
+        except OSError as exc:
+            self.export_failed.emit(f"Cannot export to {path}: {exc.strerror or exc}")
+
+    def _ask_png(self) -> None:
+        self._ask("Export Plots", "training-curves.png", "PNG images (*.png)", self.export_png)
+
+    def _ask_epoch_csv(self) -> None:
+        self._ask("Export Epoch Metrics", "epochs.csv", "CSV files (*.csv)", self.export_epoch_csv)
+
+    def _ask_batch_csv(self) -> None:
+        self._ask(
+            "Export Batch Losses", "batch-losses.csv", "CSV files (*.csv)", self.export_batch_csv
+        )

@@ -1,0 +1,150 @@
+"""Starts, controls and cleanly ends training runs in a worker thread.
+
+One run at a time. The thread has no event loop of its own to speak of: the worker's ``run`` slot
+trains and then quits the thread, so ending never depends on the GUI thread (``stop_and_wait`` can
+block the GUI thread without deadlock). Reports reach the GUI thread as queued signals, all of
+them before ``run_ended``, which is emitted only once the thread has finished.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread, Signal
+
+from cnnstudio.core.project import Project
+from cnnstudio.gui.training.worker import TrainingWorker
+from cnnstudio.train.callbacks import TrainingResult
+from cnnstudio.train.capture import CaptureSettings
+from cnnstudio.train.data.dataset import Dataset
+from cnnstudio.train.trainer import Trainer
+
+IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
+
+
+class TrainingController(QObject):
+    state_changed = Signal(str)
+    run_started = Signal(object)  # RunInfo
+    download = Signal(object)  # DownloadProgress
+    batches = Signal(object)  # BatchProgress
+    epoch_ended = Signal(object)  # EpochMetrics
+    features = Signal(object)  # Features
+    predictions = Signal(object)  # ValPredictions
+    failed = Signal(object)  # TrainingFailure
+    run_ended = Signal(object)  # TrainingResult, once the thread has finished
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.capture = CaptureSettings()
+        self._state = IDLE
+        self._thread: QThread | None = None
+        self._worker: TrainingWorker | None = None
+        self.last_result: TrainingResult | None = None
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def busy(self) -> bool:
+        return self._state != IDLE
+
+    @property
+    def trainer(self) -> Trainer | None:
+        return self._worker.trainer if self._worker is not None else None
+
+    def _set_state(self, state: str) -> None:
+        if state != self._state:
+            self._state = state
+            self.state_changed.emit(state)
+
+    def start(
+        self,
+        project: Project,
+        dataset: Dataset | None,
+        *,
+        run_dir: Path | None = None,
+        resume_from: Path | None = None,
+        **overrides: Any,
+    ) -> None:
+        """Train ``project`` (the caller's private copy: the thread reads it) in a new thread."""
+        if self._thread is not None:
+            raise RuntimeError("a run is already going; stop it first")
+        worker = TrainingWorker(
+            project,
+            run_dir=run_dir,
+            resume_from=resume_from,
+            dataset=dataset,
+            capture=self.capture,
+            **overrides,
+        )
+        thread = QThread()
+        thread.setObjectName("trainingThread")
+        worker.moveToThread(thread)
+        for source, target in (
+            (worker.run_started, self.run_started),
+            (worker.download, self.download),
+            (worker.batches, self.batches),
+            (worker.epoch_ended, self.epoch_ended),
+            (worker.features, self.features),
+            (worker.predictions, self.predictions),
+            (worker.failed, self.failed),
+        ):
+            source.connect(target)
+        thread.started.connect(worker.run)
+        thread.finished.connect(self._thread_finished)
+        self._thread, self._worker = thread, worker
+        self._set_state(RUNNING)
+        thread.start()
+
+    # -- control ----------------------------------------------------------------------------
+    def pause(self) -> None:
+        if self._worker is not None and self._state == RUNNING:
+            self._worker.trainer.pause()
+            self._set_state(PAUSED)
+
+    def resume(self) -> None:
+        if self._worker is not None and self._state == PAUSED:
+            self._worker.trainer.resume()
+            self._set_state(RUNNING)
+
+    def stop(self) -> None:
+        """Ask the run to end after the current batch (it saves a checkpoint first)."""
+        if self._worker is not None and self._state in (RUNNING, PAUSED):
+            self._worker.trainer.stop()
+            self._set_state(STOPPING)
+
+    def request_capture(self) -> None:
+        """Probe the (possibly changed) capture settings now, even while paused."""
+        if self._worker is not None:
+            self._worker.trainer.request_capture()
+
+    def stop_and_wait(self, timeout_ms: int = 2000) -> bool:
+        """Stop and block until the thread has ended (True) or ``timeout_ms`` passed (False).
+
+        Reports already sent are delivered before this returns, then ``run_ended``.
+        """
+        thread = self._thread
+        if thread is None:
+            return True
+        self.stop()
+        if not thread.wait(timeout_ms):
+            return False
+        QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
+        self._thread_finished()
+        return True
+
+    # -- the end ----------------------------------------------------------------------------
+    def _thread_finished(self) -> None:
+        thread, worker = self._thread, self._worker
+        if thread is None or worker is None:
+            return  # already handled by stop_and_wait
+        thread.wait()
+        self._thread = self._worker = None
+        result = worker.result or TrainingResult("failed", None, 0, None, None, ())
+        self.last_result = result
+        worker.deleteLater()
+        thread.deleteLater()
+        self._set_state(IDLE)
+        self.run_ended.emit(result)

@@ -1,0 +1,640 @@
+"""The training dashboard: data, settings, Train/Pause/Stop and the live views of a run.
+
+It owns the run's life in the editor: it loads the data off the GUI thread, makes the graph
+read-only while a run goes (the undo stack's edit guard), starts the worker thread through the
+controller, and keeps the reports in buffers that ``LiveRefresh`` draws from one timer.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QStandardPaths, Qt, Signal
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import (
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cnnstudio.core.blocks import get_spec
+from cnnstudio.core.commands import SetParams
+from cnnstudio.core.errors import CnnStudioError
+from cnnstudio.core.project import Project
+from cnnstudio.gui.analysis_model import AnalysisModel
+from cnnstudio.gui.editor.scene import GraphScene
+from cnnstudio.gui.plots.confusion import ConfusionView
+from cnnstudio.gui.plots.curves import CurvesView
+from cnnstudio.gui.plots.feature_maps import FeatureMapsView
+from cnnstudio.gui.plots.filters import FiltersView
+from cnnstudio.gui.plots.history import RunHistory
+from cnnstudio.gui.training.control_bar import PREPARING, ControlBar
+from cnnstudio.gui.training.controller import IDLE, PAUSED, RUNNING, TrainingController
+from cnnstudio.gui.training.data_panel import DataPanel, dims
+from cnnstudio.gui.training.dataset_loader import DataRequest, DatasetLoader
+from cnnstudio.gui.training.gallery import GalleryDialog
+from cnnstudio.gui.training.live_refresh import LiveRefresh
+from cnnstudio.gui.training.probe import OfflineProbe
+from cnnstudio.gui.training.project_sections import ProjectSections
+from cnnstudio.gui.training.settings_panel import SettingsPanel
+from cnnstudio.gui.training.thumbnails import CanvasThumbnails
+from cnnstudio.gui.training.trained_weights import TrainedWeightsKeeper
+from cnnstudio.gui.undo import edit_guard, push
+from cnnstudio.train.callbacks import (
+    BatchProgress,
+    EpochMetrics,
+    Features,
+    RunInfo,
+    TrainingFailure,
+    TrainingResult,
+    ValPredictions,
+)
+from cnnstudio.train.config import ConfigError, training_config
+from cnnstudio.train.data.dataset import Dataset
+from cnnstudio.train.runs import RunFolder
+from cnnstudio.train.session import RESUMABLE_OVERRIDES
+
+CAPTURE_EVERY = 25  # batches between feature captures (LeNet-5 on a laptop core: ~1.5 a second)
+STRIP_SAMPLES = 32
+STOP_TIMEOUT_MS = 2000
+READ_ONLY_REASON = "training is running"
+_LIVE, _DATA, _SETTINGS = range(3)
+
+
+def editor_threads() -> int:
+    """CPU threads for a run whose setting is ``auto``: all cores but one, which the editor keeps
+    (on a 2-core machine two training threads plus the GUI thread were ~8x slower than one)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max((cores or 1) - 1, 1)
+
+
+def default_run_base() -> Path:
+    """Where runs of a project that was never saved go (a saved one's go beside its file)."""
+    location = QStandardPaths.StandardLocation.AppLocalDataLocation
+    return Path(QStandardPaths.writableLocation(location) or Path.home() / ".cnnstudio") / "runs"
+
+
+class TrainingDashboard(QWidget):
+    status_message = Signal(str)
+    running_changed = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("trainingDashboard")
+        self.controller = TrainingController(self)
+        self.loader = DatasetLoader(self)
+        self.sections = ProjectSections(self)
+        self.weights = TrainedWeightsKeeper()
+        self.history = RunHistory()
+        self.project = Project()
+        self.stack: QUndoStack | None = None
+        self.scene: GraphScene | None = None
+        self.analysis: AnalysisModel | None = None
+        self.thumbnails = CanvasThumbnails(lambda: self.scene)
+        self.run_base: Path | None = None  # None: beside a saved project, else default_run_base()
+        self.info: RunInfo | None = None
+        self.dataset: Dataset | None = None  # the data of the current or last run
+        self.predictions: ValPredictions | None = None
+        self.progress: BatchProgress | None = None
+        self._preparing: tuple[DataRequest, Path | None, dict[str, Any]] | None = None
+        self._probe: OfflineProbe | None = None
+        self._pending_thumbnails: Features | None = None
+        self._progress_dirty = False
+        self.controller.capture.every = CAPTURE_EVERY
+
+        self.control = ControlBar()
+        self.data_panel = DataPanel()
+        self.settings_panel = SettingsPanel()
+        self.curves = CurvesView(self.history)
+        self.feature_maps = FeatureMapsView()
+        self.filters = FiltersView()
+        self.confusion = ConfusionView()
+        self.gallery = GalleryDialog(self)
+        self.view_tabs = QTabWidget()
+        self.view_tabs.setObjectName("featureTabs")
+        self.view_tabs.addTab(self.feature_maps, "Feature maps")
+        self.view_tabs.addTab(self.filters, "Filters")
+        live = QSplitter(Qt.Orientation.Horizontal)
+        live.setObjectName("liveViews")
+        live.setChildrenCollapsible(False)
+        for widget, stretch in ((self.curves, 4), (self.view_tabs, 5), (self.confusion, 3)):
+            live.addWidget(widget)
+            live.setStretchFactor(live.count() - 1, stretch)
+        live.setSizes([480, 600, 380])
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("trainingTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.insertTab(_LIVE, live, "Live")
+        self.tabs.insertTab(_DATA, self.data_panel, "Data")
+        self.tabs.insertTab(_SETTINGS, self.settings_panel, "Settings")
+        self.tabs.currentChanged.connect(self._tab_changed)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.control)
+        layout.addWidget(self.tabs, 1)
+
+        self.live = LiveRefresh(
+            lambda force: self.curves.refresh(force=force),
+            (self.feature_maps, self.filters, self.confusion),
+            self._draw_thumbnails,
+            self._live_shown,
+            self._show_progress,
+            self,
+        )
+        self._connect()
+
+    def _connect(self) -> None:
+        c = self.controller
+        c.state_changed.connect(self._state_changed)
+        c.run_started.connect(self._run_started)
+        c.batches.connect(self._batches)
+        c.epoch_ended.connect(self._epoch_ended)
+        c.features.connect(self._features)
+        c.predictions.connect(self._predictions)
+        c.failed.connect(self._failed)
+        c.run_ended.connect(self._run_ended)
+        c.download.connect(lambda p: self.control.show_text(_download_text(p.done, p.total)))
+        self.loader.loaded.connect(self._data_loaded)
+        self.loader.failed.connect(self._data_failed)
+        self.loader.progress.connect(
+            lambda done, total: self.control.show_text(
+                _download_text(done, total), done / total if total else None
+            )
+        )
+        self.control.train_requested.connect(self.train)
+        self.control.pause_requested.connect(self.pause_or_resume)
+        self.control.stop_requested.connect(self.stop)
+        self.sections.changed.connect(self._section_changed)
+        self.data_panel.changed.connect(
+            lambda section, text, key: self.sections.set("dataset", section, text, key)
+        )
+        self.data_panel.fix_input.connect(self.fix_input_shape)
+        self.settings_panel.changed.connect(
+            lambda section, text, key: self.sections.set("training", section, text, key)
+        )
+        self.feature_maps.sample_chosen.connect(self._sample_chosen)
+        self.filters.node_chosen.connect(self._filter_node_chosen)
+        self.confusion.cell_clicked.connect(self.open_gallery)
+        self.curves.export_failed.connect(self._report)
+
+    # ---- the document ----------------------------------------------------------------------
+    def set_document(
+        self, project: Project, stack: QUndoStack, scene: GraphScene, analysis: AnalysisModel
+    ) -> None:
+        """Follow a new document (the window calls this after New/Open; never mid-run)."""
+        if self.analysis is not None:
+            self.analysis.updated.disconnect(self._analysis_updated)
+        if self.scene is not None:
+            self.scene.selectionChanged.disconnect(self._canvas_selection)
+        self.project, self.stack, self.scene, self.analysis = project, stack, scene, analysis
+        analysis.updated.connect(self._analysis_updated)
+        scene.selectionChanged.connect(self._canvas_selection)
+        self.weights.reset()
+        self.thumbnails.shown = set()
+        self._probe = None
+        self.info = self.dataset = self.predictions = self.progress = None
+        self.history.clear()
+        for view in (self.curves, self.feature_maps, self.filters, self.confusion):
+            view.clear()
+        self.gallery.hide()
+        self.control.banner.hide()
+        self.control.show_text("Ready to train", 0.0)
+        self.sections.set_document(project, stack)
+        self._update_filter_layers()
+        self._update_controls()
+
+    def _section_changed(self, name: str) -> None:
+        if name == "dataset":
+            self.data_panel.set_section(self.sections.get("dataset"))
+            if self.tabs.currentIndex() == _DATA:
+                self.load_preview()
+        elif name == "training":
+            self.settings_panel.set_section(self.sections.get("training"))
+
+    def _analysis_updated(self) -> None:
+        self._update_filter_layers()
+        self._update_controls()
+        if self.data_panel.dataset is not None:
+            shapes = self._shapes()
+            self.data_panel.check_fit(*shapes)
+            if self.tabs.currentIndex() == _DATA:
+                self.load_preview()
+
+    def _shapes(self) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:
+        if self.analysis is None:
+            return None, None
+        a = self.analysis.analysis
+        return (
+            tuple(a.input_shape) if a.input_shape is not None else None,
+            tuple(a.output_shape) if a.output_shape is not None else None,
+        )
+
+    def data_request(self) -> DataRequest | None:
+        input_shape, _ = self._shapes()
+        if input_shape is None:
+            return None
+        return DataRequest(self.project.dataset, input_shape, self.project.base_dir)
+
+    def _tab_changed(self, index: int) -> None:
+        if index == _DATA:
+            self.load_preview()
+
+    # ---- data ------------------------------------------------------------------------------
+    def load_preview(self) -> None:
+        """Show the data the project names (loading it off the GUI thread if needed)."""
+        request = self.data_request()
+        if request is None:
+            self.data_panel.show_error("Give the network a valid Input node to see its data.")
+            return
+        dataset = self.loader.load(request)
+        if dataset is not None:
+            self.data_panel.show_dataset(dataset, *self._shapes())
+        else:
+            self.data_panel.show_loading("Loading the data…")
+
+    def _data_loaded(self, request: DataRequest, dataset: Dataset) -> None:
+        current = self.data_request()
+        if current is not None and current.key == request.key:
+            self.data_panel.show_dataset(dataset, *self._shapes())
+        if self._preparing is not None and self._preparing[0].key == request.key:
+            self._launch(dataset)
+
+    def _data_failed(self, request: DataRequest, message: str) -> None:
+        current = self.data_request()
+        if current is not None and current.key == request.key:
+            self.data_panel.show_error(message)
+        if self._preparing is not None and self._preparing[0].key == request.key:
+            self._preparing = None
+            self._end_read_only()
+            self._state_changed(IDLE)
+            self._report(f"Cannot train: {message}", "Check the Data tab.")
+
+    def fix_input_shape(self, shape: list[int]) -> None:
+        """Give the Input node the data's shape, as one undoable step."""
+        if self.analysis is None or self.stack is None:
+            return
+        input_id = self.analysis.analysis.input_id
+        if input_id is None:
+            return
+        error = push(self.stack, self.project.graph, SetParams(input_id, {"shape": list(shape)}))
+        if error is not None:
+            self.status_message.emit(error)
+        else:
+            self.status_message.emit(f"Input node {input_id} now takes {dims(shape)} images.")
+
+    # ---- running ---------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        """A run is being prepared or is going: the document must not be replaced."""
+        return self._preparing is not None or self.controller.busy
+
+    def train(self, mode: str = "auto") -> None:
+        """Start a run: ``continue`` the run the trained weights came from, ``restart`` from
+        scratch, or ``auto`` (continue when that is possible, else start)."""
+        if self.busy or self.analysis is None or self.stack is None:
+            return
+        analysis = self.analysis.analysis
+        if not analysis.valid:
+            first = analysis.errors[0].message if analysis.errors else "the network is not valid"
+            self._report(f"Cannot train yet: {first}", "Fix the issues listed in the Issues panel.")
+            return
+        try:
+            config = training_config(self.project.training)
+        except ConfigError as exc:
+            self._report(f"Cannot train: {exc}", "Change the setting in the Settings tab.")
+            return
+        resume_from: Path | None = None
+        if mode != "restart":
+            resume_from, why_not = self._run_to_continue()
+            if resume_from is None and mode == "continue":
+                self._report(f"Cannot continue: {why_not}", "Use “Restart from scratch”.")
+                return
+        overrides: dict[str, Any] = {
+            "threads": editor_threads() if config.threads == "auto" else config.threads
+        }
+        if resume_from is not None:  # the project's resumable settings apply to the resumed run
+            section = self.project.training or {}
+            overrides.update(
+                epochs=self._epochs_done() + config.epochs,
+                device=config.device,
+                amp=config.amp,
+                early_stopping=section.get("early_stopping") or False,
+            )
+        request = self.data_request()
+        assert request is not None  # the analysis is valid, so the Input has a shape
+        edit_guard(self.stack).set_read_only(READ_ONLY_REASON)
+        self.control.banner.hide()
+        self._preparing = (request, resume_from, overrides)
+        self._state_changed(PREPARING)
+        dataset = self.loader.load(request)
+        if dataset is not None:
+            self._launch(dataset)
+
+    def _run_to_continue(self) -> tuple[Path | None, str]:
+        run = self.weights.run_to_continue(self.project)
+        if run is None:
+            return None, "there are no trained weights of this network to continue from"
+        try:
+            snapshot = RunFolder(run).read_config()
+            then = training_config(snapshot["training"]).to_dict()
+            now = training_config(self.project.training).to_dict()
+        except (OSError, ValueError, KeyError, ConfigError):
+            return None, f"the run folder {run} cannot be read"
+        if snapshot["project"].get("dataset") != self.project.dataset:
+            return None, "the data settings changed since that run"
+        changed = [
+            k for k in now if k not in (*RESUMABLE_OVERRIDES, "threads") and now[k] != then[k]
+        ]
+        if changed:
+            return None, f"{', '.join(changed)} changed since that run"
+        return run, ""
+
+    def _epochs_done(self) -> int:
+        pending = self.weights.pending
+        if pending is not None:
+            return pending.epoch
+        epoch = (self.project.weights or {}).get("epoch")
+        return int(epoch) if isinstance(epoch, int) else 0
+
+    def _launch(self, dataset: Dataset) -> None:
+        assert self._preparing is not None
+        request, resume_from, overrides = self._preparing
+        self._preparing = None
+        if tuple(dataset.sample_shape) != request.input_shape:
+            self._end_read_only()
+            self._state_changed(IDLE)
+            self.tabs.setCurrentIndex(_DATA)
+            self.data_panel.show_dataset(dataset, *self._shapes())
+            self._report(
+                f"Cannot train: the images are {dims(dataset.sample_shape)} but the Input node "
+                f"expects {dims(request.input_shape)}.",
+                "The Data tab offers to fix the Input node.",
+            )
+            return
+        copy = Project.from_dict(self.project.to_dict())
+        copy.path = self.project.path
+        run_dir = self.run_base or (None if self.project.path else default_run_base())
+        if resume_from is None:
+            self.history.clear()
+            for view in (self.curves, self.feature_maps, self.filters, self.confusion):
+                view.clear()
+        self.dataset = dataset
+        self.predictions = None
+        self._probe = None
+        self.controller.capture.sample = min(
+            self.controller.capture.sample, max(len(dataset.val) - 1, 0)
+        )
+        self.controller.start(copy, dataset, run_dir=run_dir, resume_from=resume_from, **overrides)
+        self.live.start()
+
+    def pause_or_resume(self) -> None:
+        if self.controller.state == PAUSED:
+            self.controller.resume()
+        elif self.controller.state == RUNNING:
+            self.controller.pause()
+
+    def train_or_resume(self) -> None:
+        """F5: resume a paused run, otherwise train."""
+        if self.controller.state == PAUSED:
+            self.controller.resume()
+        else:
+            self.train("auto")
+
+    def stop(self) -> None:
+        if self._preparing is not None:
+            self._preparing = None
+            self.loader.cancel()
+            self._end_read_only()
+            self._state_changed(IDLE)
+            self.control.show_text("Stopped before training started", 0.0)
+            return
+        self.controller.stop()
+
+    def _end_read_only(self) -> None:
+        if self.stack is not None:
+            edit_guard(self.stack).set_read_only(None)
+
+    def _state_changed(self, state: str) -> None:
+        shown = PREPARING if self._preparing is not None else state
+        self._update_controls(shown)
+        running = shown != IDLE
+        for panel in (self.data_panel, self.settings_panel):
+            panel.setEnabled(not running)
+        self.running_changed.emit(running)
+
+    def _update_controls(self, state: str | None = None) -> None:
+        if state is None:
+            state = PREPARING if self._preparing is not None else self.controller.state
+        can_continue = state == IDLE and self.weights.run_to_continue(self.project) is not None
+        self.control.set_state(state, can_continue)
+
+    # ---- reports from the run (GUI thread) -------------------------------------------------
+    def _run_started(self, info: RunInfo) -> None:
+        self.info = info
+        epochs = int(info.config.get("training", {}).get("epochs", info.start_epoch))
+        self.curves.set_run_length(info.start_epoch, epochs)
+        dataset = self.dataset
+        if dataset is not None:
+            n = min(STRIP_SAMPLES, len(dataset.val))
+            images = [dataset.val.x[i] for i in range(n)]
+            labels = [int(v) for v in dataset.val.y[:n]]
+            self.feature_maps.set_samples(images, labels, info.class_names)
+            self.feature_maps.samples.setCurrentRow(self.controller.capture.sample)
+        self.tabs.setCurrentIndex(_LIVE)
+        threads = (
+            f", {info.threads} thread{'s' * (info.threads != 1)}" if info.device == "cpu" else ""
+        )
+        resumed = f", resuming at epoch {info.start_epoch}" if info.start_epoch > 1 else ""
+        self.control.info.setText(f"{info.device}{threads}")
+        self.status_message.emit(
+            f"Training {info.project} on {info.num_train:,} images ({info.device}{threads}{resumed})."
+        )
+
+    def _batches(self, progress: BatchProgress) -> None:
+        self.history.add_batches(progress)
+        self.progress = progress
+        self._progress_dirty = True
+
+    def _epoch_ended(self, m: EpochMetrics) -> None:
+        self.history.add_epoch(m)
+        names = self.info.class_names if self.info else tuple(map(str, range(len(m.confusion))))
+        self.confusion.set_result(m.confusion, m.per_class_accuracy, names, m.epoch)
+        best = " (best so far)" if m.best else ""
+        self.status_message.emit(
+            f"Epoch {m.epoch}/{m.epochs}: validation accuracy {100 * m.val_accuracy:.2f} %{best}, "
+            f"loss {m.val_loss:.4f}."
+        )
+
+    def _features(self, f: Features) -> None:
+        image = self.dataset.val.x[f.sample] if self.dataset is not None else None
+        self.feature_maps.set_features(f, image)
+        self.filters.set_features(f)
+        self._pending_thumbnails = f
+
+    def _predictions(self, p: ValPredictions) -> None:
+        self.predictions = p
+
+    def _failed(self, failure: TrainingFailure) -> None:
+        where = ""
+        if failure.epoch is not None:
+            batch = f", batch {failure.batch}" if failure.batch is not None else ""
+            where = f" (epoch {failure.epoch}{batch})"
+        self._report(f"Training failed{where}: {failure.message}", failure.details)
+
+    def _run_ended(self, result: TrainingResult) -> None:
+        self._end_read_only()
+        adopted = self.weights.adopt(result)
+        if adopted is not None and self.stack is not None:
+            self.stack.resetClean()  # the document now has new weights to save
+        self.live.draw_all()
+        self.live.stop()
+        self._update_controls()
+        if result.status == "failed":
+            self.control.show_text("Training failed — see the message above")
+            return
+        accuracy = adopted.val_accuracy if adopted is not None else None
+        score = f", validation accuracy {100 * accuracy:.2f} %" if accuracy is not None else ""
+        words = {
+            "completed": "Training finished",
+            "early_stopped": "Training stopped early (no more improvement)",
+            "stopped": "Training stopped",
+        }
+        text = (
+            f"{words.get(result.status, result.status)} after {result.epochs_done} epochs{score}."
+        )
+        keep = " Save the project to keep the trained weights." if adopted is not None else ""
+        self.control.show_text(text)
+        self.status_message.emit(text + keep)
+
+    def _report(self, message: str, details: str = "") -> None:
+        """A problem the user should see: in the dashboard (non-blocking) and the status bar."""
+        self.control.banner.show_message(message, "error", details)
+        self.status_message.emit(message)
+
+    # ---- drawing ---------------------------------------------------------------------------
+    def _show_progress(self) -> None:
+        if self._progress_dirty and self.progress is not None:
+            self._progress_dirty = False
+            self.control.show_progress(self.progress, self.info.start_epoch if self.info else 1)
+
+    def _live_shown(self) -> bool:
+        return self.isVisible() and self.tabs.currentIndex() == _LIVE
+
+    def _draw_thumbnails(self) -> bool:
+        pending, self._pending_thumbnails = self._pending_thumbnails, None
+        if pending is None:
+            return False
+        self.thumbnails.update(pending)
+        return True
+
+    # ---- user choices in the views ---------------------------------------------------------
+    def _canvas_selection(self) -> None:
+        if self.scene is None:
+            return
+        ids = self.scene.selected_node_ids()
+        if len(ids) != 1:
+            return
+        self.feature_maps.select_node(ids[0])
+        if self.filters.select_node(ids[0]):
+            self._filter_node_chosen(ids[0])
+
+    def _sample_chosen(self, index: int) -> None:
+        self.controller.capture.sample = index
+        self._capture_now()
+
+    def _filter_node_chosen(self, node_id: str) -> None:
+        self.controller.capture.weights = (node_id,)
+        self._capture_now()
+
+    def _capture_now(self) -> None:
+        """New capture settings take effect at once: by the run, or through the trained weights."""
+        if self.controller.busy:
+            self.controller.request_capture()
+            return
+        probe = self._offline_probe()
+        if probe is None:
+            return
+        f = probe.capture(self.controller.capture)
+        self._features(f)
+        self.live.draw_all()
+
+    def _offline_probe(self) -> OfflineProbe | None:
+        if self.dataset is None:
+            return None
+        weights = self.weights.weights_file(self.project)
+        if weights is None:
+            return None
+        if self._probe is None or self._probe.weights != weights:
+            try:
+                self._probe = OfflineProbe(
+                    self.project.graph, weights, self.dataset, self._epochs_done()
+                )
+            except (CnnStudioError, OSError) as exc:
+                self.feature_maps.caption.setText(f"Cannot show features: {exc}")
+                return None
+        return self._probe
+
+    def _update_filter_layers(self) -> None:
+        if self.analysis is None:
+            return
+        layers = [
+            (node.id, get_spec(node.type).describe(node.params))
+            for node in self.project.graph
+            if node.type == "Conv2d"
+        ]
+        self.filters.set_layers(layers)
+
+    def open_gallery(self, true: int, predicted: int) -> None:
+        """Show the validation images of one confusion-matrix cell."""
+        if self.predictions is None or self.dataset is None:
+            self.status_message.emit("The images appear once an epoch has been validated.")
+            return
+        names = self.info.class_names if self.info else self.dataset.class_names
+        self.gallery.show_cell(self.dataset.val, self.predictions, names, true, predicted)
+
+    # ---- the window's questions ------------------------------------------------------------
+    def release(self, doing: str) -> bool:
+        """Before the document is closed or replaced: stop a run (asking first). True: go on."""
+        if doing == "closing":
+            self.loader.shutdown(10_000)
+        if not self.busy:
+            return True
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self,
+            "Training is running",
+            f"Training is running. Stop it before {doing}? The weights trained so far are kept.",
+            buttons.Yes | buttons.Cancel,
+            buttons.Yes,
+        )
+        if answer != buttons.Yes:
+            return False
+        if self._preparing is not None:
+            self.stop()
+            return True
+        if not self.controller.stop_and_wait(STOP_TIMEOUT_MS):
+            self.status_message.emit("Training is still stopping; try again in a moment.")
+            return False
+        return True
+
+    def before_save(self, target: Path) -> None:
+        """Put the trained weights beside the project file being written."""
+        self.weights.attach(self.project, Path(target))
+
+    def shutdown(self) -> None:
+        """End every thread (the window is going away)."""
+        self.controller.stop_and_wait(STOP_TIMEOUT_MS)
+        self.loader.shutdown(10_000)
+        self.live.stop()
+
+
+def _download_text(done: int, total: int) -> str:
+    mb = 1024 * 1024
+    if total:
+        return f"Downloading the dataset: {done / mb:.1f} of {total / mb:.1f} MB"
+    return f"Downloading the dataset: {done / mb:.1f} MB"

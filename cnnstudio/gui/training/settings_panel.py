@@ -1,0 +1,300 @@
+"""The training settings form, generated from the trainer's ``TrainingConfig``.
+
+Each field of the dataclass gets an editor chosen by its type (choice, number, flag, the early
+stopping group); a change is validated by the trainer's own ``training_config`` before it is
+written to the project as an undo step, so the form accepts exactly what a run accepts, and a
+refusal shows the trainer's message, naming the setting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cnnstudio.train.config import (
+    AMP_MODES,
+    EARLY_STOPPING_METRICS,
+    LOSSES,
+    OPTIMIZERS,
+    SCHEDULERS,
+    ConfigError,
+    EarlyStopping,
+    TrainingConfig,
+    training_config,
+)
+from cnnstudio.train.device import available_devices
+
+INT_MAX = 1_000_000_000
+CHOICES: dict[str, tuple[str, ...]] = {
+    "optimizer": OPTIMIZERS,
+    "scheduler": SCHEDULERS,
+    "loss": LOSSES,
+    "amp": AMP_MODES,
+    "metric": EARLY_STOPPING_METRICS,
+}
+GROUPS: dict[str, tuple[str, ...]] = {
+    "Optimiser": ("optimizer", "lr", "momentum", "nesterov", "weight_decay"),
+    "Schedule": ("scheduler", "warmup_epochs", "step_size", "gamma"),
+    "Run": ("epochs", "batch_size", "seed", "loss", "label_smoothing"),
+    "Hardware": ("device", "amp", "threads"),
+}
+LABELS = {
+    "lr": "Learning rate",
+    "weight_decay": "Weight decay",
+    "warmup_epochs": "Warm-up epochs",
+    "step_size": "Step every (epochs)",
+    "gamma": "Step factor",
+    "batch_size": "Batch size",
+    "label_smoothing": "Label smoothing",
+    "amp": "Mixed precision",
+    "min_delta": "Min. improvement",
+}
+HELP = {
+    "lr": "Step size of the optimiser; too high and the loss diverges (NaN)",
+    "momentum": "SGD/RMSprop momentum (0.9 by default for SGD)",
+    "warmup_epochs": "Raise the learning rate linearly from zero over this many epochs",
+    "step_size": "With the 'step' schedule: multiply the rate by the factor every N epochs",
+    "epochs": "Passes over the training images",
+    "batch_size": "Images per optimiser step",
+    "seed": "Same seed, same network and data order: runs can be repeated exactly",
+    "device": "Only devices this machine has are offered",
+    "amp": "Lower-precision arithmetic on GPUs ('auto': bf16 or fp16 on CUDA, off elsewhere)",
+    "threads": "CPU threads for training ('auto': all cores but one, so the editor stays fluid)",
+    "early_stopping": "Stop when the metric has not improved for 'patience' epochs",
+}
+# Fields that only matter for some choices: field -> (controlling field, values it applies to).
+APPLIES = {
+    "momentum": ("optimizer", ("sgd", "rmsprop")),
+    "nesterov": ("optimizer", ("sgd",)),
+    "step_size": ("scheduler", ("step",)),
+    "gamma": ("scheduler", ("step",)),
+}
+
+
+def _label(name: str) -> str:
+    return LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+class NumberBox(QDoubleSpinBox):
+    """A float editor that shows 0.001 and 3e-05 as written, and steps relative to the value."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setDecimals(12)
+        self.setRange(0.0, 1e9)
+        self.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        self.setKeyboardTracking(False)
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:.6g}"
+
+    def valueFromText(self, text: str) -> float:
+        try:
+            return float(text)
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int) -> object:
+        stripped = text.strip()
+        if not stripped:
+            return QValidator.State.Intermediate, text, pos
+        try:
+            value = float(stripped)
+        except ValueError:
+            partial = stripped.rstrip("eE+-.")
+            ok = not partial or partial.replace(".", "", 1).isdigit()
+            state = QValidator.State.Intermediate if ok else QValidator.State.Invalid
+            return state, text, pos
+        state = QValidator.State.Acceptable if math.isfinite(value) else QValidator.State.Invalid
+        return state, text, pos
+
+
+class SettingsPanel(QWidget):
+    """Edits ``project.training``; ``changed(section_dict, description, merge_key)`` asks the
+    dashboard to store a new, already validated section."""
+
+    changed = Signal(object, str, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("trainingSettings")
+        self.section: dict[str, Any] | None = None
+        self.config = TrainingConfig()
+        self.editors: dict[str, QWidget] = {}
+        self._loading = False
+        self.error = QLabel()
+        self.error.setObjectName("settingsError")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: palette(bright-text);")
+        self.error.hide()
+        columns = QHBoxLayout()
+        fields = {f.name: f for f in dataclasses.fields(TrainingConfig)}
+        placed = {name for names in GROUPS.values() for name in names}
+        groups = dict(GROUPS)
+        others = tuple(n for n in fields if n not in placed and n != "early_stopping")
+        if others:
+            groups["Other"] = others
+        for title, names in groups.items():
+            box = QGroupBox(title)
+            form = QFormLayout(box)
+            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+            for name in names:
+                editor = self._editor(name, getattr(TrainingConfig(), name))
+                form.addRow(_label(name), editor)
+            if title == "Run":
+                form.addRow(self._early_stopping_box())
+            columns.addWidget(box)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(columns)
+        layout.addWidget(self.error)
+        layout.addStretch(1)
+
+    # ---- editors generated from the dataclass ----------------------------------------------
+    def _editor(self, name: str, default: Any, prefix: str = "") -> QWidget:
+        key = prefix + name
+        editor: QWidget
+        if name == "device":
+            combo = QComboBox()
+            for device in ("auto", *available_devices()):
+                combo.addItem(device, device)
+            combo.activated.connect(lambda _=0, k=key, c=combo: self._edit(k, c.currentData()))
+            editor = combo
+        elif name in CHOICES:
+            combo = QComboBox()
+            for option in CHOICES[name]:
+                combo.addItem(option, option)
+            combo.activated.connect(lambda _=0, k=key, c=combo: self._edit(k, c.currentData()))
+            editor = combo
+        elif isinstance(default, bool):
+            check = QCheckBox()
+            check.toggled.connect(lambda on, k=key: self._edit(k, on))
+            editor = check
+        elif isinstance(default, float):
+            number = NumberBox()
+            number.valueChanged.connect(lambda v, k=key: self._edit(k, v))
+            editor = number
+        else:  # int, or int | "auto"
+            spin = QSpinBox()
+            spin.setRange(0, INT_MAX)
+            spin.setKeyboardTracking(False)
+            if default == "auto":
+                spin.setSpecialValueText("auto")
+            spin.valueChanged.connect(lambda v, k=key: self._edit(k, v))
+            editor = spin
+        editor.setObjectName(f"setting_{key.replace('.', '_')}")
+        if name in HELP:
+            editor.setToolTip(HELP[name])
+        self.editors[key] = editor
+        return editor
+
+    def _early_stopping_box(self) -> QGroupBox:
+        box = QGroupBox("Early stopping")
+        box.setObjectName("setting_early_stopping")
+        box.setCheckable(True)
+        box.setToolTip(HELP["early_stopping"])
+        form = QFormLayout(box)
+        for f in dataclasses.fields(EarlyStopping):
+            form.addRow(_label(f.name), self._editor(f.name, f.default, "early_stopping."))
+        box.toggled.connect(lambda on: self._edit("early_stopping", on))
+        self.editors["early_stopping"] = box
+        return box
+
+    # ---- model -> form ---------------------------------------------------------------------
+    def set_section(self, section: dict[str, Any] | None) -> None:
+        """Show a project's ``training`` section (its effective values, defaults filled in)."""
+        self.section = dict(section) if section is not None else None
+        try:
+            self.config = training_config(section)
+            self._show_error(None)
+        except ConfigError as exc:
+            self.config = TrainingConfig()
+            self._show_error(f"The project's settings are not valid: {exc}")
+        self._loading = True
+        try:
+            values = self.config.to_dict()
+            for key, editor in self.editors.items():
+                if key == "early_stopping":
+                    assert isinstance(editor, QGroupBox)
+                    editor.setChecked(self.config.early_stopping is not None)
+                    continue
+                if key.startswith("early_stopping."):
+                    rule = self.config.early_stopping or EarlyStopping()
+                    value = getattr(rule, key.split(".", 1)[1])
+                else:
+                    value = values[key]
+                _set_value(editor, value)
+            self._update_applicable()
+        finally:
+            self._loading = False
+
+    def _update_applicable(self) -> None:
+        for name, (control, values) in APPLIES.items():
+            editor = self.editors.get(name)
+            if editor is not None:
+                editor.setEnabled(getattr(self.config, control) in values)
+
+    # ---- form -> model ---------------------------------------------------------------------
+    def _edit(self, key: str, value: Any) -> None:
+        if self._loading:
+            return
+        section = dict(self.section or {})
+        name = key.split(".", 1)[0]
+        if key == "early_stopping":
+            if value:
+                section[name] = dataclasses.asdict(EarlyStopping())
+            else:
+                section.pop(name, None)
+        elif key.startswith("early_stopping."):
+            rule = dict(section.get(name) or dataclasses.asdict(EarlyStopping()))
+            rule[key.split(".", 1)[1]] = value
+            section[name] = rule
+        else:
+            section[name] = "auto" if key == "threads" and value == 0 else value
+        try:
+            training_config(section)
+        except ConfigError as exc:
+            self._show_error(str(exc))
+            self.set_section(self.section)  # back to the stored values
+            self._show_error(str(exc))
+            return
+        self._show_error(None)
+        shown = section.get(name)
+        text = f"Set training {key.replace('_', ' ')} to {shown if not isinstance(shown, dict) else 'on'}"
+        self.changed.emit(section, text, f"training.{key}")
+
+    def _show_error(self, message: str | None) -> None:
+        self.error.setText(message or "")
+        self.error.setVisible(bool(message))
+
+
+def _set_value(editor: QWidget, value: Any) -> None:
+    if isinstance(editor, QComboBox):
+        index = editor.findData(value)
+        if index < 0:  # e.g. a device this machine lacks: show it, so the user sees why
+            editor.addItem(f"{value} (not available)", value)
+            index = editor.count() - 1
+        editor.setCurrentIndex(index)
+    elif isinstance(editor, QCheckBox):
+        editor.setChecked(bool(value))
+    elif isinstance(editor, QDoubleSpinBox):
+        editor.setValue(float(value))
+    elif isinstance(editor, QSpinBox):
+        editor.setValue(0 if value == "auto" else int(value))
