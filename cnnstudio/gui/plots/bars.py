@@ -85,7 +85,7 @@ class CountBars:
         self.val.setOpts(x0=np.zeros(len(rows)), y=rows + 0.2, width=np.asarray(val), height=0.4)
         self.plot.getAxis("left").setTicks([_name_ticks(names, list(range(len(names)))), []])
         top = max([*train, *val, 1])
-        self.plot.setXRange(0, top, padding=0.05)
+        self.plot.setXRange(0, top * 1.3, padding=0)  # room on the right for the legend
         self.plot.setYRange(-0.6, max(len(names), 1) - 0.4, padding=0)
 
 

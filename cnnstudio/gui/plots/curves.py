@@ -76,19 +76,6 @@ def _epoch_curve(plot: pg.PlotItem, colour: str, name: str, symbol: str) -> pg.P
     )
 
 
-class CompactAxis(pg.AxisItem):
-    """Tick labels in three significant digits (0.003, 1e-05): a learning rate fits the axis."""
-
-    def __init__(self, orientation: str) -> None:
-        super().__init__(orientation)
-        self.enableAutoSIPrefix(False)
-
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        if self.logMode:
-            return super().tickStrings(values, scale, spacing)
-        return [f"{v:.3g}" for v in values]
-
-
 class _RangeKeeper:
     """Sets a plot's y range when the data outgrows it (or shrinks well inside it)."""
 
@@ -158,7 +145,6 @@ class CurvesView(QWidget):
         self.loss_plot = self._plot("lossPlot", "Loss")
         self.accuracy_plot = self._plot("accuracyPlot", "Accuracy (%)")
         self.lr_plot = self._plot("lrPlot", "lr")
-        self.lr_plot.getPlotItem().getAxis("left").setWidth(46)
         lp, ap, rp = (w.getPlotItem() for w in (self.loss_plot, self.accuracy_plot, self.lr_plot))
         lp.addLegend(offset=(-8, 8), labelTextColor=c.foreground, colCount=2)
         ap.addLegend(offset=(-8, -8), labelTextColor=c.foreground, colCount=2)
@@ -172,9 +158,7 @@ class CurvesView(QWidget):
         self.val_accuracy = _epoch_curve(ap, c.val, "val", "s")
         self.lr_curve = _curve(rp, pg.mkPen(c.lr, width=1.5), None, SMOOTH_PER_PIXEL, "mean")
         ap.setYRange(0, 100, padding=0.02)
-        for plot in (ap, rp):
-            plot.setXLink(lp)
-        lp.getAxis("bottom").setStyle(showValues=False)
+        lp.getAxis("bottom").setStyle(showValues=False)  # the plots below label the epochs
         ap.setLabel("bottom", "epoch")
         rp.setLabel("bottom", "epoch")
         self._loss_range = _RangeKeeper(lp)
@@ -207,8 +191,10 @@ class CurvesView(QWidget):
         layout.addWidget(self.plots, 1)
 
     def _plot(self, name: str, label: str) -> pg.PlotWidget:
-        widget = pg.PlotWidget(axisItems={"left": CompactAxis("left")})
+        widget = pg.PlotWidget()
         widget.setObjectName(name)
+        # Plain decimals (0.003), not "3" with a "(x0.001)" prefix in the label.
+        widget.getPlotItem().getAxis("left").enableAutoSIPrefix(False)
         widget.setMinimumHeight(60)
         style_widget(widget)
         plot = widget.getPlotItem()
@@ -239,8 +225,11 @@ class CurvesView(QWidget):
             self._apply_x()
 
     def _apply_x(self) -> None:
+        """The same epochs on every plot (not setXLink: it aligns linked views by screen
+        position, which shifts side-by-side plots against each other)."""
         start = min(self._x_start, self._first_x())
-        self.loss_plot.getPlotItem().setXRange(start, self._x_end, padding=0.01)
+        for widget in (self.loss_plot, self.accuracy_plot, self.lr_plot):
+            widget.getPlotItem().setXRange(start, self._x_end, padding=0.01)
 
     def _first_x(self) -> float:
         xs = self.history.batch_x.values

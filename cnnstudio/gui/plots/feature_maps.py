@@ -265,6 +265,8 @@ class FeatureMapsView(QWidget):
 
     def _draw_sample(self, f: Features) -> None:
         names = self.class_names or tuple(str(i) for i in range(len(f.probabilities)))
+        # As many classes as have room to be named (a row needs ~18 px; the axis ~40).
+        self.probabilities.rows = max(2, min(10, (self.prob_widget.height() - 40) // 18))
         self.probabilities.set_probabilities(np.asarray(f.probabilities), names, f.label)
         if self.probe_image is not None:
             self.image_label.setPixmap(sample_pixmap(self.probe_image, PROBE_IMAGE))

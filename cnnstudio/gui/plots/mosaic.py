@@ -38,13 +38,22 @@ class Mosaic:
 
 
 def grid_shape(count: int, tile_h: int, tile_w: int, aspect: float = 1.6) -> tuple[int, int]:
-    """Rows and columns whose overall width / height is near ``aspect`` (a landscape panel)."""
+    """Rows and columns whose overall width / height is near ``aspect`` (a landscape panel),
+    preferring a grid the tiles fill (16 maps: 4 x 4, not 4 rows of 5 with 4 empty)."""
     if count <= 0:
         return 0, 0
-    cols = max(1, round(math.sqrt(count * aspect * tile_h / max(tile_w, 1))))
-    cols = min(cols, count)
-    rows = -(-count // cols)
-    return rows, cols
+    ideal = math.sqrt(count * aspect * tile_h / max(tile_w, 1))
+    candidates = {
+        min(max(c, 1), count)
+        for c in (math.floor(ideal), math.ceil(ideal), round(ideal) - 1, round(ideal) + 1)
+    }
+
+    def cost(cols: int) -> tuple[int, float]:
+        rows = -(-count // cols)
+        return rows * cols - count, abs(math.log(cols * tile_w / max(rows * tile_h, 1) / aspect))
+
+    cols = min(sorted(candidates), key=cost)
+    return -(-count // cols), cols
 
 
 def scale_unit(maps: np.ndarray, shared: bool) -> np.ndarray:
@@ -116,22 +125,20 @@ def kernel_mosaic(
     """Convolution weights ``(out, in, kh, kw)``.
 
     With 3 input channels the kernels are RGB tiles (what the first layer looks for in colour
-    images); otherwise one row per output channel and one column per input channel.
+    images); otherwise one column per filter (output channel) and one row per input channel.
     """
     out_ch, in_ch = weights.shape[:2]
     if in_ch == 3:
         unit = scale_signed(weights[:MAX_TILES], shared)  # (N, 3, kh, kw)
         rgb = np.clip(unit.transpose(0, 2, 3, 1) * 255.0 + 0.5, 0, 255).astype(np.uint8)
         return tile(rgb, background, gap=1)
-    rows = max(1, min(out_ch, MAX_TILES // max(in_ch, 1)))
-    cols = min(in_ch, MAX_TILES)
-    flat = weights[:rows, :cols].reshape(rows * cols, *weights.shape[2:])
-    if shared:
-        unit = scale_signed(flat, shared=True)
-    else:  # one scale per output channel: its kernels compare with each other
-        per_out = scale_signed(weights[:rows, :cols], shared=False)
-        unit = per_out.reshape(rows * cols, *weights.shape[2:])
-    return tile(colour(unit, table), background, gap=1, cols=cols)
+    outs = max(1, min(out_ch, MAX_TILES // max(in_ch, 1)))
+    ins = min(in_ch, MAX_TILES)
+    chosen = weights[:outs, :ins]
+    # One scale per filter (its kernels compare with each other), or one for the layer.
+    unit = scale_signed(chosen, shared)
+    by_input = unit.transpose(1, 0, 2, 3).reshape(ins * outs, *weights.shape[2:])
+    return tile(colour(by_input, table), background, gap=1, cols=outs)
 
 
 def strongest_map(maps: np.ndarray) -> np.ndarray:

@@ -29,7 +29,7 @@ class PlotColours:
     lr: str
     good: str
     bad: str
-    gap: tuple[int, int, int]  # between mosaic tiles
+    gap: tuple[int, int, int]  # between and around mosaic tiles: the plot background
 
 
 def plot_colours() -> PlotColours:
@@ -42,7 +42,6 @@ def plot_colours() -> PlotColours:
             for a, b in zip(accent.getRgb()[:3], base.getRgb()[:3], strict=True)
         )
     )
-    gap = QColor(t.border)
     return PlotColours(
         background=t.base,
         foreground=t.fg,
@@ -55,7 +54,7 @@ def plot_colours() -> PlotColours:
         lr="#8e5bd0" if not t.dark else "#b58cf0",
         good=t.ok,
         bad=t.error,
-        gap=(gap.red(), gap.green(), gap.blue()),
+        gap=(base.red(), base.green(), base.blue()),
     )
 
 
@@ -75,6 +74,18 @@ def style_plot(plot: pg.PlotItem, colours: PlotColours | None = None) -> None:
 
 def style_widget(widget: pg.GraphicsView, colours: PlotColours | None = None) -> None:
     widget.setBackground((colours or plot_colours()).background)
+
+
+def restyle(root: QWidget) -> None:
+    """Give every plot under ``root`` the current theme's background and axes (theme switch).
+
+    Data colours stay; images pick the theme up on their next draw.
+    """
+    colours = plot_colours()
+    for view in root.findChildren(pg.GraphicsView):
+        style_widget(view, colours)
+        if isinstance(view, pg.PlotWidget):
+            style_plot(view.getPlotItem(), colours)
 
 
 @cache

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.gui import theme
-from cnnstudio.gui.plots.style import LiveText
 from cnnstudio.gui.training.controller import IDLE, PAUSED, RUNNING, STOPPING
 from cnnstudio.train.callbacks import BatchProgress
 
@@ -107,8 +106,7 @@ class ControlBar(QWidget):
         self.progress.setTextVisible(True)
         self.progress.setFormat("Ready to train")
         self.progress.setMinimumWidth(260)
-        self.info = LiveText()
-        self.info.setFixedWidth(120)
+        self.info = QLabel()  # set once per run: a relayout then costs nothing
         self.info.setObjectName("runInfo")
         self.banner = MessageBanner()
         row = QHBoxLayout()

@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread, Signal
 
 from cnnstudio.core.project import Project
+from cnnstudio.gui.training.gc_guard import gui_thread_collector
 from cnnstudio.gui.training.worker import TrainingWorker
 from cnnstudio.train.callbacks import TrainingResult
 from cnnstudio.train.capture import CaptureSettings
@@ -96,6 +97,7 @@ class TrainingController(QObject):
         thread.finished.connect(self._thread_finished)
         self._thread, self._worker = thread, worker
         self._set_state(RUNNING)
+        gui_thread_collector().hold()
         thread.start()
 
     # -- control ----------------------------------------------------------------------------
@@ -146,5 +148,6 @@ class TrainingController(QObject):
         self.last_result = result
         worker.deleteLater()
         thread.deleteLater()
+        gui_thread_collector().release()
         self._set_state(IDLE)
         self.run_ended.emit(result)

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QStandardPaths, Qt, Signal
+from PySide6.QtCore import QEvent, QStandardPaths, Qt, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QMessageBox,
@@ -32,6 +32,7 @@ from cnnstudio.gui.plots.curves import CurvesView
 from cnnstudio.gui.plots.feature_maps import FeatureMapsView
 from cnnstudio.gui.plots.filters import FiltersView
 from cnnstudio.gui.plots.history import RunHistory
+from cnnstudio.gui.plots.style import restyle
 from cnnstudio.gui.training.control_bar import PREPARING, ControlBar
 from cnnstudio.gui.training.controller import IDLE, PAUSED, RUNNING, TrainingController
 from cnnstudio.gui.training.data_panel import DataPanel, dims
@@ -596,6 +597,13 @@ class TrainingDashboard(QWidget):
             return
         names = self.info.class_names if self.info else self.dataset.class_names
         self.gallery.show_cell(self.dataset.val, self.predictions, names, true, predicted)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # the light/dark theme was switched
+            restyle(self)
+            self.control.retheme()
+            self.live.draw_all()
 
     # ---- the window's questions ------------------------------------------------------------
     def release(self, doing: str) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
+from cnnstudio.gui.training.gc_guard import gui_thread_collector
 from cnnstudio.train.data.config import dataset_from_config
 from cnnstudio.train.data.dataset import Dataset
 from cnnstudio.train.data.errors import DatasetError, DownloadCancelled
@@ -123,6 +124,7 @@ class DatasetLoader(QObject):
         thread.started.connect(job.run)
         thread.finished.connect(self._finished)
         self._thread, self._job = thread, job
+        gui_thread_collector().hold()
         thread.start()
 
     def _loaded(self, request: DataRequest, dataset: Dataset) -> None:
@@ -140,6 +142,7 @@ class DatasetLoader(QObject):
         self._thread = self._job = None
         job.deleteLater()
         thread.deleteLater()
+        gui_thread_collector().release()
         waiting, self._waiting = self._waiting, None
         if waiting is not None:
             self.load(waiting)

@@ -2,10 +2,10 @@
 
 Reports only fill buffers and mark views dirty. Every ``1 / REFRESH_HZ`` s one tick draws one
 thing: ticks alternate between the curves (so they update at ``REFRESH_HZ / 2``, ~10 Hz) and the
-next dirty heavy view (feature maps, filters, confusion matrix, canvas thumbnails) in turn. A
-tick (and the repaint it causes) thus stays a few milliseconds long, which is what keeps the
-editor's own timers on time while a run goes. Thumbnails repaint part of the canvas, so they
-are drawn at most once per ``THUMBNAIL_INTERVAL_S``.
+progress bar plus the next dirty heavy view (feature maps, filters, confusion matrix, canvas
+thumbnails) in turn. A tick (and the repaint it causes) thus stays a few milliseconds long,
+which is what keeps the editor's own timers on time while a run goes. Thumbnails repaint part
+of the canvas, so they are drawn at most once per ``THUMBNAIL_INTERVAL_S``.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ class LiveRefresh(QObject):
     ) -> None:
         """``curves(force)`` redraws the curves; ``thumbnails()`` draws pending thumbnails and
         says whether there were any; ``shown()`` tells whether the views can be seen at all;
-        ``progress()`` updates the progress bar (every tick: it is cheap and always visible)."""
+        ``progress()`` updates the progress bar (always visible, so drawn even when views are
+        not)."""
         super().__init__(parent)
         self.curves, self.views, self.thumbnails = curves, list(views), thumbnails
         self.shown, self.progress = shown, progress
@@ -59,12 +60,13 @@ class LiveRefresh(QObject):
         self.timer.stop()
 
     def tick(self) -> None:
-        self.progress()
-        if not self.shown():
-            return
         self._ticks += 1
         if self._ticks % 2:
-            self.curves(False)
+            if self.shown():
+                self.curves(False)
+            return
+        self.progress()
+        if not self.shown():
             return
         for _ in range(len(self.views) + 1):
             self._turn = (self._turn + 1) % (len(self.views) + 1)

@@ -6,13 +6,13 @@ under it, so a run or a data load left going fails the test that started it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QMessageBox
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QAbstractButton, QApplication, QMessageBox
 
 from cnnstudio.core.project import EXTENSION, load_project
 from cnnstudio.gui import settings
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
 
 
 @pytest.fixture
-def window(qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> MainWindow:
+def window(qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[MainWindow]:
     """The LeNet-5 example saved with tiny data and settings in tmp_path (runs go beside it),
     opened the way a user opens a project, and shown."""
     monkeypatch.setattr(settings, "_MEMORY", {})
@@ -46,12 +46,45 @@ def window(qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> MainW
     qtbot.addWidget(w, before_close_func=before_close)
     w.show()
     qtbot.waitExposed(w)
-    return w
+    yield w
+    # Delete the window (and its pyqtgraph scenes) now, in Qt's order, rather than leave it to
+    # Python's cycle collector at some later moment of another test.
+    w.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 @pytest.fixture
 def dashboard(window: MainWindow) -> TrainingDashboard:
     return window.dashboard
+
+
+class RunEvents:
+    """Every report the controller delivers during a test, so a test can wait for one that
+    may already have come (a tiny run can end before ``waitSignal`` would start listening)."""
+
+    def __init__(self, qtbot: Any, dashboard: TrainingDashboard) -> None:
+        self.qtbot = qtbot
+        c = dashboard.controller
+        self.started: list[Any] = []
+        self.epochs: list[Any] = []
+        self.ended: list[Any] = []
+        for signal, store in (
+            (c.run_started, self.started),
+            (c.epoch_ended, self.epochs),
+            (c.run_ended, self.ended),
+        ):
+            signal.connect(store.append)
+
+    def wait(self, name: str, count: int = 1, timeout_ms: int = 60_000) -> Any:
+        """The ``count``-th event of kind ``name`` (started, epochs, ended), once it came."""
+        store = getattr(self, name)
+        self.qtbot.waitUntil(lambda: len(store) >= count, timeout=timeout_ms)
+        return store[count - 1]
+
+
+@pytest.fixture
+def events(qtbot: Any, dashboard: TrainingDashboard) -> RunEvents:
+    return RunEvents(qtbot, dashboard)
 
 
 @pytest.fixture(autouse=True)

@@ -76,6 +76,7 @@ def test_mosaic_is_capped_and_roughly_landscape() -> None:
     rows, cols = grid_shape(32, 8, 8)
     assert rows * cols >= 32
     assert cols >= rows
+    assert grid_shape(16, 10, 10) == (4, 4)  # a full square beats 4 rows of 5 with a gap
     m = feature_mosaic(np.random.rand(600, 3, 3), lookup_table(ACTIVATION_MAP), True, GAP)
     assert m.count == MAX_TILES
 
@@ -90,7 +91,7 @@ def test_rgb_kernels_become_colour_tiles_and_others_a_grid() -> None:
     assert green < 150
     assert blue < 150
     grey = kernel_mosaic(np.random.randn(16, 6, 5, 5), diverging_table(), False, GAP)
-    assert (grey.rows, grey.cols) == (16, 6)
+    assert (grey.rows, grey.cols) == (6, 16)  # a column per filter, a row per input channel
 
 
 def test_strongest_map_is_the_most_active_channel() -> None:

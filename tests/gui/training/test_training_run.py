@@ -27,12 +27,12 @@ def _long_run(window: MainWindow) -> None:
     window.project.training = {**(window.project.training or {}), "epochs": 200}
 
 
-def test_train_fills_curves_feature_maps_and_confusion_matrix(qtbot, dashboard, click) -> None:
-    with qtbot.waitSignal(dashboard.controller.run_started, timeout=RUN_S) as started:
-        click("trainButton")
-    info = started.args[0]
-    with qtbot.waitSignal(dashboard.controller.epoch_ended, timeout=RUN_S):
-        pass
+def test_train_fills_curves_feature_maps_and_confusion_matrix(
+    qtbot, dashboard, click, events
+) -> None:
+    click("trainButton")
+    info = events.wait("started")
+    events.wait("epochs")
     qtbot.waitUntil(lambda: dashboard.confusion.matrix is not None, timeout=5000)
     qtbot.waitUntil(lambda: dashboard.feature_maps.shown is not None, timeout=5000)
     qtbot.waitUntil(lambda: not dashboard.confusion.dirty, timeout=5000)
@@ -50,8 +50,7 @@ def test_train_fills_curves_feature_maps_and_confusion_matrix(qtbot, dashboard, 
     image = dashboard.feature_maps.mosaic_item.image
     assert image.shape[:2] == (mosaic.rows * 29 - 1, mosaic.cols * 29 - 1)
     assert int(dashboard.confusion.matrix.sum()) == info.num_val == 50
-    with qtbot.waitSignal(dashboard.controller.run_ended, timeout=RUN_S):
-        pass
+    events.wait("ended")
     qtbot.waitUntil(lambda: len(dashboard.history.epoch_x) == 2, timeout=5000)
     assert dashboard.control.train_button.isEnabled()
     assert dashboard.control.progress.value() == dashboard.control.progress.maximum()
@@ -180,25 +179,19 @@ def test_trained_weights_are_saved_beside_the_project(qtbot, window, dashboard, 
     load_project_weights(load_project(elsewhere))
 
 
-def test_train_continues_the_run_or_restarts_from_scratch(qtbot, window, dashboard, click):
-    controller = dashboard.controller
-    with qtbot.waitSignal(controller.run_ended, timeout=RUN_S):
-        click("trainButton")
+def test_train_continues_the_run_or_restarts_from_scratch(qtbot, dashboard, click, events):
+    click("trainButton")
+    events.wait("ended")
     assert dashboard.control.train_button.text() == "Continue training"
-    with qtbot.waitSignal(controller.run_started, timeout=RUN_S) as started:
-        click("trainButton")
-    assert started.args[0].start_epoch == 3  # the run goes on after its 2 epochs
-    with qtbot.waitSignal(controller.run_ended, timeout=RUN_S) as ended:
-        pass
-    assert ended.args[0].epochs_done == 4
+    click("trainButton")
+    assert events.wait("started", 2).start_epoch == 3  # the run goes on after its 2 epochs
+    assert events.wait("ended", 2).epochs_done == 4
     qtbot.waitUntil(lambda: len(dashboard.history.epoch_x) == 4, timeout=5000)
     assert list(dashboard.history.epoch_x.values) == [1, 2, 3, 4]  # the curves go on too
 
-    with qtbot.waitSignal(controller.run_started, timeout=RUN_S) as started:
-        dashboard.control.restart_action.trigger()
-    assert started.args[0].start_epoch == 1
-    with qtbot.waitSignal(controller.run_ended, timeout=RUN_S):
-        pass
+    dashboard.control.restart_action.trigger()
+    assert events.wait("started", 3).start_epoch == 1
+    events.wait("ended", 3)
     assert list(dashboard.history.epoch_x.values) == [1, 2]
 
 

@@ -1,0 +1,64 @@
+"""Python's cycle collector must not run in a worker thread while Qt objects are garbage.
+
+CPython collects cycles in whichever thread happens to allocate past a threshold. When that is
+the training or data-loading thread and the garbage holds Qt widgets (a closed window whose
+Python wrappers form a cycle), their C++ destructors run in that thread, and Qt corrupts its
+heap (seen as "corrupted size vs. prev_size" aborts). So while any worker thread runs,
+automatic collection is off and a GUI-thread timer collects instead, generation by
+generation with CPython's own thresholds (pyqtgraph's ``GarbageCollector`` does the same).
+"""
+
+from __future__ import annotations
+
+import gc
+
+from PySide6.QtCore import QCoreApplication, QObject, QTimer
+
+INTERVAL_MS = 500
+
+
+class GuiThreadCollector(QObject):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._holds = 0
+        self._was_enabled = True
+        self.timer = QTimer(self)
+        self.timer.setInterval(INTERVAL_MS)
+        self.timer.timeout.connect(self.collect)
+
+    def hold(self) -> None:
+        """A worker thread starts: from now on only the GUI thread collects."""
+        self._holds += 1
+        if self._holds == 1:
+            self._was_enabled = gc.isenabled()
+            gc.disable()
+            self.timer.start()
+
+    def release(self) -> None:
+        """A worker thread has finished; automatic collection resumes after the last one."""
+        if self._holds == 0:
+            return
+        self._holds -= 1
+        if self._holds == 0:
+            self.timer.stop()
+            self.collect()
+            if self._was_enabled:
+                gc.enable()
+
+    def collect(self) -> None:
+        """Collect the oldest generation whose count passed its threshold, as CPython would."""
+        counts, thresholds = gc.get_count(), gc.get_threshold()
+        for generation in (2, 1, 0):
+            if counts[generation] > thresholds[generation]:
+                gc.collect(generation)
+                return
+
+
+_collector: list[GuiThreadCollector] = []
+
+
+def gui_thread_collector() -> GuiThreadCollector:
+    """The process's collector (one per application; it lives as long as the application)."""
+    if not _collector:
+        _collector.append(GuiThreadCollector(QCoreApplication.instance()))
+    return _collector[0]
