@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QProgressDialog
 from cnnstudio.core.analysis import analyze
 from cnnstudio.core.errors import CnnStudioError
 from cnnstudio.core.project import Project
+from cnnstudio.gui.gc_guard import gui_thread_collector
 from cnnstudio.torch_backend.export import FORMATS, ExportError, ExportResult, export_project
 
 if TYPE_CHECKING:
@@ -205,6 +206,7 @@ class ExportMenu(QObject):
         self._set_busy(True)
         self._heading = f"Exporting “{project.name}” as {ENTRIES[fmt].title}"
         self._show_progress()
+        gui_thread_collector().hold()
         thread.start()
         return True
 
@@ -277,6 +279,7 @@ class ExportMenu(QObject):
         if thread is None or job is None:
             return
         thread.wait()
+        gui_thread_collector().release()
         self._thread = self._job = None
         job.deleteLater()
         thread.deleteLater()

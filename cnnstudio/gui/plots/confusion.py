@@ -140,6 +140,11 @@ class ConfusionView(QWidget):
     def dirty(self) -> bool:
         return self._dirty
 
+    def redraw(self) -> None:
+        """Draw again what is shown (e.g. in a new theme's colours)."""
+        self._dirty = self.matrix is not None
+        self.refresh()
+
     def refresh(self) -> None:
         if not self._dirty or self.matrix is None:
             return

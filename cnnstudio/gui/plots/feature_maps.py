@@ -100,7 +100,7 @@ class FeatureMapsView(QWidget):
             "Scale each map to its own range (shows every map's pattern) or all maps to one "
             "range (shows which maps respond most)"
         )
-        self.levels_box.currentIndexChanged.connect(self._redraw)
+        self.levels_box.currentIndexChanged.connect(self.redraw)
         self.caption = LiveText("Train the network to see what its layers respond to.")
         self.caption.setObjectName("featureCaption")
         controls = QHBoxLayout()
@@ -182,7 +182,7 @@ class FeatureMapsView(QWidget):
             return False
         if index != self.node_box.currentIndex():
             self.node_box.setCurrentIndex(index)
-            self._redraw()
+            self.redraw()
         return True
 
     @property
@@ -213,7 +213,7 @@ class FeatureMapsView(QWidget):
         self._update_nodes(self.features)
         self._draw(self.features)
 
-    def _redraw(self) -> None:
+    def redraw(self) -> None:
         if self.features is not None:
             self._dirty = True
             self.refresh()
@@ -291,4 +291,4 @@ class FeatureMapsView(QWidget):
         if node is not None:
             self._wanted_node = str(node)
             self.node_chosen.emit(str(node))
-            self._redraw()
+            self.redraw()

@@ -40,7 +40,7 @@ class FiltersView(QWidget):
         self.levels_box = QComboBox()
         self.levels_box.setObjectName("filterLevels")
         self.levels_box.addItems(LEVELS)
-        self.levels_box.currentIndexChanged.connect(self._redraw)
+        self.levels_box.currentIndexChanged.connect(self.redraw)
         self.caption = LiveText("Kernels appear here once training starts.")
         controls = QHBoxLayout()
         controls.setContentsMargins(0, 0, 0, 0)
@@ -78,7 +78,7 @@ class FiltersView(QWidget):
         if index != self.node_box.currentIndex():
             self.node_box.setCurrentIndex(index)
             self.node_chosen.emit(node_id)
-            self._redraw()
+            self.redraw()
         return True
 
     def set_features(self, features: Features) -> None:
@@ -119,7 +119,7 @@ class FiltersView(QWidget):
         self.caption.setText(f"{out_ch} filters of {kh}x{kw}, {kind} · {self.where}")
         self.shown = (node or "", tuple(weights.shape))
 
-    def _redraw(self) -> None:
+    def redraw(self) -> None:
         self._dirty = True
         self.refresh()
 
@@ -127,4 +127,4 @@ class FiltersView(QWidget):
         node = self.node_box.itemData(index)
         if node is not None:
             self.node_chosen.emit(str(node))
-            self._redraw()
+            self.redraw()

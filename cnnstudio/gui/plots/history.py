@@ -8,9 +8,11 @@ epochs (a batch at 40 % of epoch 3 sits at 2.4), so batch and epoch curves share
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
+
+from cnnstudio.train.callbacks import BatchProgress, EpochMetrics
 
 SMOOTHING = 0.95  # exponential moving average of the batch loss, debiased like TensorBoard's
 _START_CAPACITY = 1024
@@ -44,25 +46,6 @@ class GrowingArray:
         return self._data[: self._size]
 
 
-class _Batches(Protocol):
-    epoch: int
-    batch: int
-    batches_per_epoch: int
-    losses: np.ndarray
-    lr: float
-
-
-class _Epoch(Protocol):
-    epoch: int
-    train_loss: float
-    val_loss: float
-    train_accuracy: float
-    val_accuracy: float
-    lr: float
-
-    def row(self) -> dict[str, Any]: ...
-
-
 class RunHistory:
     """Batch losses (raw and smoothed), learning rate and per-epoch metrics of the current run."""
 
@@ -89,7 +72,7 @@ class RunHistory:
         self._ema, self._ema_steps = 0.0, 0
         self.version += 1
 
-    def add_batches(self, progress: _Batches) -> None:
+    def add_batches(self, progress: BatchProgress) -> None:
         losses = np.asarray(progress.losses, dtype=np.float64)
         if not losses.size:
             return
@@ -103,7 +86,7 @@ class RunHistory:
         self.lr.extend([progress.lr])
         self.version += 1
 
-    def add_epoch(self, metrics: _Epoch) -> None:
+    def add_epoch(self, metrics: EpochMetrics) -> None:
         self.epoch_x.extend([metrics.epoch])
         self.train_loss.extend([metrics.train_loss])
         self.val_loss.extend([metrics.val_loss])

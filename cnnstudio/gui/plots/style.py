@@ -37,10 +37,9 @@ def plot_colours() -> PlotColours:
     accent, base = QColor(t.accent), QColor(t.base)
     # Faint but opaque: blending a translucent line costs more than drawing an opaque one.
     raw = QColor(
-        *(
-            round(0.3 * a + 0.7 * b)
-            for a, b in zip(accent.getRgb()[:3], base.getRgb()[:3], strict=True)
-        )
+        round(0.3 * accent.red() + 0.7 * base.red()),
+        round(0.3 * accent.green() + 0.7 * base.green()),
+        round(0.3 * accent.blue() + 0.7 * base.blue()),
     )
     return PlotColours(
         background=t.base,

@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread, Signal
 
 from cnnstudio.core.project import Project
-from cnnstudio.gui.training.gc_guard import gui_thread_collector
+from cnnstudio.gui.gc_guard import gui_thread_collector
 from cnnstudio.gui.training.worker import TrainingWorker
 from cnnstudio.train.callbacks import TrainingResult
 from cnnstudio.train.capture import CaptureSettings

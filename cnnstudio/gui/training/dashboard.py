@@ -603,7 +603,8 @@ class TrainingDashboard(QWidget):
         if event.type() == QEvent.Type.PaletteChange:  # the light/dark theme was switched
             restyle(self)
             self.control.retheme()
-            self.live.draw_all()
+            for view in (self.feature_maps, self.filters, self.confusion):
+                view.redraw()
 
     # ---- the window's questions ------------------------------------------------------------
     def release(self, doing: str) -> bool:

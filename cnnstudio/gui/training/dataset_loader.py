@@ -16,7 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
-from cnnstudio.gui.training.gc_guard import gui_thread_collector
+from cnnstudio.gui.gc_guard import gui_thread_collector
 from cnnstudio.train.data.config import dataset_from_config
 from cnnstudio.train.data.dataset import Dataset
 from cnnstudio.train.data.errors import DatasetError, DownloadCancelled

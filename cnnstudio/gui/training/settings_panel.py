@@ -111,7 +111,7 @@ class NumberBox(QDoubleSpinBox):
         except ValueError:
             return self.value()
 
-    def validate(self, text: str, pos: int) -> object:
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
         stripped = text.strip()
         if not stripped:
             return QValidator.State.Intermediate, text, pos

@@ -1,0 +1,50 @@
+"""The dashboard in the window: its dock, shortcuts, View-menu toggle and theme."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication, QDockWidget
+
+from cnnstudio.gui import theme
+
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
+
+
+def test_dashboard_sits_in_the_bottom_dock_with_its_shortcuts(window, dashboard) -> None:
+    dock = dashboard.parentWidget()
+    assert isinstance(dock, QDockWidget)
+    assert window.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
+    assert dock.toggleViewAction() in window.view_menu.actions()
+    train = window.findChild(QAction, "actionTrain")
+    stop = window.findChild(QAction, "actionStopTraining")
+    assert train.shortcut().toString() == "F5"
+    assert stop.shortcut().toString() == "Shift+F5"
+    toggle = window.findChild(QAction, "actionLiveThumbnails")
+    assert toggle in window.view_menu.actions()
+    assert toggle.isChecked()
+    for name in (
+        "trainButton",
+        "pauseButton",
+        "stopButton",
+        "trainProgress",
+        "lossPlot",
+        "accuracyPlot",
+        "featureMaps",
+        "confusionMatrix",
+    ):
+        assert dashboard.findChild(object, name) is not None, name
+
+
+def test_plots_follow_the_theme(window, dashboard) -> None:
+    app = QApplication.instance()
+    loss = dashboard.curves.loss_plot
+    try:
+        window.set_dark_theme(True)
+        assert loss.backgroundBrush().color().name() == theme.DARK.base
+        window.set_dark_theme(False)
+        assert loss.backgroundBrush().color().name() == theme.LIGHT.base
+    finally:
+        theme.apply_theme(app, "light")
+        app.setStyleSheet("")
