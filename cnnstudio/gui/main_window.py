@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         self.view = GraphView(None, self)
         self.view.setObjectName("canvas")
         self.view.installEventFilter(self)
+        self.view.refit_wanted.connect(self.show_start, Qt.ConnectionType.QueuedConnection)
         self.setCentralWidget(self.view)
         self.block_palette = BlockPalette()
         self.inspector = Inspector()

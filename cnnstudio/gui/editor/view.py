@@ -16,6 +16,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPixmapCache,
+    QResizeEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QGraphicsView, QWidget
@@ -39,6 +40,9 @@ EMPTY_HINT = (
 class GraphView(QGraphicsView):
     zoom_changed = Signal(int)
     file_dropped = Signal(str)
+    # The view was fitted and nobody has zoomed or panned since, but the viewport or the
+    # network's size changed: the window fits it again (so thumbnails or docks do not crop it).
+    refit_wanted = Signal()
 
     def __init__(self, scene: GraphScene | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,6 +66,7 @@ class GraphView(QGraphicsView):
         self._pan_from: QPointF | None = None
         self._space_held = False
         self._hint_shown = False
+        self.following_fit = False  # fitted by fit_all, not zoomed or panned by the user since
         QPixmapCache.setCacheLimit(max(QPixmapCache.cacheLimit(), PIXMAP_CACHE_KB))
         self.zoom_changed.connect(self._tell_scene_the_scale)
         if scene is not None:
@@ -98,9 +103,11 @@ class GraphView(QGraphicsView):
         return round(self.transform().m11() * 100)
 
     def zoom_in(self) -> None:
+        self.following_fit = False
         self._zoom_at(ZOOM_STEP, self.viewport().rect().center())
 
     def zoom_out(self) -> None:
+        self.following_fit = False
         self._zoom_at(1 / ZOOM_STEP, self.viewport().rect().center())
 
     def set_zoom(self, scale: float) -> None:
@@ -123,6 +130,7 @@ class GraphView(QGraphicsView):
     def wheelEvent(self, event: QWheelEvent) -> None:
         delta = event.angleDelta().y() or event.pixelDelta().y()
         if delta:
+            self.following_fit = False
             self._zoom_at(1.0015**delta, event.position().toPoint())
         event.accept()
 
@@ -144,6 +152,16 @@ class GraphView(QGraphicsView):
         self.scale(scale, scale)
         self.centerOn(rect.center())
         self.zoom_changed.emit(self.zoom_percent)
+        self.following_fit = True
+
+    def refit_if_following(self) -> None:
+        """Ask for a new fit if the view still shows the last one (see ``refit_wanted``)."""
+        if self.following_fit:
+            self.refit_wanted.emit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.refit_if_following()
 
     def center_on_node(self, node_id: str) -> None:
         scene = self.graph_scene()
@@ -165,6 +183,7 @@ class GraphView(QGraphicsView):
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._pan_from is not None:
             delta = event.position() - self._pan_from
+            self.following_fit = False
             self._pan_from = event.position()
             h, v = self.horizontalScrollBar(), self.verticalScrollBar()
             h.setValue(h.value() - round(delta.x()))

@@ -67,15 +67,25 @@ class CountBars:
 
     def __init__(self, plot: pg.PlotItem) -> None:
         self.plot = bar_plot(plot)
-        c = plot_colours()
-        self.train = pg.BarGraphItem(x0=[0], y=[0], height=0.4, width=[0], brush=c.train, pen=None)
-        self.val = pg.BarGraphItem(x0=[0], y=[0], height=0.4, width=[0], brush=c.val, pen=None)
+        self.train = pg.BarGraphItem(x0=[0], y=[0], height=0.4, width=[0], pen=None)
+        self.val = pg.BarGraphItem(x0=[0], y=[0], height=0.4, width=[0], pen=None)
         plot.addItem(self.train)
         plot.addItem(self.val)
-        legend = plot.addLegend(offset=(-4, 4), labelTextColor=c.foreground)
-        legend.addItem(self.train, "training")
-        legend.addItem(self.val, "validation")
         plot.setLabel("bottom", "images")
+        self.retheme()
+
+    def retheme(self) -> None:
+        """Bar colours and the key in the current theme."""
+        c = plot_colours()
+        self.train.setOpts(brush=c.train)
+        self.val.setOpts(brush=c.val)
+        # A legend inside the plot would cover the longest bars: the key goes in the title.
+        self.plot.setTitle(
+            f'<span style="color:{c.train}">■</span> training &nbsp; '
+            f'<span style="color:{c.val}">■</span> validation',
+            color=c.foreground,
+            size="9pt",
+        )
 
     def set_counts(self, names: Sequence[str], train: Sequence[int], val: Sequence[int]) -> None:
         rows = np.arange(len(names), dtype=float)
@@ -85,7 +95,7 @@ class CountBars:
         self.val.setOpts(x0=np.zeros(len(rows)), y=rows + 0.2, width=np.asarray(val), height=0.4)
         self.plot.getAxis("left").setTicks([_name_ticks(names, list(range(len(names)))), []])
         top = max([*train, *val, 1])
-        self.plot.setXRange(0, top * 1.3, padding=0)  # room on the right for the legend
+        self.plot.setXRange(0, top * 1.05, padding=0)
         self.plot.setYRange(-0.6, max(len(names), 1) - 0.4, padding=0)
 
 
@@ -97,16 +107,14 @@ class VectorBars:
         plot.hideButtons()
         plot.setMenuEnabled(False)
         self.plot = plot
-        self.bars = pg.BarGraphItem(
-            x=[0], height=[0], width=0.8, brush=plot_colours().smooth, pen=None
-        )
+        self.bars = pg.BarGraphItem(x=[0], height=[0], width=0.8, pen=None)
         plot.addItem(self.bars)
         plot.setLabel("bottom", "unit")
 
     def set_values(self, values: np.ndarray) -> None:
         values = np.nan_to_num(np.asarray(values, dtype=np.float64).ravel())
         x = np.arange(values.size)
-        self.bars.setOpts(x=x, height=values, width=0.8)
+        self.bars.setOpts(x=x, height=values, width=0.8, brush=plot_colours().smooth)
         low, high = (
             min(float(values.min(initial=0.0)), 0.0),
             max(float(values.max(initial=0.0)), 0.0),

@@ -63,19 +63,6 @@ def _curve(
     return item
 
 
-def _epoch_curve(plot: pg.PlotItem, colour: str, name: str, symbol: str) -> pg.PlotDataItem:
-    """One point per epoch, joined: few points, so markers show each epoch."""
-    return _curve(
-        plot,
-        pg.mkPen(colour, width=2),
-        name,
-        symbol=symbol,
-        symbolSize=6,
-        symbolBrush=colour,
-        symbolPen=None,
-    )
-
-
 class _RangeKeeper:
     """Sets a plot's y range when the data outgrows it (or shrinks well inside it)."""
 
@@ -146,17 +133,18 @@ class CurvesView(QWidget):
         self.accuracy_plot = self._plot("accuracyPlot", "Accuracy (%)")
         self.lr_plot = self._plot("lrPlot", "lr")
         lp, ap, rp = (w.getPlotItem() for w in (self.loss_plot, self.accuracy_plot, self.lr_plot))
-        lp.addLegend(offset=(-8, 8), labelTextColor=c.foreground, colCount=2)
-        ap.addLegend(offset=(-8, -8), labelTextColor=c.foreground, colCount=2)
-        self.raw_loss = _curve(lp, pg.mkPen(c.raw, width=1), "batch")
-        self.smooth_loss = _curve(
-            lp, pg.mkPen(c.smooth, width=1), "smoothed", SMOOTH_PER_PIXEL, "mean"
+        self.legends = (
+            lp.addLegend(offset=(-8, 8), labelTextColor=c.foreground, colCount=2),
+            ap.addLegend(offset=(-8, -8), labelTextColor=c.foreground, colCount=2),
         )
-        self.train_loss = _epoch_curve(lp, c.train, "train", "o")
-        self.val_loss = _epoch_curve(lp, c.val, "val", "s")
-        self.train_accuracy = _epoch_curve(ap, c.train, "train", "o")
-        self.val_accuracy = _epoch_curve(ap, c.val, "val", "s")
-        self.lr_curve = _curve(rp, pg.mkPen(c.lr, width=1.5), None, SMOOTH_PER_PIXEL, "mean")
+        self.raw_loss = _curve(lp, None, "batch")
+        self.smooth_loss = _curve(lp, None, "smoothed", SMOOTH_PER_PIXEL, "mean")
+        self.train_loss = _curve(lp, None, "train", symbol="o", symbolSize=6, symbolPen=None)
+        self.val_loss = _curve(lp, None, "val", symbol="s", symbolSize=6, symbolPen=None)
+        self.train_accuracy = _curve(ap, None, "train", symbol="o", symbolSize=6, symbolPen=None)
+        self.val_accuracy = _curve(ap, None, "val", symbol="s", symbolSize=6, symbolPen=None)
+        self.lr_curve = _curve(rp, None, None, SMOOTH_PER_PIXEL, "mean")
+        self.retheme()
         ap.setYRange(0, 100, padding=0.02)
         lp.getAxis("bottom").setStyle(showValues=False)  # the plots below label the epochs
         ap.setLabel("bottom", "epoch")
@@ -189,6 +177,26 @@ class CurvesView(QWidget):
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addLayout(bar)
         layout.addWidget(self.plots, 1)
+
+    def retheme(self) -> None:
+        """Colour the curves and legends in the current theme (also at a light/dark switch)."""
+        c = plot_colours()
+        self.raw_loss.setPen(pg.mkPen(c.raw, width=1))
+        self.smooth_loss.setPen(pg.mkPen(c.smooth, width=1))
+        self.lr_curve.setPen(pg.mkPen(c.lr, width=1.5))
+        # One point per epoch, joined: few points, so markers show each epoch.
+        for item, colour in (
+            (self.train_loss, c.train),
+            (self.val_loss, c.val),
+            (self.train_accuracy, c.train),
+            (self.val_accuracy, c.val),
+        ):
+            item.setPen(pg.mkPen(colour, width=2))
+            item.setSymbolBrush(colour)
+        for legend in self.legends:
+            legend.setLabelTextColor(c.foreground)
+            for _, label in legend.items:  # setLabelTextColor keeps the old colour on screen
+                label.setText(label.text)
 
     def _plot(self, name: str, label: str) -> pg.PlotWidget:
         widget = pg.PlotWidget()
@@ -271,11 +279,11 @@ class CurvesView(QWidget):
             parts.append(f"loss {h.smoothed.values[-1]:.4f}")
         if len(h.val_accuracy):
             best = int(np.argmax(h.val_accuracy.values))
-            parts.append(f"val accuracy {h.val_accuracy.values[-1]:.2f} %")
+            parts.append(f"val {h.val_accuracy.values[-1]:.2f} %")
             parts.append(
-                f"best {h.val_accuracy.values[best]:.2f} % (epoch {h.epoch_x.values[best]:.0f})"
+                f"best {h.val_accuracy.values[best]:.2f} % (ep. {h.epoch_x.values[best]:.0f})"
             )
-        self.summary.setText("  ·  ".join(parts))
+        self.summary.setText(" · ".join(parts))
 
     def _fit_y(self, force: bool = False) -> None:
         h = self.history

@@ -69,6 +69,8 @@ def style_plot(plot: pg.PlotItem, colours: PlotColours | None = None) -> None:
         axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     plot.showGrid(x=True, y=True, alpha=c.grid_alpha)
     plot.titleLabel.setAttr("color", c.foreground)
+    if plot.titleLabel.text:  # setAttr alone does not redraw a title already shown
+        plot.titleLabel.setText(plot.titleLabel.text)
 
 
 def style_widget(widget: pg.GraphicsView, colours: PlotColours | None = None) -> None:

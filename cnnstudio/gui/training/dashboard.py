@@ -603,6 +603,8 @@ class TrainingDashboard(QWidget):
         if event.type() == QEvent.Type.PaletteChange:  # the light/dark theme was switched
             restyle(self)
             self.control.retheme()
+            self.curves.retheme()
+            self.data_panel.counts.retheme()
             for view in (self.feature_maps, self.filters, self.confusion):
                 view.redraw()
 

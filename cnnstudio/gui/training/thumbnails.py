@@ -12,6 +12,7 @@ import numpy as np
 
 from cnnstudio.core.blocks import get_spec
 from cnnstudio.gui.editor.scene import GraphScene
+from cnnstudio.gui.editor.view import GraphView
 from cnnstudio.gui.plots.images import qimage
 from cnnstudio.gui.plots.mosaic import colour, scale_unit, strongest_map
 from cnnstudio.gui.plots.style import ACTIVATION_MAP, lookup_table
@@ -38,6 +39,7 @@ class CanvasThumbnails:
         if scene is None or not self.enabled:
             return
         table = lookup_table(ACTIVATION_MAP)
+        before = len(self.shown)
         for node_id, maps in features.activations.items():
             if maps.ndim != 3 or not self._eligible(scene, node_id):
                 continue
@@ -48,6 +50,8 @@ class CanvasThumbnails:
             picture = colour(scale_unit(strongest_map(maps)[None], shared=False)[0], table)
             item.set_thumbnail(qimage(np.ascontiguousarray(picture)))
             self.shown.add(node_id)
+        if len(self.shown) != before:
+            _nodes_resized(scene)
 
     def set_enabled(self, on: bool) -> None:
         self.enabled = on
@@ -62,4 +66,13 @@ class CanvasThumbnails:
                     scene.node_item(node_id).set_thumbnail(None)
                 except KeyError:
                     continue
+            if self.shown:
+                _nodes_resized(scene)
         self.shown = set()
+
+
+def _nodes_resized(scene: GraphScene) -> None:
+    """Nodes grew or shrank by their thumbnails: a view showing the whole network refits."""
+    for view in scene.views():
+        if isinstance(view, GraphView):
+            view.refit_if_following()

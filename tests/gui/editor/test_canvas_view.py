@@ -95,6 +95,20 @@ def test_zoom_buttons_and_fit_all(qtbot, make_canvas, graph_from_example):
     assert (node - view.viewport().rect().center()).manhattanLength() <= 2
 
 
+def test_a_fitted_view_asks_to_be_fitted_again_until_the_user_zooms(
+    qtbot, make_canvas, graph_from_example
+):
+    canvas = make_canvas(graph_from_example("lenet5"))
+    view = canvas.view
+    view.fit_all()
+    with qtbot.waitSignal(view.refit_wanted, timeout=1000):
+        view.resize(view.width() - 50, view.height() - 80)
+    view.zoom_in()
+    with qtbot.assertNotEmitted(view.refit_wanted):
+        view.resize(view.width() + 50, view.height() + 80)
+        view.refit_if_following()
+
+
 def test_fit_all_never_blows_a_small_graph_up(qtbot, make_canvas):
     graph = GraphModel()
     graph.add_node(Node("input", "Input", {}, (0, 0)))

@@ -8,6 +8,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QDockWidget
 
 from cnnstudio.gui import theme
+from cnnstudio.gui.plots.style import plot_colours
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
 
@@ -41,10 +42,21 @@ def test_plots_follow_the_theme(window, dashboard) -> None:
     app = QApplication.instance()
     loss = dashboard.curves.loss_plot
     try:
-        window.set_dark_theme(True)
-        assert loss.backgroundBrush().color().name() == theme.DARK.base
-        window.set_dark_theme(False)
-        assert loss.backgroundBrush().color().name() == theme.LIGHT.base
+        colours = {}
+        for dark, look in ((True, theme.DARK), (False, theme.LIGHT)):
+            window.set_dark_theme(dark)
+            assert loss.backgroundBrush().color().name() == look.base
+            c = plot_colours()
+            curves = dashboard.curves
+            assert curves.raw_loss.opts["pen"].color() == c.raw
+            assert curves.val_loss.opts["pen"].color().name() == c.val
+            assert curves.val_accuracy.opts["symbolBrush"].color().name() == c.val
+            for legend in curves.legends:
+                for _, label in legend.items:  # the colour drawn, not only the one stored
+                    assert look.fg.lower() in label.item.toHtml().lower()
+            assert c.val in dashboard.data_panel.counts.plot.titleLabel.text
+            colours[dark] = c.raw.name()
+        assert colours[True] != colours[False]  # the faint batch loss is faint on both
     finally:
         theme.apply_theme(app, "light")
         app.setStyleSheet("")

@@ -143,7 +143,7 @@ def test_curves_draw_every_series(curves) -> None:
     x, _ = curves.raw_loss.getData()
     assert len(x) == 30
     assert len(curves.val_accuracy.getData()[0]) == 3
-    assert "val accuracy 90.00 %" in curves.summary.text()
+    assert "val 90.00 %" in curves.summary.text()
     (x0, x1), (y0, y1) = curves.loss_plot.getPlotItem().viewRange()
     assert x0 <= 0.1
     assert x1 >= 3.0

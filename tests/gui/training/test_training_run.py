@@ -195,10 +195,19 @@ def test_train_continues_the_run_or_restarts_from_scratch(qtbot, dashboard, clic
     assert list(dashboard.history.epoch_x.values) == [1, 2]
 
 
+def network_in_view(window) -> bool:
+    view = window.view
+    seen = view.mapToScene(view.viewport().rect()).boundingRect()
+    return all(seen.contains(item.sceneBoundingRect()) for item in window.scene.node_items())
+
+
 def test_canvas_selection_views_and_live_node_thumbnails(qtbot, window, dashboard, click):
+    window.show_start()
+    assert network_in_view(window)
     with qtbot.waitSignal(dashboard.controller.run_ended, timeout=RUN_S):
         click("trainButton")
     assert dashboard.thumbnails.shown == {"conv1", "pool1", "conv2", "pool2"}
+    qtbot.waitUntil(lambda: network_in_view(window))  # the taller nodes are fitted again
     window.scene.select_nodes(["pool2"])
     assert dashboard.feature_maps.node == "pool2"
     assert dashboard.feature_maps.shown == ("pool2", 16, (5, 5))
