@@ -43,6 +43,7 @@ class ProbabilityBars:
         plot.getAxis("bottom").setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")], []])
         plot.setLabel("bottom", "probability")
         self.shown: list[int] = []
+        self._ticks: list[tuple[float, str]] = []
 
     def set_probabilities(self, probs: np.ndarray, names: Sequence[str], label: int) -> None:
         c = plot_colours()
@@ -57,8 +58,11 @@ class ProbabilityBars:
             brushes=[pg.mkBrush(b) for b in brushes],
             pens=[pg.mkPen(None)] * len(order),
         )
-        self.plot.getAxis("left").setTicks([_name_ticks(names, order), []])
-        self.plot.setYRange(-0.5, max(len(order), 1) - 0.5, padding=0.02)
+        ticks = _name_ticks(names, order)
+        if ticks != self._ticks:  # new ticks redraw the axis: only when the ranking changes
+            self._ticks = ticks
+            self.plot.getAxis("left").setTicks([ticks, []])
+            self.plot.setYRange(-0.5, max(len(order), 1) - 0.5, padding=0.02)
         self.shown = order
 
 

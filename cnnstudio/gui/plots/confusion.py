@@ -17,7 +17,13 @@ from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from cnnstudio.gui import theme
-from cnnstudio.gui.plots.style import LiveText, plot_colours, style_plot, style_widget
+from cnnstudio.gui.plots.style import (
+    LiveText,
+    blank_until_drawn,
+    plot_colours,
+    style_plot,
+    style_widget,
+)
 
 MAX_COUNTS_SHOWN = 15  # more classes than this and numbers in cells would not fit
 MAX_NAMED = 30
@@ -115,6 +121,7 @@ class ConfusionView(QWidget):
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addWidget(self.caption)
         layout.addWidget(self.widget, 1)
+        blank_until_drawn(self.widget)  # empty axes would show meaningless numbers
 
     def set_result(
         self,
@@ -134,6 +141,7 @@ class ConfusionView(QWidget):
         self._dirty = False
         self.image.clear()
         self.counts.set_counts([], [], 0)
+        self.widget.hide()
         self.caption.setText("The confusion matrix appears after the first epoch.")
 
     @property
@@ -159,6 +167,7 @@ class ConfusionView(QWidget):
         self._set_ticks(n)
         self._write_counts(m, fraction)
         self.plot.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
+        self.widget.show()
         total = int(m.sum())
         correct = int(np.trace(m))
         accuracy = 100.0 * correct / max(total, 1)

@@ -32,6 +32,7 @@ from cnnstudio.gui.plots.mosaic import MAX_TILES, Mosaic, feature_mosaic
 from cnnstudio.gui.plots.style import (
     ACTIVATION_MAP,
     LiveText,
+    blank_until_drawn,
     lookup_table,
     plot_colours,
     style_widget,
@@ -136,6 +137,7 @@ class FeatureMapsView(QWidget):
         top.addWidget(self.truth_label, 1)
         side.addLayout(top)
         side.addWidget(self.prob_widget, 1)
+        blank_until_drawn(self.prob_widget)
         body = QHBoxLayout()
         body.setContentsMargins(0, 0, 0, 0)
         body.addWidget(self.body, 3)
@@ -198,6 +200,7 @@ class FeatureMapsView(QWidget):
         self.node_box.clear()
         self.image_label.clear()
         self.truth_label.clear()
+        self.prob_widget.hide()
         self.caption.setText("Train the network to see what its layers respond to.")
         self._fit_pending = True
 
@@ -265,6 +268,7 @@ class FeatureMapsView(QWidget):
 
     def _draw_sample(self, f: Features) -> None:
         names = self.class_names or tuple(str(i) for i in range(len(f.probabilities)))
+        self.prob_widget.show()
         # As many classes as have room to be named (a row needs ~18 px; the axis ~40).
         self.probabilities.rows = max(2, min(10, (self.prob_widget.height() - 40) // 18))
         self.probabilities.set_probabilities(np.asarray(f.probabilities), names, f.label)

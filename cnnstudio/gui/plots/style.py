@@ -77,6 +77,15 @@ def style_widget(widget: pg.GraphicsView, colours: PlotColours | None = None) ->
     widget.setBackground((colours or plot_colours()).background)
 
 
+def blank_until_drawn(widget: QWidget) -> None:
+    """Hide a plot that has nothing to show yet, keeping its place in the layout (so showing
+    it later moves nothing); ``widget.show()`` once it is drawn."""
+    policy = widget.sizePolicy()
+    policy.setRetainSizeWhenHidden(True)
+    widget.setSizePolicy(policy)
+    widget.hide()
+
+
 def restyle(root: QWidget) -> None:
     """Give every plot under ``root`` the current theme's background and axes (theme switch).
 

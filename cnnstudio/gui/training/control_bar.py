@@ -175,12 +175,17 @@ class ControlBar(QWidget):
         )
         span = max(p.epochs - first_epoch + 1, 1) * p.batches_per_epoch
         done = (p.epoch - first_epoch) * p.batches_per_epoch + p.batch
-        self.progress.setValue(int(_STEPS * min(done / max(span, 1), 1.0)))
         text = (
             f"Epoch {p.epoch}/{p.epochs} · batch {p.batch}/{p.batches_per_epoch} · "
             f"{self._speed:,.0f} samples/s · ETA {clock(p.eta_s)}"
         )
+        # QProgressBar.setValue repaints at once, inside this Python call, so holding the GIL
+        # the training thread needs; with updates off it only schedules the repaint, which
+        # the event loop then paints without the GIL.
+        self.progress.setUpdatesEnabled(False)
+        self.progress.setValue(int(_STEPS * min(done / max(span, 1), 1.0)))
         self.progress.setFormat((_PAUSED if self.state == PAUSED else "") + text)
+        self.progress.setUpdatesEnabled(True)
 
     def show_text(self, text: str, value: float | None = None) -> None:
         """A message in the progress bar (``value`` 0..1 sets the bar; None leaves it)."""

@@ -198,9 +198,11 @@ def test_confusion_cells_show_counts_and_report_clicks(qtbot) -> None:
     qtbot.addWidget(view)
     view.show()
     qtbot.waitExposed(view)
+    assert not view.widget.isVisible()  # no empty axes with meaningless numbers before epoch 1
     matrix = np.array([[5, 1, 0], [2, 3, 0], [0, 0, 4]])
     view.set_result(matrix, np.array([5 / 6, 3 / 5, 1.0]), ("a", "b", "c"), epoch=2)
     view.refresh()
+    assert view.widget.isVisible()
     assert view.counts.texts[:3] == ["5", "1", ""]
     assert "12 of 15 validation images right" in view.caption.text()
     scene_pos = view.plot.vb.mapViewToScene(QPointF(0.5, 1.5))  # true b, predicted a
@@ -211,3 +213,5 @@ def test_confusion_cells_show_counts_and_report_clicks(qtbot) -> None:
             pos=view.widget.mapFromScene(scene_pos),
         )
     assert clicked.args == [1, 0]
+    view.clear()
+    assert not view.widget.isVisible()
