@@ -608,6 +608,7 @@ class MainWindow(QMainWindow):
             return
         scene = self._scene()
         scene.select_nodes(present)
+        self.view.following_fit = False  # the user asked for these nodes: keep them in view
         if self.view.zoom_percent < DETAIL_LOD * 100:  # blocks show their parameters again
             self.view.set_zoom(1.0)
         bounds = QRectF()

@@ -102,6 +102,8 @@ class ComboBox(QComboBox):
 
 
 class ParamEditor(QWidget):
+    """The editor of one parameter; each subclass defines ``set_value`` and ``value``."""
+
     committed = Signal(object)
 
     def __init__(self, param: Param, parent: QWidget | None = None) -> None:
@@ -113,10 +115,12 @@ class ParamEditor(QWidget):
         self._layout.setSpacing(4)
 
     def set_value(self, value: Any) -> None:
-        raise NotImplementedError
+        """Show ``value`` without emitting ``committed``."""
+        raise NotImplementedError(f"{type(self).__name__} does not define set_value")
 
     def value(self) -> Any:
-        raise NotImplementedError
+        """The value the editor shows."""
+        raise NotImplementedError(f"{type(self).__name__} does not define value")
 
 
 class IntEditor(ParamEditor):

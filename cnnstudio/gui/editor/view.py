@@ -166,6 +166,7 @@ class GraphView(QGraphicsView):
     def center_on_node(self, node_id: str) -> None:
         scene = self.graph_scene()
         if scene is not None:
+            self.following_fit = False
             self.centerOn(scene.node_item(node_id))
 
     # ---- pan: middle button, or Space + left button ----------------------------------------

@@ -100,7 +100,6 @@ class CurvesView(QWidget):
         self._drawn_at = self._lr_drawn_at = 0.0
         self._batches_drawn = self._epochs_drawn = -1
         self._x_start, self._x_end = 0.0, 1.0
-        c = plot_colours()
 
         self.log_box = QCheckBox("Log scale")
         self.log_box.setObjectName("logScaleBox")
@@ -133,9 +132,9 @@ class CurvesView(QWidget):
         self.accuracy_plot = self._plot("accuracyPlot", "Accuracy (%)")
         self.lr_plot = self._plot("lrPlot", "lr")
         lp, ap, rp = (w.getPlotItem() for w in (self.loss_plot, self.accuracy_plot, self.lr_plot))
-        self.legends = (
-            lp.addLegend(offset=(-8, 8), labelTextColor=c.foreground, colCount=2),
-            ap.addLegend(offset=(-8, -8), labelTextColor=c.foreground, colCount=2),
+        self.legends = (  # coloured, like the curves, by retheme()
+            lp.addLegend(offset=(-8, 8), colCount=2),
+            ap.addLegend(offset=(-8, -8), colCount=2),
         )
         self.raw_loss = _curve(lp, None, "batch")
         self.smooth_loss = _curve(lp, None, "smoothed", SMOOTH_PER_PIXEL, "mean")

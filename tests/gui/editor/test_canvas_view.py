@@ -103,10 +103,12 @@ def test_a_fitted_view_asks_to_be_fitted_again_until_the_user_zooms(
     view.fit_all()
     with qtbot.waitSignal(view.refit_wanted, timeout=1000):
         view.resize(view.width() - 50, view.height() - 80)
-    view.zoom_in()
-    with qtbot.assertNotEmitted(view.refit_wanted):
-        view.resize(view.width() + 50, view.height() + 80)
-        view.refit_if_following()
+    for moved_by_user in (view.zoom_in, lambda: view.center_on_node("conv2")):
+        view.fit_all()
+        moved_by_user()
+        with qtbot.assertNotEmitted(view.refit_wanted):
+            view.resize(view.width() + 50, view.height() + 80)
+            view.refit_if_following()
 
 
 def test_fit_all_never_blows_a_small_graph_up(qtbot, make_canvas):
