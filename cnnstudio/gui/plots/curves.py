@@ -1,9 +1,10 @@
 """Loss, accuracy and learning-rate curves of the current run.
 
-Drawing cost is kept flat for long runs: one curve item per series fed whole arrays, peak
-downsampling and clipping to the visible range, and no pyqtgraph auto-range (measured: at 100k
-points auto-range is most of a ~14 ms update). Ranges are set here instead, only when the data
-outgrows them, and not at all once the user has zoomed or panned ("Fit" follows again).
+Drawing cost is kept flat for long runs: one path item per series fed whole arrays, downsampled
+to the visible range (``path_items``: Qt draws them in C++, so a repaint runs no Python), and no
+pyqtgraph auto-range (measured: at 100k points auto-range is most of a ~14 ms update). Ranges
+are set here instead, only when the data outgrows them, and not at all once the user has zoomed
+or panned ("Fit" follows again).
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.gui.plots.history import RunHistory
 from cnnstudio.gui.plots.hover import HoverReadout, Series
+from cnnstudio.gui.plots.path_items import EpochCurve, PathCurve, PathLayer, cosmetic_pen
 from cnnstudio.gui.plots.style import LiveText, plot_colours, style_plot, style_widget
 
 _HEADROOM = 1.12  # y range above the highest value, so the curve does not touch the frame
 _SHRINK = 0.6  # re-range y when the data uses less than this much of it
 MIN_INTERVAL_S = 0.08
 LR_INTERVAL_S = 1.0  # the learning rate moves slowly; its plot need not repaint with the loss
+SUMMARY_INTERVAL_S = 0.5  # figures changing 10 times a second cannot be read; twice can
 # Peak downsampling keeps each bin's min and max, so ~1.5 bins per pixel looks the same as
 # every point and halves the segments drawn (pyqtgraph's default starts at 5 per pixel).
 PEAKS_PER_PIXEL = 1.5
@@ -42,25 +45,6 @@ PEAKS_PER_PIXEL = 1.5
 # draws it just the same. (It is 1 px wide like the raw one: a 2 px line cost ~1.5 ms more
 # per repaint in the raster engine; colour, not width, sets it apart.)
 SMOOTH_PER_PIXEL = 1 / 3
-
-
-def _curve(
-    plot: pg.PlotItem,
-    pen: object,
-    name: str | None = None,
-    per_pixel: float = PEAKS_PER_PIXEL,
-    method: str = "peak",
-    **opts: object,
-) -> pg.PlotDataItem:
-    """A curve that draws at most ``per_pixel`` downsampled points per pixel of its width."""
-    item = pg.PlotDataItem(pen=pen, name=name, **opts)
-    item.setDownsampling(auto=True, method=method)
-    item.opts["autoDownsampleFactor"] = per_pixel
-    item.setClipToView(True)
-    # Line segments, not one polyline path: ~1 ms less per curve and repaint at 3k points.
-    item.curve.setSegmentedLineMode("on")
-    plot.addItem(item)
-    return item
 
 
 class _RangeKeeper:
@@ -97,7 +81,7 @@ class CurvesView(QWidget):
         self.history = history
         self.following = True
         self._drawn = -1
-        self._drawn_at = self._lr_drawn_at = 0.0
+        self._drawn_at = self._lr_drawn_at = self._summary_at = 0.0
         self._batches_drawn = self._epochs_drawn = -1
         self._x_start, self._x_end = 0.0, 1.0
 
@@ -136,13 +120,25 @@ class CurvesView(QWidget):
             lp.addLegend(offset=(-8, 8), colCount=2),
             ap.addLegend(offset=(-8, -8), colCount=2),
         )
-        self.raw_loss = _curve(lp, None, "batch")
-        self.smooth_loss = _curve(lp, None, "smoothed", SMOOTH_PER_PIXEL, "mean")
-        self.train_loss = _curve(lp, None, "train", symbol="o", symbolSize=6, symbolPen=None)
-        self.val_loss = _curve(lp, None, "val", symbol="s", symbolSize=6, symbolPen=None)
-        self.train_accuracy = _curve(ap, None, "train", symbol="o", symbolSize=6, symbolPen=None)
-        self.val_accuracy = _curve(ap, None, "val", symbol="s", symbolSize=6, symbolPen=None)
-        self.lr_curve = _curve(rp, None, None, SMOOTH_PER_PIXEL, "mean")
+        c = plot_colours()
+        self.layers = tuple(PathLayer(p, c.muted, c.grid_alpha) for p in (lp, ap, rp))
+        loss_layer, accuracy_layer, lr_layer = self.layers
+        self.raw_loss = loss_layer.add(PathCurve(cosmetic_pen(c.raw), "peak", PEAKS_PER_PIXEL))
+        self.smooth_loss = loss_layer.add(
+            PathCurve(cosmetic_pen(c.smooth), "mean", SMOOTH_PER_PIXEL)
+        )
+        self.train_loss = loss_layer.add(EpochCurve(cosmetic_pen(c.train, 2), "o", c.train))
+        self.val_loss = loss_layer.add(EpochCurve(cosmetic_pen(c.val, 2), "s", c.val))
+        self.train_accuracy = accuracy_layer.add(EpochCurve(cosmetic_pen(c.train, 2), "o", c.train))
+        self.val_accuracy = accuracy_layer.add(EpochCurve(cosmetic_pen(c.val, 2), "s", c.val))
+        self.lr_curve = lr_layer.add(PathCurve(cosmetic_pen(c.lr, 1.5), "mean", SMOOTH_PER_PIXEL))
+        for legend, entries in (
+            (self.legends[0], ((self.raw_loss, "batch"), (self.smooth_loss, "smoothed"))),
+            (self.legends[0], ((self.train_loss, "train"), (self.val_loss, "val"))),
+            (self.legends[1], ((self.train_accuracy, "train"), (self.val_accuracy, "val"))),
+        ):
+            for item, name in entries:
+                legend.addItem(item, name)
         self.retheme()
         ap.setYRange(0, 100, padding=0.02)
         lp.getAxis("bottom").setStyle(showValues=False)  # the plots below label the epochs
@@ -180,9 +176,9 @@ class CurvesView(QWidget):
     def retheme(self) -> None:
         """Colour the curves and legends in the current theme (also at a light/dark switch)."""
         c = plot_colours()
-        self.raw_loss.setPen(pg.mkPen(c.raw, width=1))
-        self.smooth_loss.setPen(pg.mkPen(c.smooth, width=1))
-        self.lr_curve.setPen(pg.mkPen(c.lr, width=1.5))
+        self.raw_loss.set_pen(cosmetic_pen(c.raw))
+        self.smooth_loss.set_pen(cosmetic_pen(c.smooth))
+        self.lr_curve.set_pen(cosmetic_pen(c.lr, 1.5))
         # One point per epoch, joined: few points, so markers show each epoch.
         for item, colour in (
             (self.train_loss, c.train),
@@ -190,8 +186,10 @@ class CurvesView(QWidget):
             (self.train_accuracy, c.train),
             (self.val_accuracy, c.val),
         ):
-            item.setPen(pg.mkPen(colour, width=2))
-            item.setSymbolBrush(colour)
+            item.set_pen(cosmetic_pen(colour, 2))
+            item.set_brush(colour)
+        for layer in self.layers:
+            layer.grid.set_colour(c.muted, c.grid_alpha)
         for legend in self.legends:
             legend.setLabelTextColor(c.foreground)
             for _, label in legend.items:  # setLabelTextColor keeps the old colour on screen
@@ -256,18 +254,20 @@ class CurvesView(QWidget):
         self._drawn, self._drawn_at = h.version, now
         if len(h.batch_x) != self._batches_drawn or len(h.batch_x) == 0:
             self._batches_drawn = len(h.batch_x)
-            self.raw_loss.setData(h.batch_x.values, h.batch_loss.values)
-            self.smooth_loss.setData(h.batch_x.values, h.smoothed.values)
+            self.raw_loss.set_data(h.batch_x.values, h.batch_loss.values)
+            self.smooth_loss.set_data(h.batch_x.values, h.smoothed.values)
         if force or now - self._lr_drawn_at >= LR_INTERVAL_S:
             self._lr_drawn_at = now
-            self.lr_curve.setData(h.lr_x.values, h.lr.values)
+            self.lr_curve.set_data(h.lr_x.values, h.lr.values)
         if len(h.epoch_x) != self._epochs_drawn or len(h.epoch_x) == 0:
             self._epochs_drawn = len(h.epoch_x)
-            self.train_loss.setData(h.epoch_x.values, h.train_loss.values)
-            self.val_loss.setData(h.epoch_x.values, h.val_loss.values)
-            self.train_accuracy.setData(h.epoch_x.values, h.train_accuracy.values)
-            self.val_accuracy.setData(h.epoch_x.values, h.val_accuracy.values)
-        self._update_summary()
+            self.train_loss.set_data(h.epoch_x.values, h.train_loss.values)
+            self.val_loss.set_data(h.epoch_x.values, h.val_loss.values)
+            self.train_accuracy.set_data(h.epoch_x.values, h.train_accuracy.values)
+            self.val_accuracy.set_data(h.epoch_x.values, h.val_accuracy.values)
+        if force or now - self._summary_at >= SUMMARY_INTERVAL_S:
+            self._summary_at = now
+            self._update_summary()
         if self.following:
             self._fit_y()
 

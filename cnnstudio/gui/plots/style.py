@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QGraphicsItem, QSizePolicy, QWidget
 from cnnstudio.gui import theme
 
 ACTIVATION_MAP = "viridis"  # perceptually uniform, readable for colour-blind users
+GRID_IN_PATHS = "cnnstudio_grid_in_paths"  # set on a PlotItem whose grid a PathLayer draws
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,8 @@ def style_plot(plot: pg.PlotItem, colours: PlotColours | None = None) -> None:
         # Axes are repainted with every curve update; from a cached pixmap that is a copy
         # instead of ~0.5 ms of text drawing each (the cache is redrawn when the ticks change).
         axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-    plot.showGrid(x=True, y=True, alpha=c.grid_alpha)
+    if not getattr(plot, GRID_IN_PATHS, False):  # path_items draws this plot's grid
+        plot.showGrid(x=True, y=True, alpha=c.grid_alpha)
     plot.titleLabel.setAttr("color", c.foreground)
     if plot.titleLabel.text:  # setAttr alone does not redraw a title already shown
         plot.titleLabel.setText(plot.titleLabel.text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import QApplication, QDockWidget
 
 from cnnstudio.gui import theme
@@ -48,9 +48,10 @@ def test_plots_follow_the_theme(window, dashboard) -> None:
             assert loss.backgroundBrush().color().name() == look.base
             c = plot_colours()
             curves = dashboard.curves
-            assert curves.raw_loss.opts["pen"].color() == c.raw
-            assert curves.val_loss.opts["pen"].color().name() == c.val
-            assert curves.val_accuracy.opts["symbolBrush"].color().name() == c.val
+            assert curves.raw_loss.pen().color() == c.raw
+            assert curves.val_loss.pen().color().name() == c.val
+            assert curves.val_accuracy.markers.brush().color().name() == c.val
+            assert curves.layers[0].grid.pen().color().name() == QColor(c.muted).name()
             for legend in curves.legends:
                 for _, label in legend.items:  # the colour drawn, not only the one stored
                     assert look.fg.lower() in label.item.toHtml().lower()

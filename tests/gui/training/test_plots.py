@@ -140,9 +140,9 @@ def curves(qtbot) -> CurvesView:
 
 
 def test_curves_draw_every_series(curves) -> None:
-    x, _ = curves.raw_loss.getData()
+    x, _ = curves.raw_loss.get_data()
     assert len(x) == 30
-    assert len(curves.val_accuracy.getData()[0]) == 3
+    assert len(curves.val_accuracy.get_data()[0]) == 3
     assert "val 90.00 %" in curves.summary.text()
     (x0, x1), (y0, y1) = curves.loss_plot.getPlotItem().viewRange()
     assert x0 <= 0.1

@@ -37,7 +37,7 @@ def test_train_fills_curves_feature_maps_and_confusion_matrix(
     qtbot.waitUntil(lambda: dashboard.feature_maps.shown is not None, timeout=5000)
     qtbot.waitUntil(lambda: not dashboard.confusion.dirty, timeout=5000)
 
-    x, y = dashboard.curves.raw_loss.getData()
+    x, y = dashboard.curves.raw_loss.get_data()
     assert x is not None
     assert len(x) >= info.batches_per_epoch
     assert np.all(np.isfinite(y))
