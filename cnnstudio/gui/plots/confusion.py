@@ -94,6 +94,8 @@ class ConfusionView(QWidget):
         self._per_class: np.ndarray | None = None
         self._epoch = 0
         self._dirty = False
+        self._shown_n = 0
+        self._ticks: dict[str, list[tuple[float, str]]] = {}
         self.counts = CellCounts()
         self.caption = LiveText("The confusion matrix appears after the first epoch.", lines=2)
         self.caption.setObjectName("confusionCaption")
@@ -139,6 +141,8 @@ class ConfusionView(QWidget):
     def clear(self) -> None:
         self.matrix = None
         self._dirty = False
+        self._shown_n = 0
+        self._ticks = {}
         self.image.clear()
         self.counts.set_counts([], [], 0)
         self.widget.hide()
@@ -163,10 +167,12 @@ class ConfusionView(QWidget):
         fraction = np.divide(m, rows, out=np.zeros(m.shape, float), where=rows > 0)
         index = np.clip(fraction * 255.0 + 0.5, 0, 255).astype(np.uint8)
         self.image.setImage(heat_table()[index], autoLevels=False)
-        self.image.setRect(0, 0, n, n)
         self._set_ticks(n)
         self._write_counts(m, fraction)
-        self.plot.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
+        if n != self._shown_n:  # an axis re-range redraws every axis's text (~1 ms each)
+            self._shown_n = n
+            self.image.setRect(0, 0, n, n)
+            self.plot.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
         self.widget.show()
         total = int(m.sum())
         correct = int(np.trace(m))
@@ -180,14 +186,15 @@ class ConfusionView(QWidget):
         step = max(1, math.ceil(n / MAX_NAMED))
         names = [(i + 0.5, f"{i} {self.class_names[i]}") for i in range(0, n, step)]
         numbers = [(i + 0.5, str(i)) for i in range(0, n, step)]
-        self.plot.getAxis("left").setTicks([names, []])
-        self.plot.getAxis("bottom").setTicks([numbers, []])
         per_class = self._per_class if self._per_class is not None else np.full(n, np.nan)
         accuracy = [
             (i + 0.5, "-" if math.isnan(per_class[i]) else f"{100 * per_class[i]:.0f} %")
             for i in range(0, n, step)
         ]
-        self.plot.getAxis("right").setTicks([accuracy, []])
+        for side, ticks in (("left", names), ("bottom", numbers), ("right", accuracy)):
+            if self._ticks.get(side) != ticks:  # new ticks redraw the axis's text
+                self._ticks[side] = ticks
+                self.plot.getAxis(side).setTicks([ticks, []])
 
     def _write_counts(self, m: np.ndarray, fraction: np.ndarray) -> None:
         n = len(m)
