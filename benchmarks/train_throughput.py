@@ -1,7 +1,7 @@
 """Does the trainer train as fast as a plain PyTorch loop, with feature capture switched on?
 
 The trainer adds per-batch work a bare loop lacks: the learning-rate schedule, running metrics,
-batch reports at <= 30 Hz, the stop/pause checks and a feature capture every 50 batches. This
+batch reports at <= 10 Hz, the stop/pause checks and a feature capture every 50 batches. This
 measures what that costs on LeNet-5 (1x28x28, built-in shapes) and the small VGG (3x32x32,
 shapes-rgb) from ``examples/``:
 

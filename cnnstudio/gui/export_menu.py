@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QProgressDialog
 
@@ -154,7 +154,6 @@ class ExportMenu(QObject):
         self._done_box: QMessageBox | None = None
         self._detached = False
         self._heading = ""
-        window.installEventFilter(self)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -345,12 +344,6 @@ class ExportMenu(QObject):
             QGuiApplication.restoreOverrideCursor()
         QCoreApplication.sendPostedEvents(self)  # the last progress messages, and the end
         self._thread_finished()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Closing the window joins the export thread first."""
-        if watched is self.window and event.type() == QEvent.Type.Close:
-            self.shutdown()
-        return False
 
 
 def install_export_menu(window: MainWindow, file_menu: QMenu) -> ExportMenu:

@@ -731,6 +731,7 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self, self.show_start)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.export_menu.shutdown()  # a running export finishes first (its file is whole)
         if not self._confirm_discard("closing"):
             event.ignore()
             return

@@ -46,7 +46,9 @@ from cnnstudio.train.session import Session, open_session
 
 log = logging.getLogger(__name__)
 
-REPORT_INTERVAL_S = 1 / 30  # at most ~30 batch reports a second, whatever the batch rate
+# At most 10 batch reports a second, whatever the batch rate: the editor redraws its curves 10
+# times a second, and every report is a Python call in its thread (which holds the GIL).
+REPORT_INTERVAL_S = 1 / 10
 _PAUSE_POLL_S = 0.1
 
 

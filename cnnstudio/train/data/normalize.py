@@ -36,10 +36,24 @@ class Normalization:
 
     def apply(self, x: torch.Tensor) -> torch.Tensor:
         """Standardise a float ``(N, C, H, W)`` batch on whatever device it lives."""
-        shape = (1, len(self.mean), 1, 1)
-        mean = torch.tensor(self.mean, dtype=x.dtype, device=x.device).view(shape)
-        std = torch.tensor(self.std, dtype=x.dtype, device=x.device).view(shape)
+        mean, std = self._tensors(x.dtype, x.device)
         return (x - mean) / std
+
+    def _tensors(
+        self, dtype: torch.dtype, device: torch.device
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and std as ``(1, C, 1, 1)`` tensors, made once per dtype and device (building
+        them for every batch cost two tensor creations and copies per training step)."""
+        cache: dict[tuple[torch.dtype, torch.device], tuple[torch.Tensor, torch.Tensor]]
+        cache = self.__dict__.setdefault("_cache", {})
+        key = (dtype, device)
+        if key not in cache:
+            shape = (1, len(self.mean), 1, 1)
+            cache[key] = (
+                torch.tensor(self.mean, dtype=dtype, device=device).view(shape),
+                torch.tensor(self.std, dtype=dtype, device=device).view(shape),
+            )
+        return cache[key]
 
 
 def compute_normalization(x: torch.Tensor | LazyImages) -> Normalization:
