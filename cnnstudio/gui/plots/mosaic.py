@@ -58,8 +58,8 @@ def grid_shape(count: int, tile_h: int, tile_w: int, aspect: float = 1.6) -> tup
 
 def scale_unit(maps: np.ndarray, shared: bool) -> np.ndarray:
     """``(N, ...)`` values to [0, 1]: each map by its own range, or all by the common range."""
-    data = np.asarray(maps, dtype=np.float32)
-    data = np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)
+    # float64: a diverging run's activations reach float32's limits, where their range overflows
+    data = np.nan_to_num(np.asarray(maps, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
     axes = tuple(range(1, data.ndim))
     if shared:
         low, high = float(data.min(initial=0.0)), float(data.max(initial=0.0))
@@ -143,5 +143,6 @@ def kernel_mosaic(
 
 def strongest_map(maps: np.ndarray) -> np.ndarray:
     """The channel with the largest mean activation: the map that responds most to the sample."""
-    data = np.nan_to_num(np.asarray(maps, dtype=np.float32))
-    return data[int(np.argmax(data.reshape(len(data), -1).mean(axis=1)))]
+    data = np.nan_to_num(np.asarray(maps, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    means = data.reshape(len(data), -1).mean(axis=1, dtype=np.float64)
+    return data[int(np.argmax(means))]

@@ -94,6 +94,17 @@ def test_rgb_kernels_become_colour_tiles_and_others_a_grid() -> None:
     assert (grey.rows, grey.cols) == (6, 16)  # a column per filter, a row per input channel
 
 
+def test_diverged_activations_draw_without_overflow() -> None:
+    """A diverging run sends maps at float32's limits; drawing them must not warn or fail."""
+    huge = np.finfo(np.float32).max
+    maps = np.array([[[huge, -huge], [np.inf, np.nan]], [[1.0, 2.0], [3.0, 4.0]]], np.float32)
+    assert strongest_map(maps).shape == (2, 2)
+    unit = scale_unit(maps, shared=True)
+    assert np.isfinite(unit).all()
+    assert unit.min() >= 0.0
+    assert unit.max() <= 1.0
+
+
 def test_strongest_map_is_the_most_active_channel() -> None:
     maps = np.zeros((3, 4, 4))
     maps[1] = 2.0
