@@ -91,6 +91,7 @@ class Trainer:
         self._run_base = Path(run_dir) if run_dir is not None else None
         self._resume_from = Path(resume_from) if resume_from is not None else None
         self._report_interval = report_interval
+        self._next_capture = 0.0  # no periodic capture before this (perf_counter time)
         self._overrides = overrides
         self._stop = threading.Event()
         self._go = threading.Event()
@@ -247,7 +248,11 @@ class Trainer:
             metrics.update(loss, outputs, y)
             if time.perf_counter() >= reporter.due:
                 reporter.flush(b + 1, lr)
-            if capture_every and (b + 1) % capture_every == 0:
+            if (
+                capture_every
+                and (b + 1) % capture_every == 0
+                and time.perf_counter() >= self._next_capture
+            ):
                 self._capture(s, epoch, b + 1)
         reporter.flush(nb, s.optimizer.param_groups[0]["lr"])
         s.position.partial = metrics.state()
@@ -277,6 +282,7 @@ class Trainer:
         label = int(s.dataset.val.y[index])
         found = features(s.probe, self.capture, sample, label, index, epoch, batch, s.position.step)
         self._emit("on_features", found)
+        self._next_capture = time.perf_counter() + self.capture.min_interval_s
 
     def _save_partial(
         self,

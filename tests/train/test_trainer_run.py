@@ -210,6 +210,15 @@ def test_feature_capture_shapes_for_every_node(lenet: Project, shapes_600: Datas
     assert not np.array_equal(first.weights["conv1"], last.weights["conv1"])  # copies, not views
 
 
+def test_captures_keep_their_minimum_interval(lenet: Project, shapes_600: Dataset) -> None:
+    recorder = Recorder()
+    capture = CaptureSettings(every=1, min_interval_s=3600.0)
+    trainer = Trainer(lenet, recorder, dataset=shapes_600, epochs=2, capture=capture)
+    assert trainer.run().status == "completed"
+    # The first batch's capture, then none for an hour, across epochs; epoch ends always.
+    assert [(f.epoch, f.batch) for f in recorder.features] == [(1, 1), (1, 16), (2, 16)]
+
+
 def test_capture_of_chosen_nodes_does_not_change_training(
     small: Project, shapes_600: Dataset
 ) -> None:

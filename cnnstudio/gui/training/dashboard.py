@@ -59,10 +59,12 @@ from cnnstudio.train.data.dataset import Dataset
 from cnnstudio.train.runs import RunFolder
 from cnnstudio.train.session import RESUMABLE_OVERRIDES
 
-# Batches between feature captures: LeNet-5 on one core of this 2-core machine runs ~150
-# batches/s, so 3 captures a second; every capture is drawn in the GUI thread, whose Python time
-# the training thread waits for (the GIL), so more would slow training down.
-CAPTURE_EVERY = 50
+# Feature captures: every 10 batches, at most twice a second. LeNet-5 on one core of this
+# 2-core machine runs ~150 batches/s, so twice a second; a model at 5 batches/s every 2 s. Every
+# capture is drawn in the GUI thread, whose Python time the training thread waits for (the
+# GIL), so more would slow training down and show nothing a user can follow.
+CAPTURE_EVERY = 10
+CAPTURE_INTERVAL_S = 0.5
 STRIP_SAMPLES = 32
 STOP_TIMEOUT_MS = 2000
 READ_ONLY_REASON = "training is running"
@@ -109,6 +111,7 @@ class TrainingDashboard(QWidget):
         self._pending_thumbnails: Features | None = None
         self._progress_dirty = False
         self.controller.capture.every = CAPTURE_EVERY
+        self.controller.capture.min_interval_s = CAPTURE_INTERVAL_S
 
         self.control = ControlBar()
         self.data_panel = DataPanel()
