@@ -9,6 +9,7 @@ refused by the model and reported by the inspector.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -102,9 +103,12 @@ class ComboBox(QComboBox):
 
 
 class ParamEditor(QWidget):
-    """The editor of one parameter; each subclass defines ``set_value`` and ``value``."""
+    """The editor of one parameter. Each subclass defines ``set_value(value)``, which shows a
+    value without emitting ``committed``, and ``value()``, the value the editor shows."""
 
     committed = Signal(object)
+    set_value: Callable[[Any], None]
+    value: Callable[[], Any]
 
     def __init__(self, param: Param, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -113,14 +117,6 @@ class ParamEditor(QWidget):
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(4)
-
-    def set_value(self, value: Any) -> None:
-        """Show ``value`` without emitting ``committed``."""
-        raise NotImplementedError(f"{type(self).__name__} does not define set_value")
-
-    def value(self) -> Any:
-        """The value the editor shows."""
-        raise NotImplementedError(f"{type(self).__name__} does not define value")
 
 
 class IntEditor(ParamEditor):
