@@ -80,7 +80,7 @@ class CurvesView(QWidget):
         self.setAutoFillBackground(True)  # opaque: a redraw stops here, not at the tabs
         self.history = history
         self.following = True
-        self._drawn = -1
+        self._drawn = self._lr_drawn = self._summarised = -1  # history versions shown
         self._drawn_at = self._lr_drawn_at = self._summary_at = 0.0
         self._batches_drawn = self._epochs_drawn = -1
         self._x_start, self._x_end = 0.0, 1.0
@@ -120,18 +120,16 @@ class CurvesView(QWidget):
             lp.addLegend(offset=(-8, 8), colCount=2),
             ap.addLegend(offset=(-8, -8), colCount=2),
         )
-        c = plot_colours()
+        c = plot_colours()  # the curves are coloured by retheme(), below
         self.layers = tuple(PathLayer(p, c.muted, c.grid_alpha) for p in (lp, ap, rp))
         loss_layer, accuracy_layer, lr_layer = self.layers
-        self.raw_loss = loss_layer.add(PathCurve(cosmetic_pen(c.raw), "peak", PEAKS_PER_PIXEL))
-        self.smooth_loss = loss_layer.add(
-            PathCurve(cosmetic_pen(c.smooth), "mean", SMOOTH_PER_PIXEL)
-        )
-        self.train_loss = loss_layer.add(EpochCurve(cosmetic_pen(c.train, 2), "o", c.train))
-        self.val_loss = loss_layer.add(EpochCurve(cosmetic_pen(c.val, 2), "s", c.val))
-        self.train_accuracy = accuracy_layer.add(EpochCurve(cosmetic_pen(c.train, 2), "o", c.train))
-        self.val_accuracy = accuracy_layer.add(EpochCurve(cosmetic_pen(c.val, 2), "s", c.val))
-        self.lr_curve = lr_layer.add(PathCurve(cosmetic_pen(c.lr, 1.5), "mean", SMOOTH_PER_PIXEL))
+        self.raw_loss = loss_layer.add(PathCurve("peak", PEAKS_PER_PIXEL))
+        self.smooth_loss = loss_layer.add(PathCurve("mean", SMOOTH_PER_PIXEL))
+        self.train_loss = loss_layer.add(EpochCurve("o"))
+        self.val_loss = loss_layer.add(EpochCurve("s"))
+        self.train_accuracy = accuracy_layer.add(EpochCurve("o"))
+        self.val_accuracy = accuracy_layer.add(EpochCurve("s"))
+        self.lr_curve = lr_layer.add(PathCurve("mean", SMOOTH_PER_PIXEL))
         for legend, entries in (
             (self.legends[0], ((self.raw_loss, "batch"), (self.smooth_loss, "smoothed"))),
             (self.legends[0], ((self.train_loss, "train"), (self.val_loss, "val"))),
@@ -242,34 +240,42 @@ class CurvesView(QWidget):
 
     def clear(self) -> None:
         self._drawn = self._batches_drawn = self._epochs_drawn = -1
+        self._lr_drawn = self._summarised = -1
         self.follow()
 
     def refresh(self, force: bool = False) -> None:
         """Redraw what changed since the last call, at most every ``MIN_INTERVAL_S`` (the
-        batch curves change with every report; redrawing them faster shows nothing more)."""
+        batch curves change with every report; redrawing them faster shows nothing more). The
+        lr curve and the summary change slower; they catch up once due, even when no new data
+        comes (a paused run)."""
         h = self.history
         now = time.monotonic()
-        if h.version == self._drawn or (not force and now - self._drawn_at < MIN_INTERVAL_S):
+        if not force and now - self._drawn_at < MIN_INTERVAL_S:
             return
-        self._drawn, self._drawn_at = h.version, now
-        if len(h.batch_x) != self._batches_drawn or len(h.batch_x) == 0:
-            self._batches_drawn = len(h.batch_x)
-            self.raw_loss.set_data(h.batch_x.values, h.batch_loss.values)
-            self.smooth_loss.set_data(h.batch_x.values, h.smoothed.values)
-        if force or now - self._lr_drawn_at >= LR_INTERVAL_S:
-            self._lr_drawn_at = now
+        new_epoch = False
+        if h.version != self._drawn:
+            self._drawn, self._drawn_at = h.version, now
+            if len(h.batch_x) != self._batches_drawn or len(h.batch_x) == 0:
+                self._batches_drawn = len(h.batch_x)
+                self.raw_loss.set_data(h.batch_x.values, h.batch_loss.values)
+                self.smooth_loss.set_data(h.batch_x.values, h.smoothed.values)
+            if len(h.epoch_x) != self._epochs_drawn or len(h.epoch_x) == 0:
+                new_epoch = True
+                self._epochs_drawn = len(h.epoch_x)
+                self.train_loss.set_data(h.epoch_x.values, h.train_loss.values)
+                self.val_loss.set_data(h.epoch_x.values, h.val_loss.values)
+                self.train_accuracy.set_data(h.epoch_x.values, h.train_accuracy.values)
+                self.val_accuracy.set_data(h.epoch_x.values, h.val_accuracy.values)
+            if self.following:
+                self._fit_y()
+        if self._lr_drawn != h.version and (force or now - self._lr_drawn_at >= LR_INTERVAL_S):
+            self._lr_drawn, self._lr_drawn_at = h.version, now
             self.lr_curve.set_data(h.lr_x.values, h.lr.values)
-        if len(h.epoch_x) != self._epochs_drawn or len(h.epoch_x) == 0:
-            self._epochs_drawn = len(h.epoch_x)
-            self.train_loss.set_data(h.epoch_x.values, h.train_loss.values)
-            self.val_loss.set_data(h.epoch_x.values, h.val_loss.values)
-            self.train_accuracy.set_data(h.epoch_x.values, h.train_accuracy.values)
-            self.val_accuracy.set_data(h.epoch_x.values, h.val_accuracy.values)
-        if force or now - self._summary_at >= SUMMARY_INTERVAL_S:
-            self._summary_at = now
+        if self._summarised != h.version and (
+            force or new_epoch or now - self._summary_at >= SUMMARY_INTERVAL_S
+        ):
+            self._summarised, self._summary_at = h.version, now
             self._update_summary()
-        if self.following:
-            self._fit_y()
 
     def _update_summary(self) -> None:
         h = self.history

@@ -5,7 +5,8 @@ thread holds the GIL that the training thread needs between its torch calls. The
 repaints ten times a second during a run, so these items are plain ``QGraphicsPathItem``\\ s
 inside pyqtgraph's ViewBox instead: numpy builds their paths, downsampled to the pixels they
 cover, only when the data or the view changes, and Qt's C++ draws them. The pens are cosmetic
-(widths in pixels), so the paths live in data coordinates and zooming needs no rebuild.
+(widths in pixels), so the paths live in data coordinates; a new view range rebuilds them only
+to downsample afresh and to keep the markers' size in pixels.
 
 ``opts`` mirrors the keys pyqtgraph's legend reads (pen, symbol, size, brush), so a curve can
 appear in a ``pg.LegendItem`` and be toggled from it.
@@ -29,7 +30,7 @@ C = TypeVar("C", bound="PathCurve")
 _EMPTY = np.zeros(0)
 
 
-def cosmetic_pen(colour: str | QColor, width: float = 0.0) -> QPen:
+def cosmetic_pen(colour: str | QColor | Qt.GlobalColor, width: float = 0.0) -> QPen:
     """A pen ``width`` pixels wide at any zoom. Width 0 draws 1 px and is much the cheapest for
     long paths: a path item measures itself by stroking its whole path unless its pen is 0."""
     pen = QPen(QColor(colour), width)
@@ -82,12 +83,12 @@ class PathCurve(QGraphicsPathItem):
     (``peak`` or ``mean``) downsampled to ``per_pixel`` bins per pixel of the visible range."""
 
     def __init__(
-        self, pen: QPen, method: str = "peak", per_pixel: float = 1.5, name: str = ""
+        self, method: str = "peak", per_pixel: float = 1.5, pen: QPen | None = None
     ) -> None:
         super().__init__()
-        self.method, self.per_pixel, self.name = method, per_pixel, name
-        self.opts: dict[str, object] = {"pen": pen, "antialias": False}
-        self.setPen(pen)
+        self.method, self.per_pixel = method, per_pixel
+        self.opts: dict[str, object] = {"antialias": False}
+        self.set_pen(pen or cosmetic_pen(Qt.GlobalColor.black))
         self._x, self._y = _EMPTY, _EMPTY
         self._log_y = False
         self._view: tuple[float, float, float, float, float] | None = None
@@ -133,16 +134,16 @@ class EpochCurve(PathCurve):
     ``size`` pixels wide at any zoom.
     """
 
-    def __init__(self, pen: QPen, symbol: str, brush: str | QColor, size: int = 6) -> None:
-        super().__init__(pen, method="none")
+    def __init__(self, symbol: str, size: int = 6, pen: QPen | None = None) -> None:
+        super().__init__(pen=pen)
         self.markers = QGraphicsPathItem(self)
         self.markers.setPen(QPen(Qt.PenStyle.NoPen))
         self.opts.update(symbol=symbol, size=size)
-        self.set_brush(brush)
+        self.set_brush(self.pen().color())
 
-    def set_brush(self, brush: str | QColor) -> None:
-        self.opts["brush"] = QBrush(QColor(brush))
-        self.markers.setBrush(QBrush(QColor(brush)))
+    def set_brush(self, colour: str | QColor) -> None:
+        self.opts["brush"] = QBrush(QColor(colour))
+        self.markers.setBrush(QBrush(QColor(colour)))
 
     def rebuild(self) -> None:
         x, y = self._x, self.shown_y()

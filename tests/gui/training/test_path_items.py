@@ -78,7 +78,7 @@ def _has_colour(image: QImage, colour: QColor) -> bool:
 def test_curve_draws_only_the_visible_range_downsampled(plot) -> None:
     item = plot.getPlotItem()
     layer = PathLayer(item, "#808080", 0.2)
-    curve = layer.add(PathCurve(cosmetic_pen("#ff0000"), "peak", per_pixel=1.0))
+    curve = layer.add(PathCurve("peak", per_pixel=1.0, pen=cosmetic_pen("#ff0000")))
     x = np.linspace(0.0, 100.0, 100_000)
     curve.set_data(x, np.cos(x))
     item.setRange(xRange=(0, 10), yRange=(-1, 1), padding=0)
@@ -94,7 +94,7 @@ def test_curve_draws_only_the_visible_range_downsampled(plot) -> None:
 def test_log_mode_draws_log10_of_positive_values(plot) -> None:
     item = plot.getPlotItem()
     layer = PathLayer(item, "#808080", 0.2)
-    curve = layer.add(PathCurve(cosmetic_pen("#ff0000"), "mean"))
+    curve = layer.add(PathCurve("mean", pen=cosmetic_pen("#ff0000")))
     curve.set_data(np.array([1.0, 2.0, 3.0]), np.array([10.0, 100.0, 1000.0]))
     item.setRange(xRange=(0, 4), padding=0)
     item.setLogMode(y=True)
@@ -107,7 +107,7 @@ def test_log_mode_draws_log10_of_positive_values(plot) -> None:
 def test_epoch_markers_stay_the_same_size_in_pixels(plot) -> None:
     item = plot.getPlotItem()
     layer = PathLayer(item, "#808080", 0.2)
-    curve = layer.add(EpochCurve(cosmetic_pen("#0000ff", 2), "s", "#0000ff", size=8))
+    curve = layer.add(EpochCurve("s", size=8, pen=cosmetic_pen("#0000ff", 2)))
     curve.set_data(np.array([1.0, 2.0]), np.array([0.5, 0.25]))
     box = item.getViewBox()
     for x_span in (4.0, 40.0):
@@ -132,7 +132,7 @@ def test_legend_shows_and_toggles_a_path_curve(plot, qtbot) -> None:
     item = plot.getPlotItem()
     legend = item.addLegend()
     layer = PathLayer(item, "#808080", 0.2)
-    curve = layer.add(EpochCurve(cosmetic_pen("#00aa00", 2), "o", "#00aa00"))
+    curve = layer.add(EpochCurve("o", pen=cosmetic_pen("#00aa00", 2)))
     legend.addItem(curve, "train")
     sample, label = legend.items[0]
     assert label.text == "train"

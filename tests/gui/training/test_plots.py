@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QImage
 
+from cnnstudio.gui.plots import curves as curves_module
 from cnnstudio.gui.plots.confusion import ConfusionView
 from cnnstudio.gui.plots.curves import CurvesView
 from cnnstudio.gui.plots.history import RunHistory
@@ -160,6 +161,25 @@ def test_curves_draw_every_series(curves) -> None:
     assert x1 >= 3.0
     assert y0 <= 0.3
     assert y1 >= 2.0
+
+
+def test_summary_shows_a_new_epoch_at_once_and_a_paused_loss_later(monkeypatch, curves) -> None:
+    clock = [curves_module.time.monotonic() + 10.0]
+    monkeypatch.setattr(curves_module.time, "monotonic", lambda: clock[0])
+    h = curves.history
+    curves.refresh()
+    h.add_epoch(_epoch(4, 0.95))
+    clock[0] += 0.1
+    curves.refresh()
+    assert "val 95.00 %" in curves.summary.text()  # an epoch's result is not held back
+    h.add_batches(_batches(5, 10, [0.0001] * 10))
+    latest = f"loss {h.smoothed.values[-1]:.4f}"
+    clock[0] += 0.1
+    curves.refresh()
+    assert latest not in curves.summary.text()  # the loss figure waits its turn...
+    clock[0] += curves_module.SUMMARY_INTERVAL_S
+    curves.refresh()  # ...and comes with no new data (a paused run)
+    assert latest in curves.summary.text()
 
 
 def test_hover_names_the_values_under_the_mouse(qtbot, curves) -> None:
