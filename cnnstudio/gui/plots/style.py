@@ -9,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
-from PySide6.QtWidgets import QGraphicsItem, QSizePolicy, QWidget
+from PySide6.QtWidgets import QFrame, QGraphicsItem, QScrollArea, QSizePolicy, QWidget
 
 from cnnstudio.gui import theme
 
@@ -86,6 +86,21 @@ def blank_until_drawn(widget: QWidget) -> None:
     policy.setRetainSizeWhenHidden(True)
     widget.setSizePolicy(policy)
     widget.hide()
+
+
+def layout_boundary(widget: QWidget) -> QScrollArea:
+    """``widget`` in a frameless scroll area, where its layout changes stop.
+
+    Showing a hidden page (a tab switch, a plot drawn for the first time) makes Qt lay out every
+    parent up to the main window, which then repaints the canvas and the docks: ~5 ms each time
+    in the training dock. A scroll area takes the new size itself, so only ``widget`` is laid
+    out and repainted; when the dock is smaller than ``widget`` can be, it scrolls.
+    """
+    area = QScrollArea()
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidgetResizable(True)
+    area.setWidget(widget)
+    return area
 
 
 def restyle(root: QWidget) -> None:

@@ -32,7 +32,7 @@ from cnnstudio.gui.plots.curves import CurvesView
 from cnnstudio.gui.plots.feature_maps import FeatureMapsView
 from cnnstudio.gui.plots.filters import FiltersView
 from cnnstudio.gui.plots.history import RunHistory
-from cnnstudio.gui.plots.style import restyle
+from cnnstudio.gui.plots.style import layout_boundary, restyle
 from cnnstudio.gui.training.control_bar import PREPARING, ControlBar
 from cnnstudio.gui.training.controller import IDLE, PAUSED, RUNNING, TrainingController
 from cnnstudio.gui.training.data_panel import DataPanel, dims
@@ -129,7 +129,7 @@ class TrainingDashboard(QWidget):
         live.setObjectName("liveViews")
         live.setChildrenCollapsible(False)
         for widget, stretch in ((self.curves, 4), (self.view_tabs, 5), (self.confusion, 3)):
-            live.addWidget(widget)
+            live.addWidget(layout_boundary(widget))
             live.setStretchFactor(live.count() - 1, stretch)
         live.setSizes([480, 600, 380])
         self.tabs = QTabWidget()

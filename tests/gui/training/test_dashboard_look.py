@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import QApplication, QDockWidget
 
@@ -61,3 +61,31 @@ def test_plots_follow_the_theme(window, dashboard) -> None:
     finally:
         theme.apply_theme(app, "light")
         app.setStyleSheet("")
+
+
+class _LayoutRequests(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:
+            self.count += 1
+        return False
+
+
+def test_switching_live_views_lays_out_only_the_views(qtbot, window, dashboard) -> None:
+    """A tab switch in the Live panel must not re-lay out (and so repaint) the main window."""
+    tabs = dashboard.view_tabs
+    for index in (1, 0):  # every page laid out once
+        tabs.setCurrentIndex(index)
+        qtbot.wait(50)
+    requests = _LayoutRequests()
+    window.installEventFilter(requests)
+    for index in (1, 0, 1):
+        tabs.setCurrentIndex(index)
+        qtbot.wait(50)
+    window.removeEventFilter(requests)
+    assert tabs.currentWidget() is dashboard.filters
+    assert dashboard.filters.isVisible()
+    assert requests.count == 0
