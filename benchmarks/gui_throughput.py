@@ -7,7 +7,7 @@ thumbnails on. Its speed is the trainer's ``samples_per_s`` of that epoch (the t
 phase; the app keeps drawing all the while).
 
 Plain: the same compiled model, the same data tensors (the very dataset the app loaded),
-batch size, Adam and thread count, shuffled index batches scaled and normalised like the
+batch size, Adam (fused, as the trainer) and thread count, shuffled index batches scaled and normalised like the
 trainer's -- forward, cross-entropy, backward, step, nothing else -- in the same process with
 the window idle.
 
@@ -43,7 +43,7 @@ def plain_epoch(project: Project, data: Dataset, batch: int, lr: float, seed: in
     """Samples per second of a bare training loop over one epoch."""
     model = compile_graph(project.graph, seed=0)
     model.train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=True)  # as the trainer
     x, y = data.train.x, data.train.y
     assert isinstance(x, torch.Tensor)
     norm = data.normalization

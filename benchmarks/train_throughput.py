@@ -5,7 +5,7 @@ batch reports at <= 10 Hz, the stop/pause checks and feature captures (every 10 
 most twice a second, as the editor asks). This measures what that costs on LeNet-5 (1x28x28,
 built-in shapes) and the small VGG (3x32x32, shapes-rgb) from ``examples/``:
 
-* plain: the same compiled model, the same uint8 data tensors, batch size and threads, Adam,
+* plain: the same compiled model, the same uint8 data tensors, batch size and threads, fused Adam (as the trainer),
   shuffled index batches scaled and normalised like the trainer's -- forward, cross-entropy,
   backward, step, nothing else;
 * trainer: ``Trainer.run()`` for one epoch with a callbacks object that takes batch reports and
@@ -77,7 +77,7 @@ def plain_epoch(project: Project, data: Dataset, seed: int) -> float:
     """Samples per second of a bare training loop over one epoch."""
     model = compile_graph(project.graph, seed=0)
     model.train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+    optimizer = torch.optim.Adam(model.parameters(), lr=LR, fused=True)  # as the trainer
     x, y = data.train.x, data.train.y
     assert isinstance(x, torch.Tensor)
     norm = data.normalization

@@ -16,20 +16,34 @@ from cnnstudio.train.config import TrainingConfig
 ONE_CYCLE_RISE = 0.3  # fraction of the (post-warmup) steps spent rising to the peak
 ONE_CYCLE_START = 1 / 25  # start at lr / 25, like torch's OneCycleLR
 ONE_CYCLE_END = 1e-4  # end at lr / 10_000
+FUSED_DEVICES = ("cpu", "cuda")  # where torch has one-kernel SGD, Adam and AdamW steps
 
 
 def build_optimizer(
     config: TrainingConfig, params: Iterable[torch.nn.Parameter]
 ) -> torch.optim.Optimizer:
+    """The configured optimizer over ``params``.
+
+    SGD, Adam and AdamW take torch's fused step where the parameters allow it: one kernel per
+    step instead of a Python loop of small ops per tensor, which is faster and leaves a training
+    thread fewer points at which to wait for the GIL while a GUI shares the process.
+    """
     p, lr, wd = list(params), config.lr, config.weight_decay
+    fuse = bool(p) and all(t.is_floating_point() and t.device.type in FUSED_DEVICES for t in p)
+    fused = True if fuse else None  # None: torch's default (a loop, or foreach on GPUs)
     if config.optimizer == "sgd":
         return torch.optim.SGD(
-            p, lr=lr, momentum=config.momentum, nesterov=config.nesterov, weight_decay=wd
+            p,
+            lr=lr,
+            momentum=config.momentum,
+            nesterov=config.nesterov,
+            weight_decay=wd,
+            fused=fused,
         )
     if config.optimizer == "adam":
-        return torch.optim.Adam(p, lr=lr, weight_decay=wd)
+        return torch.optim.Adam(p, lr=lr, weight_decay=wd, fused=fused)
     if config.optimizer == "adamw":
-        return torch.optim.AdamW(p, lr=lr, weight_decay=wd)
+        return torch.optim.AdamW(p, lr=lr, weight_decay=wd, fused=fused)
     return torch.optim.RMSprop(p, lr=lr, momentum=config.momentum, weight_decay=wd)
 
 

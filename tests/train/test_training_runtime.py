@@ -82,6 +82,27 @@ def test_optimizers(name: str, cls: type) -> None:
     assert optimizer.param_groups[0]["weight_decay"] == 0.01
 
 
+@pytest.mark.parametrize("name", ["sgd", "adam", "adamw"])
+def test_float_parameters_get_the_fused_step(name: str) -> None:
+    config = training_config({"optimizer": name})
+    weights = torch.nn.Parameter(torch.ones(4))
+    optimizer = build_optimizer(config, [weights])
+    assert optimizer.defaults["fused"] is True
+    weights.grad = torch.ones(4)
+    optimizer.step()
+    assert bool((weights < 1).all())
+
+
+def test_rmsprop_and_integer_parameters_keep_torchs_default_step() -> None:
+    rmsprop = training_config({"optimizer": "rmsprop"})
+    assert not build_optimizer(rmsprop, [torch.nn.Parameter(torch.ones(1))]).defaults.get("fused")
+    adam = training_config({"optimizer": "adam"})
+    doubles = torch.nn.Parameter(torch.ones(2, dtype=torch.float64))
+    assert build_optimizer(adam, [doubles]).defaults["fused"] is True
+    steps = torch.nn.Parameter(torch.zeros(2, dtype=torch.int64), requires_grad=False)
+    assert build_optimizer(adam, [steps]).defaults["fused"] is None
+
+
 def test_sgd_gets_momentum_and_nesterov() -> None:
     config = training_config({"optimizer": "sgd", "nesterov": True})
     group = build_optimizer(config, [torch.nn.Parameter(torch.zeros(1))]).param_groups[0]
