@@ -15,6 +15,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread, Signal
 
 from cnnstudio.core.project import Project
 from cnnstudio.gui.gc_guard import gui_thread_collector
+from cnnstudio.gui.raster_threads import RasterThreadLimit
 from cnnstudio.gui.training.worker import TrainingWorker
 from cnnstudio.train.callbacks import TrainingResult
 from cnnstudio.train.capture import CaptureSettings
@@ -41,6 +42,7 @@ class TrainingController(QObject):
         self._state = IDLE
         self._thread: QThread | None = None
         self._worker: TrainingWorker | None = None
+        self._raster_threads = RasterThreadLimit()
         self.last_result: TrainingResult | None = None
 
     @property
@@ -98,6 +100,7 @@ class TrainingController(QObject):
         self._thread, self._worker = thread, worker
         self._set_state(RUNNING)
         gui_thread_collector().hold()
+        self._raster_threads.hold()
         thread.start()
 
     # -- control ----------------------------------------------------------------------------
@@ -149,5 +152,6 @@ class TrainingController(QObject):
         worker.deleteLater()
         thread.deleteLater()
         gui_thread_collector().release()
+        self._raster_threads.release()
         self._set_state(IDLE)
         self.run_ended.emit(result)

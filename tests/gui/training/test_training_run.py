@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QMessageBox
 from cnnstudio.core.commands import SetParams
 from cnnstudio.core.project import EXTENSION, load_project
 from cnnstudio.gui.main_window import MainWindow
+from cnnstudio.gui.raster_threads import WHILE_TRAINING, raster_pool
 from cnnstudio.gui.training.controller import IDLE, PAUSED
 from cnnstudio.gui.training.dashboard import READ_ONLY_REASON
 from cnnstudio.gui.undo import edit_guard, push
@@ -61,8 +62,10 @@ def test_pause_stops_batches_resume_continues_stop_ends_within_2s(
 ) -> None:
     _long_run(window)
     controller = dashboard.controller
+    threads_before = raster_pool().maxThreadCount()
     with qtbot.waitSignal(controller.batches, timeout=RUN_S):
         click("trainButton")
+    assert raster_pool().maxThreadCount() == WHILE_TRAINING  # torch keeps the other cores
     click("pauseButton")
     assert controller.state == PAUSED
     assert dashboard.control.pause_button.text() == "Resume"
@@ -81,6 +84,7 @@ def test_pause_stops_batches_resume_continues_stop_ends_within_2s(
     assert time.perf_counter() - started < 2.0
     assert ended.args[0].status == "stopped"
     assert controller.state == IDLE
+    assert raster_pool().maxThreadCount() == threads_before
 
 
 def test_f5_trains_and_shift_f5_stops(qtbot, window, dashboard) -> None:
