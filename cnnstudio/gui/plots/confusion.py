@@ -24,6 +24,7 @@ from cnnstudio.gui.plots.style import (
     style_plot,
     style_widget,
 )
+from cnnstudio.gui.plots.views import PlotWidget
 
 MAX_COUNTS_SHOWN = 15  # more classes than this and numbers in cells would not fit
 MAX_NAMED = 30
@@ -99,7 +100,7 @@ class ConfusionView(QWidget):
         self.counts = CellCounts()
         self.caption = LiveText("The confusion matrix appears after the first epoch.", lines=2)
         self.caption.setObjectName("confusionCaption")
-        self.widget = pg.PlotWidget()
+        self.widget = PlotWidget()
         style_widget(self.widget)
         plot = self.widget.getPlotItem()
         style_plot(plot)

@@ -32,6 +32,7 @@ from cnnstudio.gui.plots.history import RunHistory
 from cnnstudio.gui.plots.hover import HoverReadout, Series
 from cnnstudio.gui.plots.path_items import EpochCurve, PathCurve, PathLayer, cosmetic_pen
 from cnnstudio.gui.plots.style import LiveText, plot_colours, style_plot, style_widget
+from cnnstudio.gui.plots.views import PlotWidget
 
 _HEADROOM = 1.12  # y range above the highest value, so the curve does not touch the frame
 _SHRINK = 0.6  # re-range y when the data uses less than this much of it
@@ -194,7 +195,7 @@ class CurvesView(QWidget):
                 label.setText(label.text)
 
     def _plot(self, name: str, label: str) -> pg.PlotWidget:
-        widget = pg.PlotWidget()
+        widget = PlotWidget()
         widget.setObjectName(name)
         # Plain decimals (0.003), not "3" with a "(x0.001)" prefix in the label.
         widget.getPlotItem().getAxis("left").enableAutoSIPrefix(False)

@@ -37,6 +37,7 @@ from cnnstudio.gui.plots.style import (
     plot_colours,
     style_widget,
 )
+from cnnstudio.gui.plots.views import GraphicsLayoutWidget, PlotWidget, ViewBox
 from cnnstudio.train.callbacks import Features
 
 STRIP_ICON = 32
@@ -60,11 +61,11 @@ def sample_strip(name: str) -> QListWidget:
     return strip
 
 
-def image_view() -> tuple[pg.GraphicsLayoutWidget, pg.ViewBox, pg.ImageItem]:
+def image_view() -> tuple[GraphicsLayoutWidget, ViewBox, pg.ImageItem]:
     """A widget showing one image with square pixels, top row at the top."""
-    widget = pg.GraphicsLayoutWidget()
+    widget = GraphicsLayoutWidget()
     style_widget(widget)
-    box = widget.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
+    box = widget.add_view_box(lockAspect=True, invertY=True, enableMenu=False)
     item = pg.ImageItem(axisOrder="row-major")
     box.addItem(item)
     return widget, box, item
@@ -113,7 +114,7 @@ class FeatureMapsView(QWidget):
 
         self.maps_widget, self.maps_box, self.mosaic_item = image_view()
         self.maps_widget.setObjectName("featureMosaic")
-        self.vector_widget = pg.PlotWidget()
+        self.vector_widget = PlotWidget()
         style_widget(self.vector_widget)
         self.vector_bars = VectorBars(self.vector_widget.getPlotItem())
         self.body = QStackedWidget()
@@ -125,7 +126,7 @@ class FeatureMapsView(QWidget):
         self.image_label.setFixedSize(PROBE_IMAGE, PROBE_IMAGE)
         self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.truth_label = LiveText(lines=4)
-        self.prob_widget = pg.PlotWidget()
+        self.prob_widget = PlotWidget()
         self.prob_widget.setObjectName("probabilityBars")
         style_widget(self.prob_widget)
         self.probabilities = ProbabilityBars(self.prob_widget.getPlotItem(), rows=5)

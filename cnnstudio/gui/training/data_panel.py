@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import pyqtgraph as pg
 import torch
 from PySide6.QtCore import QRect, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
@@ -37,6 +36,7 @@ from cnnstudio.gui import theme
 from cnnstudio.gui.plots.bars import CountBars
 from cnnstudio.gui.plots.images import sample_pixmap
 from cnnstudio.gui.plots.style import style_widget
+from cnnstudio.gui.plots.views import PlotWidget
 from cnnstudio.train.data.catalog import STANDARD_DATASETS
 from cnnstudio.train.data.config import (
     DEFAULT_NUM_SAMPLES,
@@ -218,7 +218,7 @@ class DataPanel(QWidget):
         scroll.setWidget(self.preview)
         scroll.setWidgetResizable(True)
         scroll.setMinimumWidth(NAME_WIDTH + 4 * (PREVIEW_TILE + 3))
-        self.counts_widget = pg.PlotWidget()
+        self.counts_widget = PlotWidget()
         self.counts_widget.setObjectName("classCounts")
         style_widget(self.counts_widget)
         self.counts = CountBars(self.counts_widget.getPlotItem())
