@@ -6,7 +6,7 @@ the grid is drawn by the scene and cached here as a background pixmap.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
@@ -14,7 +14,6 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
-    QPaintEvent,
     QPixmapCache,
     QResizeEvent,
     QWheelEvent,
@@ -74,18 +73,21 @@ class GraphView(QGraphicsView):
             self.centerOn(0, 0)
 
     # ---- an empty canvas says how to start --------------------------------------------------
-    def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
+    def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:
+        """The hint over an empty canvas. (Not in ``paintEvent``: a Python override of it would
+        hold the GIL through Qt's whole repaint, which a training thread waits for.)"""
+        super().drawForeground(painter, rect)
         scene = self.graph_scene()
         empty = scene is not None and len(scene.graph) == 0
         if empty != self._hint_shown:  # the hint comes or goes: repaint all of the viewport
             self._hint_shown = empty
             self.viewport().update()
         if empty:
-            painter = QPainter(self.viewport())
+            painter.save()
+            painter.resetTransform()
             painter.setPen(self.palette().placeholderText().color())
             painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, EMPTY_HINT)
-            painter.end()
+            painter.restore()
 
     def _tell_scene_the_scale(self) -> None:
         scene = self.graph_scene()
