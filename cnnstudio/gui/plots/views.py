@@ -20,8 +20,6 @@ import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QGraphicsView
 
-_PENDING = "_cnnstudio_prepare_pending"
-
 
 class _Preparer(QObject):
     """Runs the queued prepare steps of all scenes that asked for one."""
@@ -34,9 +32,8 @@ class _Preparer(QObject):
         self.requested.connect(self.prepare, Qt.ConnectionType.QueuedConnection)
 
     def ask(self, scene: pg.GraphicsScene) -> None:
-        if getattr(scene, _PENDING, False):
+        if scene in self.scenes:
             return
-        setattr(scene, _PENDING, True)
         self.scenes.append(scene)
         if len(self.scenes) == 1:
             self.requested.emit()
@@ -45,7 +42,6 @@ class _Preparer(QObject):
         scenes, self.scenes = self.scenes, []
         for scene in scenes:
             if shiboken6.isValid(scene):  # a closed view's scene may be gone by now
-                setattr(scene, _PENDING, False)
                 scene.prepareForPaint()
 
 
