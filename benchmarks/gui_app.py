@@ -56,7 +56,7 @@ class App:
         sections = self.dashboard.sections
         if dataset is not None:
             sections.set("dataset", dataset, "benchmark data")
-        sections.set("training", {**(self.window.project.training or {}), **training}, "bench")
+        sections.set("training", {**(self.window.document.project.training or {}), **training}, "bench")
         self.window.resize(*WINDOW)
         self.window.show()
         self.dashboard.tabs.setCurrentIndex(0)  # Live
@@ -105,7 +105,7 @@ class App:
     def close(self) -> None:
         self.flip_views(False)
         self.dashboard.shutdown()
-        self.window.undo_stack.setClean()
+        self.window.document.undo_stack.setClean()
         self.window.close()
         self.runs.cleanup()
 

@@ -86,7 +86,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     app = App({"epochs": EPOCHS, "optimizer": "adam", "scheduler": "none"})
-    project = app.window.project
+    project = app.window.document.project
     config = training_config(project.training)
     threads = editor_threads()
     try:

@@ -108,7 +108,7 @@ def main() -> None:
     dashboard.tabs.setCurrentIndex(1)  # Data
     shoot(app, "training-data")
 
-    window.undo_stack.setClean()  # the trained weights are not to be saved
+    window.document.undo_stack.setClean()  # the trained weights are not to be saved
     window.close()
     runs.cleanup()
 

@@ -12,7 +12,6 @@ errors instead of asking for a file (a disabled menu entry could not say why it 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +21,9 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QProgressDialog
 
-from cnnstudio.core.analysis import analyze
 from cnnstudio.core.errors import CnnStudioError
 from cnnstudio.core.project import Project
+from cnnstudio.gui.document import Document
 from cnnstudio.gui.gc_guard import gui_thread_collector
 from cnnstudio.torch_backend.export import FORMATS, ExportError, ExportResult, export_project
 
@@ -62,25 +61,6 @@ def file_slug(name: str) -> str:
     if not slug:
         return "model"
     return f"model_{slug}" if slug[0].isdigit() else slug
-
-
-def export_snapshot(window: MainWindow) -> Project:
-    """The window's document as Save would write it now, detached from later edits.
-
-    Weights of a run that ended since the last save (which Save would put beside the file)
-    count as the project's trained weights, so the export matches what the dashboard shows.
-    """
-    live = window.project
-    snapshot = Project.from_dict(json.loads(live.to_json()), str(live.path or live.name))
-    snapshot.path = live.path
-    pending = window.dashboard.weights.pending
-    if pending is not None:
-        snapshot.weights = {
-            "file": str(pending.file.resolve()),
-            "run": pending.run_dir.name,
-            "epoch": pending.epoch,
-        }
-    return snapshot
 
 
 class _ExportJob(QObject):
@@ -128,6 +108,8 @@ class ExportMenu(QObject):
         super().__init__(window)
         self.setObjectName("exportMenu")
         self.window = window
+        self.document = window.document
+        window.document_changed.connect(self.set_document)
         self.menu = QMenu("&Export", window)
         self.menu.setObjectName("menuExport")
         self.menu.setToolTipsVisible(True)
@@ -158,6 +140,9 @@ class ExportMenu(QObject):
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
 
+    def set_document(self, document: Document) -> None:
+        self.document = document
+
     @property
     def running(self) -> bool:
         return self._thread is not None
@@ -170,7 +155,7 @@ class ExportMenu(QObject):
         entry = ENTRIES[fmt]
         suffix = FORMATS[fmt].suffix
         start = self._start_folder() / (
-            entry.stem.format(slug=file_slug(self.window.project.name)) + suffix
+            entry.stem.format(slug=file_slug(self.document.name)) + suffix
         )
         path, _ = QFileDialog.getSaveFileName(
             self.window,
@@ -190,7 +175,7 @@ class ExportMenu(QObject):
             self.window.show_message("An export is running; wait for it to finish.")
             return False
         try:
-            project = export_snapshot(self.window)
+            project = self.document.snapshot()
         except CnnStudioError as exc:
             QMessageBox.critical(self.window, "Cannot export", f"Problem: {exc}")
             return False
@@ -211,8 +196,7 @@ class ExportMenu(QObject):
 
     def _refuse_invalid_graph(self) -> bool:
         """Show the network's errors and return True if it has any."""
-        analysis = self.window.analysis
-        errors = (analysis.analysis if analysis else analyze(self.window.graph)).errors
+        errors = self.document.analysis.analysis.errors
         if not errors:
             return False
         listed = [f"• {issue.message}" for issue in errors[:MAX_LISTED_ERRORS]]
@@ -229,7 +213,7 @@ class ExportMenu(QObject):
         remembered = self.window.settings.value(FOLDER_KEY)
         if isinstance(remembered, str) and Path(remembered).is_dir():
             return Path(remembered)
-        path = self.window.project.path
+        path = self.document.path
         return path.parent if path is not None else Path.home()
 
     # ---- while it runs ----------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The inspector: the selected block's id, parameters and computed shapes, params and MACs.
 
 The form is generated from the block's spec (one editor per Param, see ``param_editors``).
-Every change goes through ``push`` as one undo step; the form follows the model's signals, so an
+Every change goes through ``Document.push`` as one undo step; the form follows the model's signals, so an
 undo, a rename or an edit made elsewhere shows here at once. Values the model refuses are
 reported under the form and the editor returns to the model's value.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -28,10 +27,10 @@ from cnnstudio.core.commands import Rename, SetParams
 from cnnstudio.core.graph import GraphModel, Node
 from cnnstudio.gui import theme
 from cnnstudio.gui.analysis_model import AnalysisModel
+from cnnstudio.gui.document import Document
 from cnnstudio.gui.editor.model_links import ModelLinks
 from cnnstudio.gui.numbers import shape_text, short_count
 from cnnstudio.gui.param_editors import FloatEditor, IntEditor, IntsEditor, ParamEditor, make_editor
-from cnnstudio.gui.undo import push
 
 # Editors whose successive changes (arrow steps, typed values) merge into one undo step.
 _MERGING = (IntEditor, FloatEditor, IntsEditor)
@@ -55,7 +54,7 @@ class Inspector(QWidget):
         super().__init__(parent)
         self.setObjectName("inspector")
         self.graph: GraphModel | None = None
-        self.undo_stack: QUndoStack | None = None
+        self.document: Document | None = None
         self.analysis: AnalysisModel | None = None
         self.node_id: str | None = None
         self.editors: dict[str, ParamEditor] = {}
@@ -92,6 +91,10 @@ class Inspector(QWidget):
         self.help = _label(role="muted", wrap=True)
         layout.addWidget(self.subtitle)
         layout.addWidget(self.help)
+        self.read_only_note = _label(role="muted", wrap=True)
+        self.read_only_note.setObjectName("inspectorReadOnly")
+        self.read_only_note.hide()
+        layout.addWidget(self.read_only_note)
 
         node_form = QFormLayout()
         node_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -152,19 +155,35 @@ class Inspector(QWidget):
         return page
 
     # ---- document ---------------------------------------------------------------------------
-    def set_document(
-        self, graph: GraphModel, undo_stack: QUndoStack, analysis: AnalysisModel
-    ) -> None:
-        """Follow a (new) graph; the window calls this on New and Open."""
+    def set_document(self, document: Document) -> None:
+        """Follow a (new) document: its graph, analysis, selection and edit guard."""
         self._links.unlink()
-        if self.analysis is not None:
-            self.analysis.updated.disconnect(self._refresh_computed)
-        self.graph, self.undo_stack, self.analysis = graph, undo_stack, analysis
-        self._links.connect(graph.params_changed, self._on_params_changed)
-        self._links.connect(graph.node_renamed, self._on_renamed)
-        self._links.connect(graph.node_removed, self._on_removed)
-        analysis.updated.connect(self._refresh_computed)
-        self.show_nodes([])
+        old = self.document
+        if old is not None:
+            old.analysis.updated.disconnect(self._refresh_computed)
+            old.selection_changed.disconnect(self._follow_selection)
+            old.read_only_changed.disconnect(self._show_read_only)
+        self.document, self.graph, self.analysis = document, document.graph, document.analysis
+        self._links.connect(document.graph.params_changed, self._on_params_changed)
+        self._links.connect(document.graph.node_renamed, self._on_renamed)
+        self._links.connect(document.graph.node_removed, self._on_removed)
+        document.analysis.updated.connect(self._refresh_computed)
+        document.selection_changed.connect(self._follow_selection)
+        document.read_only_changed.connect(self._show_read_only)
+        self._show_read_only(document.read_only_reason)
+        self._follow_selection()
+
+    def _follow_selection(self) -> None:
+        self.show_nodes(self.document.selection if self.document is not None else [])
+
+    def _show_read_only(self, reason: str | None) -> None:
+        """While a run trains the fields are disabled, and the form says why."""
+        for widget in (self.id_edit, self.param_host):
+            widget.setEnabled(reason is None)
+        self.read_only_note.setText(
+            f"Read-only while {reason}: stop the run to edit the network." if reason else ""
+        )
+        self.read_only_note.setVisible(reason is not None)
 
     def show_nodes(self, node_ids: list[str]) -> None:
         """Show the form for a single selected node, else a placeholder saying why there is none."""
@@ -241,7 +260,7 @@ class Inspector(QWidget):
 
     # ---- edits ------------------------------------------------------------------------------
     def _commit(self, name: str, value: Any) -> None:
-        if self.node_id is None or self.graph is None or self.undo_stack is None:
+        if self.node_id is None or self.graph is None or self.document is None:
             return
         node = self.graph.node(self.node_id)
         spec = get_spec(node.type)
@@ -252,7 +271,7 @@ class Inspector(QWidget):
         key = (
             f"inspector:{node.id}:{name}:{self._session}" if isinstance(editor, _MERGING) else None
         )
-        message = push(self.undo_stack, self.graph, SetParams(node.id, {name: value}), key)
+        message = self.document.push(SetParams(node.id, {name: value}), key)
         if message is None:
             self._set_refusal("")
             return
@@ -260,12 +279,12 @@ class Inspector(QWidget):
         editor.set_value(spec.resolve(self.graph.node(node.id).params)[name])
 
     def _rename(self) -> None:
-        if self.node_id is None or self.graph is None or self.undo_stack is None:
+        if self.node_id is None or self.graph is None or self.document is None:
             return
         new_id = self.id_edit.text().strip()
         if new_id == self.node_id:
             return
-        message = push(self.undo_stack, self.graph, Rename(self.node_id, new_id))
+        message = self.document.push(Rename(self.node_id, new_id))
         if message is not None:
             self._refuse(message)
             self.id_edit.setText(self.node_id)

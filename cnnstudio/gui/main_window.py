@@ -1,10 +1,9 @@
-"""The main window: canvas in the centre, block palette, inspector and issues in docks.
+"""The main window: the shell that lays the views out and swaps documents.
 
-The window owns one document at a time: a core ``Project`` (its ``graph`` is the model every
-view follows), the undo stack (whose clean state is the "saved" state) and the analysis. New and
-Open replace the project and rebuild the scene around the new graph; a failed open leaves the
-current document untouched. A bottom dock area stays free for the training dashboard
-(``add_bottom_dock``).
+The canvas sits in the centre, block palette, inspector and issues in docks, the training
+dashboard in the bottom dock area (``add_bottom_dock``). The window holds one ``Document`` at a
+time and hands it to every view (``document_changed``); New and Open make a new document and
+a scene around its graph; a failed open leaves the current document untouched.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from PySide6.QtGui import (
     QKeyEvent,
     QKeySequence,
     QShowEvent,
-    QUndoStack,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -41,7 +39,7 @@ from cnnstudio.core.errors import CnnStudioError, ProjectFileError
 from cnnstudio.core.graph import GraphModel
 from cnnstudio.core.project import EXTENSION, Project, load_project
 from cnnstudio.gui import clipboard, theme
-from cnnstudio.gui.analysis_model import AnalysisModel
+from cnnstudio.gui.document import Document
 from cnnstudio.gui.editor.node_item import DETAIL_LOD
 from cnnstudio.gui.editor.palette import BlockPalette
 from cnnstudio.gui.editor.scene import GraphScene
@@ -54,7 +52,6 @@ from cnnstudio.gui.settings import Settings
 from cnnstudio.gui.summary_bar import SummaryBar
 from cnnstudio.gui.templates import DEFAULT_TEMPLATE, TEMPLATES, new_project
 from cnnstudio.gui.training.install import install_dashboard
-from cnnstudio.gui.undo import edit_guard, push
 
 STATE_VERSION = 1  # bump when the docks change so an old saved layout is not applied
 FILE_FILTER = f"cnnstudio projects (*{EXTENSION});;All files (*)"
@@ -75,7 +72,7 @@ def _describe_open_error(path: str, exc: Exception) -> str:
 class MainWindow(QMainWindow):
     """``MainWindow(path)`` opens ``path``; with no path, an unsaved copy of the LeNet-5 example."""
 
-    document_changed = Signal()  # New/Open replaced project, graph, scene and analysis
+    document_changed = Signal(object)  # Document: New/Open replaced the document and scene
 
     def __init__(self, project_path: str | None = None) -> None:
         super().__init__()
@@ -83,10 +80,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(theme.app_icon())
         self.setAcceptDrops(True)
         self.settings = Settings()
-        self.undo_stack = QUndoStack(self)
-        self.project = Project()
-        self.graph = self.project.graph
-        self.analysis: AnalysisModel | None = None
+        self.document = Document(Project(), self)
         self.scene: GraphScene | None = None
         self._themed: list[tuple[QAction, str]] = []
         self._view_pending = True
@@ -323,16 +317,6 @@ class MainWindow(QMainWindow):
         self.toolbar = bar
 
     def _connect(self) -> None:
-        stack = self.undo_stack
-        stack.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
-        for signal in (
-            stack.canUndoChanged,
-            stack.canRedoChanged,
-            stack.undoTextChanged,
-            stack.redoTextChanged,
-        ):
-            signal.connect(self._update_undo_actions)
-        edit_guard(stack).read_only_changed.connect(self._read_only_changed)
         self.view.zoom_changed.connect(self.summary.set_zoom)
         self.view.file_dropped.connect(self._open_later)
         self.block_palette.block_activated.connect(self._add_from_palette)
@@ -344,56 +328,62 @@ class MainWindow(QMainWindow):
 
     # ---- document ---------------------------------------------------------------------------
     def _set_document(self, project: Project) -> None:
-        """Make ``project`` the window's document (the old one's scene and analysis go away)."""
-        old_scene, old_analysis = self.scene, self.analysis
-        self.project, self.graph = project, project.graph
-        self.undo_stack.clear()
-        self.analysis = AnalysisModel(self.graph, self)
-        self.scene = GraphScene(self.graph, self.undo_stack, self.analysis, self)
+        """Make ``project`` the window's document (the old one and its scene go away)."""
+        old, old_scene = self.document, self.scene
+        document = Document(project, self)
+        self.document = document
+        self.scene = GraphScene(document, self)
         self.scene.set_style(theme.current_theme().canvas)
         self.view.setScene(self.scene)
-        self.scene.selectionChanged.connect(self._selection_changed)
         self.scene.status_message.connect(self.show_message)
+        self.scene.selectionChanged.connect(self._selection_changed)
         self.scene.node_activated.connect(self._node_activated)
-        self.inspector.set_document(self.graph, self.undo_stack, self.analysis)
-        self.analysis.updated.connect(self._analysis_updated)
-        if old_analysis is not None:
-            old_analysis.detach()
-            old_analysis.deleteLater()
+        self.scene.nodes_resized.connect(self.view.refit_if_following)
+        stack = document.undo_stack
+        for signal in (
+            stack.canUndoChanged,
+            stack.canRedoChanged,
+            stack.undoTextChanged,
+            stack.redoTextChanged,
+        ):
+            signal.connect(self._update_undo_actions)
+        document.modified_changed.connect(self.setWindowModified)
+        document.title_changed.connect(self._update_title)
+        document.read_only_changed.connect(self._read_only_changed)
+        document.analysis.updated.connect(self._analysis_updated)
+        self.inspector.set_document(document)
+        old.close()
+        old.deleteLater()
         if old_scene is not None:
             old_scene.detach()
             old_scene.deleteLater()
-        self.undo_stack.setClean()
         self.setWindowModified(False)
         self._update_title()
         self._analysis_updated()
         self._selection_changed()
         self._update_undo_actions()
-        self.document_changed.emit()
+        self.document_changed.emit(document)
         if self.isVisible():
             QTimer.singleShot(0, self, self.show_start)
         else:
             self._view_pending = True
 
     def _update_title(self) -> None:
-        path, name = self.project.path, self.project.name
-        if path is not None and name == path.stem:  # the file's name says it all
-            self.setWindowTitle(f"{path.name}[*] — cnnstudio")
-        else:
-            where = f" — {path.name}" if path else ""
-            self.setWindowTitle(f"{name}[*]{where} — cnnstudio")
+        title = self.document.title()
+        head, sep, tail = title.partition(" — ")
+        self.setWindowTitle(f"{head}[*]{sep}{tail} — cnnstudio")
 
     def _confirm_discard(self, doing: str) -> bool:
         """Ask Save / Discard / Cancel when there are unsaved changes; True means go on."""
         if not self.dashboard.release(doing):  # a run stops first (it asks)
             return False
-        if self.undo_stack.isClean():
+        if not self.document.modified:
             return True
         buttons = QMessageBox.StandardButton
         answer = QMessageBox.question(
             self,
             "Unsaved changes",
-            f"“{self.project.name}” has unsaved changes. Save them before {doing}?",
+            f"“{self.document.name}” has unsaved changes. Save them before {doing}?",
             buttons.Save | buttons.Discard | buttons.Cancel,
             buttons.Save,
         )
@@ -416,7 +406,8 @@ class MainWindow(QMainWindow):
     def open_dialog(self) -> bool:
         if not self._confirm_discard("opening another project"):
             return False
-        start = str(self.project.path.parent) if self.project.path else str(Path.home())
+        current = self.document.path
+        start = str(current.parent) if current else str(Path.home())
         path, _ = QFileDialog.getOpenFileName(self, "Open Project", start, FILE_FILTER)
         return bool(path) and self._open_or_report(path)
 
@@ -451,12 +442,12 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self, lambda: self.open_project(path))
 
     def save(self) -> bool:
-        if self.project.path is None:
+        if self.document.path is None:
             return self.save_as()
-        return self.save_project(self.project.path)
+        return self.save_project(self.document.path)
 
     def save_as(self) -> bool:
-        start = self.project.path or Path.home() / f"{self.project.name}{EXTENSION}"
+        start = self.document.path or Path.home() / f"{self.document.name}{EXTENSION}"
         path, _ = QFileDialog.getSaveFileName(self, "Save Project As", str(start), FILE_FILTER)
         if not path:
             return False
@@ -467,20 +458,13 @@ class MainWindow(QMainWindow):
     def save_project(self, path: str | os.PathLike[str]) -> bool:
         """Write the project (graph with positions, other sections untouched) atomically."""
         target = Path(path)
-        name = self.project.name
-        if self.project.path is None and name == "Untitled":
-            self.project.name = target.stem  # a new project takes its file's name
         try:
-            self.dashboard.before_save(target)  # trained weights go beside the file
-            self.project.save(target)
+            self.document.save(target)
         except (OSError, CnnStudioError) as exc:
-            self.project.name = name
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             QMessageBox.critical(self, "Cannot save project", f"File: {target}\nProblem: {reason}")
             return False
-        self.undo_stack.setClean()
         self.settings.add_recent_file(target)
-        self._update_title()
         self.show_message(f"Saved {target}")
         return True
 
@@ -504,19 +488,19 @@ class MainWindow(QMainWindow):
         return self.scene
 
     def undo(self) -> None:
-        if edit_guard(self.undo_stack).reason is None:
-            self.undo_stack.undo()
+        if self.document.read_only_reason is None:
+            self.document.undo_stack.undo()
 
     def redo(self) -> None:
-        if edit_guard(self.undo_stack).reason is None:
-            self.undo_stack.redo()
+        if self.document.read_only_reason is None:
+            self.document.undo_stack.redo()
 
     def copy(self) -> bool:
         ids = self._scene().selected_node_ids()
         if not ids:
             self.show_message("Select blocks to copy first.")
             return False
-        QGuiApplication.clipboard().setMimeData(clipboard.mime_data(self.graph, ids))
+        QGuiApplication.clipboard().setMimeData(clipboard.mime_data(self.document.graph, ids))
         self.show_message(f"Copied {len(ids)} block{'s' * (len(ids) != 1)}.")
         return True
 
@@ -537,13 +521,14 @@ class MainWindow(QMainWindow):
         if not ids:
             self.show_message("Select blocks to duplicate first.")
             return
-        cx, cy = clipboard.centre_of(self.graph, ids)
-        fragment = GraphModel.from_parts(*self.graph.subgraph(ids))
+        graph = self.document.graph
+        cx, cy = clipboard.centre_of(graph, ids)
+        fragment = GraphModel.from_parts(*graph.subgraph(ids))
         self._add_fragment(fragment, QPointF(cx + DUPLICATE_OFFSET[0], cy + DUPLICATE_OFFSET[1]))
 
     def _add_fragment(self, fragment: GraphModel, at: QPointF) -> None:
-        command, new_ids = clipboard.paste_command(self.graph, fragment, (at.x(), at.y()))
-        message = push(self.undo_stack, self.graph, command)
+        command, new_ids = clipboard.paste_command(self.document.graph, fragment, (at.x(), at.y()))
+        message = self.document.push(command)
         if message is not None:
             self.show_message(message)
             return
@@ -554,7 +539,7 @@ class MainWindow(QMainWindow):
         self._scene().delete_selection()
 
     def select_all(self) -> None:
-        self._scene().select_nodes([n.id for n in self.graph])
+        self._scene().select_nodes([n.id for n in self.document.graph])
 
     def auto_layout(self) -> None:
         self._scene().auto_layout()
@@ -603,7 +588,7 @@ class MainWindow(QMainWindow):
     def show_nodes(self, node_ids: list[str]) -> None:
         """Select the nodes and bring them to the middle of the canvas (the first one, if they
         do not fit), zoomed in far enough to show their details."""
-        present = [n for n in node_ids if n in self.graph]
+        present = [n for n in node_ids if n in self.document.graph]
         if not present:
             return
         scene = self._scene()
@@ -623,8 +608,7 @@ class MainWindow(QMainWindow):
 
     # ---- follow the document ----------------------------------------------------------------
     def _analysis_updated(self) -> None:
-        assert self.analysis is not None
-        analysis = self.analysis.analysis
+        analysis = self.document.analysis.analysis
         self.summary.set_analysis(analysis)
         self.issues.set_analysis(analysis)
         count = len(analysis.issues)
@@ -633,16 +617,14 @@ class MainWindow(QMainWindow):
     def _selection_changed(self) -> None:
         if self.scene is None:
             return
-        ids = self.scene.selected_node_ids()
-        self.inspector.show_nodes(ids)
-        has_nodes = bool(ids)
+        has_nodes = bool(self.scene.selected_node_ids())
         for action in (self.action_copy, self.action_cut, self.action_duplicate):
             action.setEnabled(has_nodes)
         self.action_delete.setEnabled(bool(self.scene.selectedItems()))
         self._apply_read_only()
 
     def _update_undo_actions(self) -> None:
-        stack = self.undo_stack
+        stack = self.document.undo_stack
         self.action_undo.setText(f"&Undo {stack.undoText()}".rstrip())
         self.action_redo.setText(f"&Redo {stack.redoText()}".rstrip())
         self._apply_read_only()
@@ -654,9 +636,10 @@ class MainWindow(QMainWindow):
 
     def _apply_read_only(self) -> None:
         """Undo/Redo and the edits that change the network are off while the guard is set."""
-        free = edit_guard(self.undo_stack).reason is None
-        self.action_undo.setEnabled(free and self.undo_stack.canUndo())
-        self.action_redo.setEnabled(free and self.undo_stack.canRedo())
+        free = self.document.read_only_reason is None
+        stack = self.document.undo_stack
+        self.action_undo.setEnabled(free and stack.canUndo())
+        self.action_redo.setEnabled(free and stack.canRedo())
         for action in (self.action_paste, self.action_quick_add):
             action.setEnabled(free)
         if not free:

@@ -1,14 +1,14 @@
 """Qt undo stack entries for the Qt-free core commands, plus the read-only guard.
 
-Every edit of the graph goes through ``push``: it does the core command at once (so a refused
+Every edit of the graph goes through ``record`` (``Document.push``): it does the core command at once (so a refused
 edit leaves nothing on the stack and its message can go to the status bar) and then records it.
 Views never change themselves; they follow the model's signals, in both directions of undo.
 
-Read-only mode: ``edit_guard(stack).set_read_only("training is running")`` makes ``push``
-refuse every edit that changes the network, returning a message that names the reason. Moving
-nodes stays allowed (it does not change the network). The guard lives on the undo stack, so all
-editors of one document share it; its ``read_only_changed`` signal lets the window disable
-Undo/Redo and other editing actions while it is set.
+Read-only mode: ``guard.set_read_only("training is running")`` makes ``record`` refuse every
+edit that changes the network, returning a message that names the reason. Moving nodes stays
+allowed (it does not change the network). The document owns one guard that all its editors
+share; its ``read_only_changed`` signal lets the window disable Undo/Redo and other editing
+actions while it is set.
 """
 
 from __future__ import annotations
@@ -64,8 +64,8 @@ class EditGuard(QObject):
 
     read_only_changed = Signal(object)  # str | None
 
-    def __init__(self, stack: QUndoStack) -> None:
-        super().__init__(stack)
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self._reason: str | None = None
 
     @property
@@ -78,22 +78,18 @@ class EditGuard(QObject):
             self.read_only_changed.emit(reason)
 
 
-def edit_guard(stack: QUndoStack) -> EditGuard:
-    """The guard of ``stack``, created on first use and owned by the stack."""
-    guard = stack.findChild(EditGuard)
-    if guard is None:
-        guard = EditGuard(stack)
-    return guard
-
-
-def push(
-    stack: QUndoStack, graph: GraphModel, command: Command, merge_key: str | None = None
+def record(
+    stack: QUndoStack,
+    guard: EditGuard,
+    graph: GraphModel,
+    command: Command,
+    merge_key: str | None = None,
 ) -> str | None:
     """Do ``command`` and record it; on refusal nothing changes and the message is returned.
 
-    Consecutive pushes with the same ``merge_key`` become one undo step.
+    Consecutive records with the same ``merge_key`` become one undo step.
     """
-    reason = edit_guard(stack).reason
+    reason = guard.reason
     if reason is not None and not isinstance(command, Move):
         return f"The graph cannot be edited while {reason}."
     try:

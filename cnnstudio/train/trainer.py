@@ -236,6 +236,9 @@ class Trainer:
         step_fn = _amp_step if s.runtime.precision.dtype is not None else _plain_step
         for b in range(skip, nb):
             if not self._go.is_set() or self._capture_now.is_set():
+                if not self._go.is_set():  # paused: progress and features name this batch
+                    reporter.flush(b)
+                    self._capture_now.set()
                 self._wait_paused(s, epoch, b, (clock, train_clock))
             if self._stop.is_set():
                 reporter.flush(b)

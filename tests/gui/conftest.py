@@ -13,8 +13,9 @@ from PySide6.QtGui import QMouseEvent, QUndoStack, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from cnnstudio.core.graph import GraphModel
-from cnnstudio.core.project import EXTENSION, load_project
+from cnnstudio.core.project import EXTENSION, Project, load_project
 from cnnstudio.gui.analysis_model import AnalysisModel
+from cnnstudio.gui.document import Document
 from cnnstudio.gui.editor.scene import GraphScene
 from cnnstudio.gui.editor.view import GraphView
 from cnnstudio.gui.templates import examples_dir
@@ -163,6 +164,7 @@ def mouse_on() -> Callable[[GraphView], Mouse]:
 
 @dataclass
 class Canvas:
+    document: Document
     graph: GraphModel
     stack: QUndoStack
     analysis: AnalysisModel
@@ -177,20 +179,21 @@ def make_canvas(qtbot: Any) -> Iterator[Callable[[GraphModel], Canvas]]:
     made: list[Canvas] = []
 
     def make(graph: GraphModel) -> Canvas:
-        stack = QUndoStack()
-        analysis = AnalysisModel(graph)
-        scene = GraphScene(graph, stack, analysis)
+        document = Document(Project(graph=graph))
+        scene = GraphScene(document)
         view = GraphView(scene)
         view.resize(1000, 700)
         qtbot.addWidget(view)
         view.show()
         qtbot.waitExposed(view)
-        canvas = Canvas(graph, stack, analysis, scene, view, Mouse(view))
+        canvas = Canvas(
+            document, graph, document.undo_stack, document.analysis, scene, view, Mouse(view)
+        )
         made.append(canvas)
         return canvas
 
     yield make
     for canvas in made:
         canvas.scene.detach()
-        canvas.analysis.detach()
+        canvas.document.close()
         canvas.view.setScene(None)

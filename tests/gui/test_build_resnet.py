@@ -20,7 +20,6 @@ from cnnstudio.core.project import load_project
 from cnnstudio.gui import settings, theme
 from cnnstudio.gui.editor.node_item import NodeItem
 from cnnstudio.gui.main_window import READABLE_ZOOM, MainWindow
-from cnnstudio.gui.undo import push
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
 
@@ -74,7 +73,7 @@ SHAPES = {
 def window(qtbot, monkeypatch) -> MainWindow:
     monkeypatch.setattr(settings, "_MEMORY", {})
     w = MainWindow()
-    qtbot.addWidget(w, before_close_func=lambda w: w.undo_stack.setClean())
+    qtbot.addWidget(w, before_close_func=lambda w: w.document.undo_stack.setClean())
     w.resize(1500, 1000)
     w.show()
     qtbot.waitExposed(w)
@@ -84,8 +83,8 @@ def window(qtbot, monkeypatch) -> MainWindow:
 
 
 def _settle(qtbot, window: MainWindow) -> None:
-    assert window.analysis is not None
-    qtbot.waitUntil(lambda: not window.analysis.pending, timeout=1000)
+    assert window.document.analysis is not None
+    qtbot.waitUntil(lambda: not window.document.analysis.pending, timeout=1000)
 
 
 def _drop(window: MainWindow, mime: QMimeData, at: QPoint) -> QDropEvent:
@@ -139,7 +138,7 @@ def test_build_a_residual_block_from_a_blank_window(
     qtbot, window: MainWindow, mouse_on, tmp_path: Path
 ) -> None:
     window.action_new.trigger()
-    assert len(window.graph) == 0
+    assert len(window.document.graph) == 0
     view, palette = window.view, window.block_palette
     view.set_zoom(0.6)
     view.centerOn(600, 90)
@@ -151,9 +150,9 @@ def test_build_a_residual_block_from_a_blank_window(
         mime = palette.view.model().mimeData([index])
         event = _drop(window, mime, view.mapFromScene(QPointF(x, y)))
         assert event.isAccepted()
-        assert window.graph.node(node_id).type == block_type
+        assert window.document.graph.node(node_id).type == block_type
         assert window.scene.node_item(node_id).pos().toTuple() == pytest.approx((x, y), abs=2)
-    assert window.undo_stack.count() == len(LAYOUT)
+    assert window.document.undo_stack.count() == len(LAYOUT)
 
     # Wires: from each output port to the input port it feeds.
     scene = window.scene
@@ -162,8 +161,8 @@ def test_build_a_residual_block_from_a_blank_window(
         assert start is not None
         mouse.drag(start.scenePos(), scene.node_item(target).inputs[port].scenePos())
     _settle(qtbot, window)
-    assert window.graph.edges == sorted(Edge(*w) for w in WIRES)
-    assert sorted(e.edge for e in scene.edge_items()) == window.graph.edges
+    assert window.document.graph.edges == sorted(Edge(*w) for w in WIRES)
+    assert sorted(e.edge for e in scene.edge_items()) == window.document.graph.edges
     assert len(scene.node_item("add_1").inputs) == 3  # a spare port for one more branch
 
     # Parameters: picked out with the mouse, typed into the inspector.
@@ -190,12 +189,12 @@ def test_build_a_residual_block_from_a_blank_window(
     edit("conv_3", "out_channels", "32")
     edit("conv_3", "kernel_size", "1")
     edit("conv_3", "stride", "2")
-    params = {n.id: n.params for n in window.graph.nodes}
+    params = {n.id: n.params for n in window.document.graph.nodes}
     assert params["input"] == {"shape": [3, 32, 32]}
     assert params["conv_1"] == {"padding": 1}
     assert params["conv_2"] == {"out_channels": 32, "stride": 2, "padding": 1}
     assert params["conv_3"] == {"out_channels": 32, "kernel_size": 1, "stride": 2}
-    analysis = window.analysis.analysis
+    analysis = window.document.analysis.analysis
     assert analysis.issues == []
     assert {n: scene.node_item(n).shape_text for n in SHAPES} == SHAPES
     assert analysis.output_shape == (10,)
@@ -222,36 +221,36 @@ def test_build_a_residual_block_from_a_blank_window(
     start, end = scene.edge_item(skip).ends()
     mouse.click((start + end) / 2)
     assert scene.selected_edges() == [skip]
-    steps = window.undo_stack.count()
+    steps = window.document.undo_stack.count()
     _key(qtbot, window, Qt.Key.Key_Delete)
-    assert skip not in window.graph.edges
-    assert window.analysis.analysis.errors
+    assert skip not in window.document.graph.edges
+    assert window.document.analysis.analysis.errors
     _key(qtbot, window, Qt.Key.Key_Z, ctrl=True)
-    assert skip in window.graph.edges
+    assert skip in window.document.graph.edges
     assert scene.edge_item(skip).isVisible()
     _key(qtbot, window, Qt.Key.Key_Y, ctrl=True)
-    assert skip not in window.graph.edges
+    assert skip not in window.document.graph.edges
     _key(qtbot, window, Qt.Key.Key_Z, ctrl=True)
-    assert skip in window.graph.edges
-    assert window.undo_stack.count() == steps + 1
-    assert window.analysis.analysis.issues == []
+    assert skip in window.document.graph.edges
+    assert window.document.undo_stack.count() == steps + 1
+    assert window.document.analysis.analysis.issues == []
 
     # Save, open again: the same project, down to every position.
     path = tmp_path / "residual.cnnstudio"
     assert window.save_project(path)
-    saved = window.project.to_dict()
+    saved = window.document.project.to_dict()
     assert window.open_project(path)
-    assert window.project.to_dict() == saved == load_project(path).to_dict()
+    assert window.document.project.to_dict() == saved == load_project(path).to_dict()
     assert {n: window.scene.node_item(n).shape_text for n in SHAPES} == SHAPES
 
 
 def test_auto_layout_wraps_a_long_network_to_fit_the_canvas(window: MainWindow) -> None:
     window.new_project("resnet")
-    one_line = {n.id: (i * 200.0, 0.0) for i, n in enumerate(window.graph.nodes)}
-    push(window.undo_stack, window.graph, Move(one_line))
+    one_line = {n.id: (i * 200.0, 0.0) for i, n in enumerate(window.document.graph.nodes)}
+    window.document.push(Move(one_line))
     window.action_auto_layout.trigger()
     window.view.fit_all()
-    rows = {round(n.position[1]) for n in window.graph.nodes}
+    rows = {round(n.position[1]) for n in window.document.graph.nodes}
     assert len(rows) > 3  # not one long line
     items = window.scene.node_items()
     for i, a in enumerate(items):  # no block covers another
@@ -259,9 +258,9 @@ def test_auto_layout_wraps_a_long_network_to_fit_the_canvas(window: MainWindow) 
             assert not a.sceneBoundingRect().intersects(b.sceneBoundingRect())
     seen = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
     assert seen.contains(window.scene.network_rect())
-    assert window.undo_stack.undoText() == "Auto-layout"
-    window.undo_stack.undo()
-    assert {n.id: n.position for n in window.graph.nodes} == one_line
+    assert window.document.undo_stack.undoText() == "Auto-layout"
+    window.document.undo_stack.undo()
+    assert {n.id: n.position for n in window.document.graph.nodes} == one_line
 
 
 def test_examples_open_readable(window: MainWindow, qtbot) -> None:

@@ -23,7 +23,7 @@ def make_window(qtbot, monkeypatch):
 
     def make() -> MainWindow:
         w = MainWindow()
-        qtbot.addWidget(w, before_close_func=lambda w: w.undo_stack.setClean())
+        qtbot.addWidget(w, before_close_func=lambda w: w.document.undo_stack.setClean())
         w.resize(900, 600)
         w.show()
         qtbot.waitExposed(w)
@@ -60,24 +60,24 @@ def test_paste_between_two_windows_with_new_ids_internal_edges_one_step(make_win
     source, target = make_window(), make_window()
     _copy(source, ["conv2", "relu2", "pool2"])
     _point_at(target, 300.0, 400.0)
-    before = len(target.graph)
+    before = len(target.document.graph)
     target.action_paste.trigger()
-    assert len(target.graph) == before + 3
+    assert len(target.document.graph) == before + 3
     new = target.scene.selected_node_ids()
     assert new == ["conv3", "relu5", "pool3"]  # free ids next to the existing ones
-    edges = set(target.graph.edges)
+    edges = set(target.document.graph.edges)
     assert Edge("conv3", "relu5") in edges
     assert Edge("relu5", "pool3") in edges
-    assert not target.graph.inputs_of("conv3")  # the wire from outside was not copied
-    assert target.graph.node("conv3").params == source.graph.node("conv2").params
-    xs = [target.graph.node(n).position[0] for n in new]
-    ys = [target.graph.node(n).position[1] for n in new]
+    assert not target.document.graph.inputs_of("conv3")  # the wire from outside was not copied
+    assert target.document.graph.node("conv3").params == source.document.graph.node("conv2").params
+    xs = [target.document.graph.node(n).position[0] for n in new]
+    ys = [target.document.graph.node(n).position[1] for n in new]
     assert (min(xs) + max(xs)) / 2 == pytest.approx(300.0, abs=3)  # centred on the mouse
     assert (min(ys) + max(ys)) / 2 == pytest.approx(400.0, abs=3)
-    assert target.undo_stack.count() == 1
+    assert target.document.undo_stack.count() == 1
     target.action_undo.trigger()
-    assert len(target.graph) == before
-    assert len(source.graph) == before  # the source window is untouched
+    assert len(target.document.graph) == before
+    assert len(source.document.graph) == before  # the source window is untouched
 
 
 def test_paste_away_from_the_canvas_lands_in_its_centre(make_window) -> None:
@@ -87,7 +87,9 @@ def test_paste_away_from_the_canvas_lands_in_its_centre(make_window) -> None:
     window.action_paste.trigger()
     (new,) = window.scene.selected_node_ids()
     centre = window.view.mapToScene(window.view.viewport().rect().center())
-    assert window.graph.node(new).position == pytest.approx((centre.x(), centre.y()), abs=1)
+    assert window.document.graph.node(new).position == pytest.approx(
+        (centre.x(), centre.y()), abs=1
+    )
 
 
 def test_paste_plain_text_json_from_a_text_editor(make_window) -> None:
@@ -100,7 +102,7 @@ def test_paste_plain_text_json_from_a_text_editor(make_window) -> None:
     )
     QGuiApplication.clipboard().setMimeData(mime)
     window.action_paste.trigger()
-    assert window.graph.node("extra").params == {"p": 0.25}
+    assert window.document.graph.node("extra").params == {"p": 0.25}
 
 
 @pytest.mark.parametrize(
@@ -119,8 +121,8 @@ def test_pasting_something_else_changes_nothing_and_says_why(make_window, text, 
     window = make_window()
     QGuiApplication.clipboard().setText(text)
     window.action_paste.trigger()
-    assert len(window.graph) == 14
-    assert window.undo_stack.count() == 0
+    assert len(window.document.graph) == 14
+    assert window.document.undo_stack.count() == 0
     assert message in window.statusBar().currentMessage()
 
 
@@ -128,11 +130,11 @@ def test_cut_then_paste_restores_the_blocks(make_window) -> None:
     window = make_window()
     window.scene.select_nodes(["fc2", "relu4"])
     window.action_cut.trigger()
-    assert "fc2" not in window.graph
-    assert window.undo_stack.count() == 1
+    assert "fc2" not in window.document.graph
+    assert window.document.undo_stack.count() == 1
     window.action_paste.trigger()
-    assert "fc2" in window.graph  # the ids are free again, so they are kept
-    assert Edge("fc2", "relu4") in window.graph.edges
+    assert "fc2" in window.document.graph  # the ids are free again, so they are kept
+    assert Edge("fc2", "relu4") in window.document.graph.edges
 
 
 def test_duplicate_is_one_step_beside_the_original(make_window) -> None:
@@ -142,11 +144,11 @@ def test_duplicate_is_one_step_beside_the_original(make_window) -> None:
     window.action_duplicate.trigger()
     new = window.scene.selected_node_ids()
     assert new == ["conv3", "relu5"]
-    assert Edge("conv3", "relu5") in window.graph.edges
-    x0, y0 = window.graph.node("conv1").position
-    x1, y1 = window.graph.node(new[0]).position
+    assert Edge("conv3", "relu5") in window.document.graph.edges
+    x0, y0 = window.document.graph.node("conv1").position
+    x1, y1 = window.document.graph.node(new[0]).position
     assert (x1 - x0, y1 - y0) == (40.0, 40.0)
-    assert window.undo_stack.count() == 1
+    assert window.document.undo_stack.count() == 1
     assert QGuiApplication.clipboard().text() == "kept"  # duplicating leaves the clipboard alone
 
 

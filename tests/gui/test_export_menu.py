@@ -16,7 +16,6 @@ from cnnstudio.gui import export_menu, settings
 from cnnstudio.gui.export_menu import ENTRIES, ExportMenu, file_slug
 from cnnstudio.gui.main_window import MainWindow
 from cnnstudio.gui.training.trained_weights import TrainedWeights
-from cnnstudio.gui.undo import push
 from cnnstudio.torch_backend.compiler import compile_graph
 from cnnstudio.torch_backend.export import FORMATS
 
@@ -55,7 +54,7 @@ def dialogs(monkeypatch: pytest.MonkeyPatch) -> Dialogs:
 def window(qtbot, dialogs: Dialogs) -> MainWindow:
     """The editor on its LeNet-5 example (unsaved, no trained weights)."""
     w = MainWindow()
-    qtbot.addWidget(w, before_close_func=lambda w: w.undo_stack.setClean())
+    qtbot.addWidget(w, before_close_func=lambda w: w.document.undo_stack.setClean())
     return w
 
 
@@ -129,14 +128,14 @@ def test_onnx_export_runs_in_onnxruntime_like_the_compiled_graph(
     session = ort.InferenceSession(str(target), providers=["CPUExecutionProvider"])
     (got,) = session.run(None, {session.get_inputs()[0].name: x})
     with torch.no_grad():
-        expected = compile_graph(window.graph, seed=0).eval()(torch.from_numpy(x)).numpy()
+        expected = compile_graph(window.document.graph, seed=0).eval()(torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(got, expected, atol=1e-4, rtol=0)
 
 
 def test_python_export_writes_code_and_weights_of_the_unsaved_edit(
     qtbot, window: MainWindow, dialogs: Dialogs, tmp_path: Path
 ) -> None:
-    push(window.undo_stack, window.graph, SetParams("fc1", {"out_features": 97}))
+    window.document.push(SetParams("fc1", {"out_features": 97}))
     dialogs.path = str(tmp_path / "model.py")
     messages = trigger(qtbot, window, "actionExportPython")
 
@@ -144,7 +143,7 @@ def test_python_export_writes_code_and_weights_of_the_unsaved_edit(
     assert code.is_file()
     assert weights.is_file()
     assert "97" in code.read_text(encoding="utf-8")
-    expected = compile_graph(window.graph, seed=0).state_dict()
+    expected = compile_graph(window.document.graph, seed=0).state_dict()
     written = safetensors.torch.load_file(weights)
     assert written.keys() == expected.keys()
     for key, tensor in expected.items():
@@ -155,15 +154,15 @@ def test_python_export_writes_code_and_weights_of_the_unsaved_edit(
     assert any(m.startswith("wrote ") for m in messages)
     # exporting is not saving: the document stays unsaved, nowhere but the export folder
     assert window.isWindowModified()
-    assert window.project.path is None
+    assert window.document.project.path is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.py", "model.safetensors"]
 
 
 def test_an_invalid_graph_shows_its_errors_and_asks_for_no_file(
     qtbot, window: MainWindow, dialogs: Dialogs
 ) -> None:
-    edge = window.graph.edges[0]
-    push(window.undo_stack, window.graph, Disconnect(edge))
+    edge = window.document.graph.edges[0]
+    window.document.push(Disconnect(edge))
     window.findChild(QAction, "actionExportOnnx").trigger()
 
     assert dialogs.asked == []
@@ -171,7 +170,7 @@ def test_an_invalid_graph_shows_its_errors_and_asks_for_no_file(
     (title, text), *_ = dialogs.errors
     assert title == "Cannot export"
     assert "The network has errors" in text
-    first_error = window.analysis.analysis.errors[0].message
+    first_error = window.document.analysis.analysis.errors[0].message
     assert first_error in text
 
 
@@ -213,11 +212,11 @@ def test_a_bug_in_the_export_is_one_line_and_the_editor_goes_on(
 def test_trained_weights_of_the_last_run_are_exported_unless_fresh_ones_are_asked_for(
     qtbot, window: MainWindow, dialogs: Dialogs, tmp_path: Path
 ) -> None:
-    trained = compile_graph(window.graph, seed=7).state_dict()
+    trained = compile_graph(window.document.graph, seed=7).state_dict()
     run = tmp_path / "runs" / "run-1"
     run.mkdir(parents=True)
     safetensors.torch.save_file(dict(trained), run / "last.safetensors")
-    window.dashboard.weights.pending = TrainedWeights(run / "last.safetensors", run, 3, 0.9)
+    window.document.weights.pending = TrainedWeights(run / "last.safetensors", run, 3, 0.9)
     out = tmp_path / "out"
     out.mkdir()
 
@@ -232,7 +231,7 @@ def test_trained_weights_of_the_last_run_are_exported_unless_fresh_ones_are_aske
     dialogs.path = str(out / "fresh.py")
     messages = trigger(qtbot, window, "actionExportPython")
     assert "weights: freshly initialised (seed 0)" in messages
-    assert window.dashboard.weights.pending is not None  # exporting adopted nothing
+    assert window.document.weights.pending is not None  # exporting adopted nothing
 
 
 def test_cancel_detaches_the_export_and_the_status_bar_says_what_it_wrote(
@@ -261,7 +260,7 @@ def test_closing_the_window_during_an_export_joins_its_thread(
     dialogs.path = str(tmp_path / "model.pt")
     window.findChild(QAction, "actionExportTorchScript").trigger()
     assert menu.running
-    window.undo_stack.setClean()
+    window.document.undo_stack.setClean()
     with qtbot.waitSignal(menu.finished, timeout=EXPORT_TIMEOUT_MS):
         assert window.close()
     assert not menu.running

@@ -16,7 +16,6 @@ from cnnstudio.gui import app as gui_app
 from cnnstudio.gui import settings, theme
 from cnnstudio.gui.main_window import MainWindow
 from cnnstudio.gui.templates import examples_dir
-from cnnstudio.gui.undo import push
 
 # The offscreen platform cannot resize hints, raise or grab; the tests do not depend on it.
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
@@ -56,12 +55,12 @@ def dialogs(monkeypatch) -> Dialogs:
 @pytest.fixture
 def window(qtbot, dialogs) -> MainWindow:
     w = MainWindow()
-    qtbot.addWidget(w, before_close_func=lambda w: w.undo_stack.setClean())
+    qtbot.addWidget(w, before_close_func=lambda w: w.document.undo_stack.setClean())
     return w
 
 
 def _edit(window: MainWindow) -> None:
-    push(window.undo_stack, window.graph, SetParams("fc1", {"out_features": 64}))
+    window.document.push(SetParams("fc1", {"out_features": 64}))
 
 
 def _write(path: Path, doc: dict) -> Path:
@@ -71,16 +70,16 @@ def _write(path: Path, doc: dict) -> Path:
 
 def test_save_then_reopen_gives_the_identical_project(qtbot, window, tmp_path) -> None:
     _edit(window)
-    push(window.undo_stack, window.graph, Move({"conv1": (222.5, -40.0)}))
+    window.document.push(Move({"conv1": (222.5, -40.0)}))
     path = tmp_path / "mine.cnnstudio"
     assert window.save_project(path)
     assert not window.isWindowModified()
-    assert window.project.path == path
+    assert window.document.project.path == path
     assert "mine.cnnstudio" in window.windowTitle()
     other = MainWindow(str(path))
     qtbot.addWidget(other)
-    assert other.project.to_dict() == window.project.to_dict()
-    assert other.graph.node("conv1").position == (222.5, -40.0)
+    assert other.document.project.to_dict() == window.document.project.to_dict()
+    assert other.document.graph.node("conv1").position == (222.5, -40.0)
     assert not other.isWindowModified()
 
 
@@ -108,7 +107,7 @@ def test_save_of_an_unsaved_project_asks_for_a_file_name(dialogs, window, tmp_pa
     dialogs.save_path = str(tmp_path / "fresh")
     assert window.save()
     assert (tmp_path / "fresh.cnnstudio").exists()
-    assert window.project.name == "fresh"
+    assert window.document.project.name == "fresh"
     dialogs.save_path = ""  # the user cancels Save As
     assert not window.save_as()
 
@@ -142,15 +141,15 @@ def test_failed_open_keeps_the_document_and_names_the_problem(
     dialogs.answer = Button.Discard
     path = tmp_path / "broken.cnnstudio"
     path.write_text(content, encoding="utf-8")
-    graph, project = window.graph, window.project
+    graph, project = window.document.graph, window.document.project
     assert not window.open_project(path)
     title, text = dialogs.errors[-1]
     assert title == "Cannot open project"
     assert str(path) in text
     assert where in text
     assert reason in text
-    assert window.graph is graph
-    assert window.project is project
+    assert window.document.graph is graph
+    assert window.document.project is project
     assert window.scene.graph is graph
     assert window.isWindowModified()  # the unsaved edit is still there
 
@@ -169,13 +168,13 @@ def test_missing_recent_file_is_reported_and_forgotten(dialogs, window, tmp_path
 def test_open_action_and_open_recent(dialogs, window, tmp_path) -> None:
     dialogs.open_path = str(examples_dir() / "resnet_small.cnnstudio")
     window.action_open.trigger()
-    assert window.project.name == "Small ResNet"
-    assert window.project.path == Path(dialogs.open_path)
+    assert window.document.project.name == "Small ResNet"
+    assert window.document.project.path == Path(dialogs.open_path)
     window.action_new.trigger()
     window._fill_recent_menu()
     entry = next(a for a in window.recent_menu.actions() if a.text() == "resnet_small.cnnstudio")
     entry.trigger()
-    assert window.project.name == "Small ResNet"
+    assert window.document.project.name == "Small ResNet"
 
 
 @pytest.mark.parametrize("doing", ["new", "open", "close"])
@@ -183,7 +182,7 @@ def test_unsaved_changes_cancel_keeps_everything(dialogs, window, doing) -> None
     _edit(window)
     dialogs.answer = Button.Cancel
     dialogs.open_path = str(examples_dir() / "vgg_small.cnnstudio")
-    graph = window.graph
+    graph = window.document.graph
     if doing == "new":
         window.action_new.trigger()
     elif doing == "open":
@@ -194,7 +193,7 @@ def test_unsaved_changes_cancel_keeps_everything(dialogs, window, doing) -> None
         assert window.isVisible()
     assert len(dialogs.questions) == 1
     assert "LeNet-5" in dialogs.questions[0]
-    assert window.graph is graph
+    assert window.document.graph is graph
     assert window.isWindowModified()
 
 
@@ -202,7 +201,7 @@ def test_unsaved_changes_discard_goes_on(dialogs, window) -> None:
     _edit(window)
     dialogs.answer = Button.Discard
     window.action_new.trigger()
-    assert len(window.graph) == 0
+    assert len(window.document.graph) == 0
     assert not window.isWindowModified()
 
 
@@ -220,7 +219,7 @@ def test_unsaved_changes_save_cancelled_in_the_file_dialog_stops(dialogs, window
     dialogs.answer = Button.Save
     dialogs.save_path = ""
     window.action_new.trigger()
-    assert len(window.graph) == 14
+    assert len(window.document.graph) == 14
     assert window.isWindowModified()
 
 
@@ -240,9 +239,9 @@ def test_dropping_a_project_file_opens_it(qtbot, window) -> None:
         Qt.KeyboardModifier.NoModifier,
     )
     window.dropEvent(event)
-    qtbot.waitUntil(lambda: window.project.name == "Small Inception")
+    qtbot.waitUntil(lambda: window.document.project.name == "Small Inception")
     window.view.file_dropped.emit(str(examples_dir() / "vgg_small.cnnstudio"))
-    qtbot.waitUntil(lambda: window.project.name == "Small VGG")
+    qtbot.waitUntil(lambda: window.document.project.name == "Small VGG")
 
 
 def test_dropping_other_files_is_ignored(window, tmp_path) -> None:
@@ -276,8 +275,8 @@ def test_run_app_opens_the_example_or_the_given_file(qtbot, monkeypatch, argumen
         qtbot.addWidget(window)
         assert window.isVisible()
         expected = "LeNet-5" if argument is None else "Small ResNet"
-        assert window.project.name == expected
-        assert (window.project.path is None) == (argument is None)
+        assert window.document.project.name == expected
+        assert (window.document.project.path is None) == (argument is None)
     finally:
         theme.apply_theme(app, "light")
         app.setStyleSheet("")

@@ -12,7 +12,9 @@ from PySide6.QtGui import QUndoStack
 from cnnstudio.core.blocks import all_specs
 from cnnstudio.core.commands import SetParams
 from cnnstudio.core.graph import GraphModel, Node
+from cnnstudio.core.project import Project
 from cnnstudio.gui.analysis_model import AnalysisModel
+from cnnstudio.gui.document import Document
 from cnnstudio.gui.inspector import Inspector
 from cnnstudio.gui.param_editors import (
     IntsEditor,
@@ -21,7 +23,6 @@ from cnnstudio.gui.param_editors import (
     ShapeEditor,
 )
 from cnnstudio.gui.templates import new_project
-from cnnstudio.gui.undo import edit_guard, push
 
 
 @dataclass
@@ -30,18 +31,17 @@ class Doc:
     stack: QUndoStack
     analysis: AnalysisModel
     inspector: Inspector
+    document: Document
 
 
 @pytest.fixture
 def doc(qtbot) -> Iterator[Doc]:
-    graph = new_project("lenet5").graph
-    stack = QUndoStack()
-    analysis = AnalysisModel(graph)
+    document = Document(new_project("lenet5"))
     inspector = Inspector()
     qtbot.addWidget(inspector)
-    inspector.set_document(graph, stack, analysis)
-    yield Doc(graph, stack, analysis, inspector)
-    analysis.detach()
+    inspector.set_document(document)
+    yield Doc(document.graph, document.undo_stack, document.analysis, inspector, document)
+    document.close()
 
 
 def _enter(qtbot, widget, text: str) -> None:
@@ -186,35 +186,52 @@ def test_input_shape_editor_accepts_and_refuses(qtbot, doc: Doc) -> None:
 
 def test_float_editor_takes_exponents(qtbot) -> None:
     graph = GraphModel.from_parts([Node("bn", "BatchNorm2d")], [])
-    stack, analysis, inspector = QUndoStack(), AnalysisModel(graph), Inspector()
+    document, inspector = Document(Project(graph=graph)), Inspector()
     qtbot.addWidget(inspector)
-    inspector.set_document(graph, stack, analysis)
+    inspector.set_document(document)
     inspector.show_nodes(["bn"])
     spin = inspector.editor("eps").spin
     assert spin.text() == "1e-05"
     _enter(qtbot, spin.lineEdit(), "2e-3")
     assert graph.node("bn").params["eps"] == pytest.approx(2e-3)
-    analysis.detach()
+    document.close()
 
 
 def test_error_message_and_edits_made_elsewhere_show(qtbot, doc: Doc) -> None:
     doc.inspector.show_nodes(["conv2"])
     assert doc.inspector.message.text() == ""
-    push(doc.stack, doc.graph, SetParams("conv2", {"out_channels": 20}))
+    doc.document.push(SetParams("conv2", {"out_channels": 20}))
     assert doc.inspector.editor("out_channels").spin.value() == 20
-    push(doc.stack, doc.graph, SetParams("input", {"shape": [1, 8, 8]}))  # conv2 gets 6x4x4
+    doc.document.push(SetParams("input", {"shape": [1, 8, 8]}))  # conv2 gets 6x4x4
     qtbot.waitUntil(lambda: "conv2 (Conv2d)" in doc.inspector.message.text())
     assert doc.inspector.message.property("role") == "error"
     assert doc.inspector.output_value.text() == "?"
 
 
-def test_read_only_guard_refuses_edits_with_the_reason(doc: Doc) -> None:
-    doc.inspector.show_nodes(["conv1"])
-    edit_guard(doc.stack).set_read_only("training is running")
-    doc.inspector.editor("out_channels").spin.setValue(9)
-    assert "training is running" in doc.inspector.refusal.text()
-    assert doc.inspector.editor("out_channels").spin.value() == 6
+def test_read_only_document_disables_the_fields_and_says_why(qtbot, doc: Doc) -> None:
+    inspector = doc.inspector
+    inspector.show_nodes(["conv1"])
+    doc.document.set_read_only("training is running")
+    spin = inspector.editor("out_channels").spin
+    assert not spin.isEnabled()
+    assert not inspector.id_edit.isEnabled()
+    assert inspector.read_only_note.isVisibleTo(inspector)
+    assert "training is running" in inspector.read_only_note.text()
+    qtbot.keyClick(spin, Qt.Key.Key_Up)  # a disabled field takes no keys
     assert doc.graph.node("conv1").params["out_channels"] == 6
+    inspector.show_nodes(["conv2"])  # a form built while read-only is disabled too
+    assert not inspector.editor("out_channels").spin.isEnabled()
+    doc.document.set_read_only(None)
+    assert inspector.editor("out_channels").spin.isEnabled()
+    assert not inspector.read_only_note.isVisibleTo(inspector)
+
+
+def test_follows_the_documents_selection(doc: Doc) -> None:
+    doc.document.set_selection(["pool1"])
+    assert doc.inspector.node_id == "pool1"
+    doc.document.set_selection(["pool1", "conv1"])
+    assert doc.inspector.node_id is None
+    assert doc.inspector.placeholder.text() == "2 blocks selected."
 
 
 def test_removing_the_shown_node_clears_the_form(doc: Doc) -> None:
@@ -227,9 +244,9 @@ def test_removing_the_shown_node_clears_the_form(doc: Doc) -> None:
 @pytest.mark.parametrize("spec", all_specs(), ids=lambda s: s.type)
 def test_every_block_gets_a_form_showing_its_defaults(qtbot, spec) -> None:
     graph = GraphModel.from_parts([Node("n", spec.type)], [])
-    stack, analysis, inspector = QUndoStack(), AnalysisModel(graph), Inspector()
+    document, inspector = Document(Project(graph=graph)), Inspector()
     qtbot.addWidget(inspector)
-    inspector.set_document(graph, stack, analysis)
+    inspector.set_document(document)
     inspector.show_nodes(["n"])
     assert set(inspector.editors) == {p.name for p in spec.params}
     for param in spec.params:
@@ -237,4 +254,4 @@ def test_every_block_gets_a_form_showing_its_defaults(qtbot, spec) -> None:
         assert editor.value() == param.default, param.name
         assert editor.toolTip() == param.help
     assert inspector.no_params.isHidden() == bool(spec.params)
-    analysis.detach()
+    document.close()

@@ -15,7 +15,6 @@ from cnnstudio.gui import settings, theme
 from cnnstudio.gui.editor import style as canvas_style
 from cnnstudio.gui.main_window import MainWindow
 from cnnstudio.gui.templates import TEMPLATES, examples_dir
-from cnnstudio.gui.undo import edit_guard, push
 
 # The offscreen platform cannot resize hints, raise or grab; the tests do not depend on it.
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
@@ -39,7 +38,7 @@ ACTIONS = (
 def window(qtbot, monkeypatch) -> MainWindow:
     monkeypatch.setattr(settings, "_MEMORY", {})
     w = MainWindow()
-    qtbot.addWidget(w, before_close_func=lambda w: w.undo_stack.setClean())
+    qtbot.addWidget(w, before_close_func=lambda w: w.document.undo_stack.setClean())
     return w
 
 
@@ -58,8 +57,8 @@ def test_public_names_tests_rely_on(window: MainWindow) -> None:
 
 def test_opens_on_the_lenet_example_as_an_unsaved_copy(window: MainWindow) -> None:
     example = load_project(examples_dir() / "lenet5.cnnstudio")
-    assert graph_to_dict(window.graph) == graph_to_dict(example.graph)
-    assert window.project.path is None
+    assert graph_to_dict(window.document.graph) == graph_to_dict(example.graph)
+    assert window.document.project.path is None
     assert window.windowTitle().startswith("LeNet-5[*]")
     assert not window.isWindowModified()
 
@@ -81,9 +80,9 @@ def test_status_bar_shows_params_macs_errors_and_zoom(qtbot, window: MainWindow)
     assert summary.params.text() == "Params 61.7 k"
     assert summary.macs.text() == "MACs 417 k"
     assert summary.issues.text() == "No errors"
-    push(window.undo_stack, window.graph, SetParams("fc1", {"out_features": 1000}))
+    window.document.push(SetParams("fc1", {"out_features": 1000}))
     qtbot.waitUntil(lambda: summary.params.text() == "Params 489 k")
-    push(window.undo_stack, window.graph, Disconnect(Edge("input", "conv1")))
+    window.document.push(Disconnect(Edge("input", "conv1")))
     qtbot.waitUntil(lambda: summary.issues.text().startswith("1 error"))
     assert summary.params.text() == "Params 0"  # nothing reaches the Output with known shapes
     window.view.set_zoom(0.5)
@@ -94,10 +93,13 @@ def test_issues_list_click_selects_and_centres_the_node(qtbot, window: MainWindo
     window.resize(1200, 800)
     window.show()
     qtbot.waitExposed(window)
-    push(window.undo_stack, window.graph, Disconnect(Edge("relu4", "fc3")))
+    window.document.push(Disconnect(Edge("relu4", "fc3")))
     issues = window.findChild(QListWidget, "issuesList")
     qtbot.waitUntil(lambda: issues.count() > 0)
-    assert window.issues_dock.windowTitle() == f"Issues ({len(window.analysis.analysis.issues)})"
+    assert (
+        window.issues_dock.windowTitle()
+        == f"Issues ({len(window.document.analysis.analysis.issues)})"
+    )
     messages = [issues.item(i).text() for i in range(issues.count())]
     row = next(i for i, m in enumerate(messages) if m.startswith("fc3 (Linear)"))
     assert issues.item(row).icon().cacheKey() == theme.icon("error").cacheKey()
@@ -119,17 +121,17 @@ def test_selection_drives_the_inspector_and_edit_actions(window: MainWindow) -> 
     assert window.action_copy.isEnabled()
     assert window.action_delete.isEnabled()
     window.action_select_all.trigger()
-    assert len(window.scene.selected_node_ids()) == len(window.graph)
+    assert len(window.scene.selected_node_ids()) == len(window.document.graph)
     window.action_delete.trigger()
-    assert len(window.graph) == 0
-    assert window.undo_stack.count() == 1
+    assert len(window.document.graph) == 0
+    assert window.document.undo_stack.count() == 1
     window.action_undo.trigger()
-    assert len(window.graph) == 14
+    assert len(window.document.graph) == 14
 
 
 def test_modified_marker_follows_the_undo_stacks_clean_state(window: MainWindow) -> None:
     assert not window.isWindowModified()
-    push(window.undo_stack, window.graph, Move({"conv1": (210.0, 30.0)}))
+    window.document.push(Move({"conv1": (210.0, 30.0)}))
     assert window.isWindowModified()
     assert window.action_undo.text() == "&Undo Move conv1"
     window.action_undo.trigger()
@@ -142,34 +144,34 @@ def test_modified_marker_follows_the_undo_stacks_clean_state(window: MainWindow)
 def test_templates_create_the_expected_graph(window: MainWindow, template) -> None:
     action = window.findChild(type(window.action_new), f"actionTemplate_{template.key}")
     assert action in window.template_menu.actions()
-    old_graph = window.graph
+    old_graph = window.document.graph
     action.trigger()
-    assert window.graph is not old_graph
-    assert window.scene.graph is window.graph
+    assert window.document.graph is not old_graph
+    assert window.scene.graph is window.document.graph
     if template.example is None:
-        assert len(window.graph) == 0
-        assert window.project.name == "Untitled"
+        assert len(window.document.graph) == 0
+        assert window.document.project.name == "Untitled"
     else:
         example = load_project(examples_dir() / f"{template.example}.cnnstudio")
-        assert graph_to_dict(window.graph) == graph_to_dict(example.graph)
+        assert graph_to_dict(window.document.graph) == graph_to_dict(example.graph)
         assert len(window.scene.node_items()) == len(example.graph)
-    assert window.project.path is None
-    assert window.undo_stack.count() == 0
+    assert window.document.project.path is None
+    assert window.document.undo_stack.count() == 0
     assert not window.isWindowModified()
 
 
 def test_new_is_a_blank_project(window: MainWindow) -> None:
     window.action_new.trigger()
-    assert len(window.graph) == 0
+    assert len(window.document.graph) == 0
     assert window.inspector.node_id is None
     assert window.summary.issues.text().startswith("2 errors")  # no Input, no Output
 
 
 def test_auto_layout_and_fit_are_one_step_each(window: MainWindow) -> None:
-    push(window.undo_stack, window.graph, Move({"conv1": (500.0, 500.0)}))
+    window.document.push(Move({"conv1": (500.0, 500.0)}))
     window.action_auto_layout.trigger()
-    assert window.graph.node("conv1").position == (200.0, 0.0)
-    assert window.undo_stack.count() == 2
+    assert window.document.graph.node("conv1").position == (200.0, 0.0)
+    assert window.document.undo_stack.count() == 2
     window.action_fit.trigger()
     window.action_zoom_in.trigger()
     assert window.summary.zoom.text() == f"Zoom {window.view.zoom_percent} %"
@@ -216,13 +218,13 @@ def test_dock_layout_and_geometry_are_remembered(qtbot, window: MainWindow) -> N
 
 
 def test_read_only_guard_disables_edits(window: MainWindow) -> None:
-    push(window.undo_stack, window.graph, SetParams("fc1", {"out_features": 99}))
-    guard = edit_guard(window.undo_stack)
+    window.document.push(SetParams("fc1", {"out_features": 99}))
+    guard = window.document.guard
     guard.set_read_only("training is running")
     assert not window.action_undo.isEnabled()
     assert not window.action_paste.isEnabled()
     window.undo()
-    assert window.graph.node("fc1").params["out_features"] == 99
+    assert window.document.graph.node("fc1").params["out_features"] == 99
     assert "training is running" in window.statusBar().currentMessage()
     guard.set_read_only(None)
     assert window.action_undo.isEnabled()
@@ -231,8 +233,8 @@ def test_read_only_guard_disables_edits(window: MainWindow) -> None:
 def test_palette_double_click_adds_after_the_selection(window: MainWindow) -> None:
     window.scene.select_nodes(["relu4"])
     window.block_palette.block_activated.emit("Dropout")
-    assert "dropout_1" in window.graph
-    assert Edge("relu4", "dropout_1") in window.graph.edges
+    assert "dropout_1" in window.document.graph
+    assert Edge("relu4", "dropout_1") in window.document.graph.edges
     assert window.scene.selected_node_ids() == ["dropout_1"]
     assert window.scene.node_item("dropout_1").pos() != QPointF(0, 0)
 
@@ -247,11 +249,11 @@ def test_one_missing_wire_is_one_row_of_issues_not_one_per_block(qtbot, window: 
     window.resize(1200, 800)
     window.show()
     qtbot.waitExposed(window)
-    push(window.undo_stack, window.graph, Disconnect(Edge("fc3", "out")))
+    window.document.push(Disconnect(Edge("fc3", "out")))
     issues = window.issues
     qtbot.waitUntil(lambda: issues.count() > 0)
     texts = [issues.item(i).text() for i in range(issues.count())]
-    warnings = window.analysis.analysis.warnings
+    warnings = window.document.analysis.analysis.warnings
     assert len(warnings) == 13  # every block before the cut is ignored ...
     assert len(texts) == 2  # ... and the list says so once, after the error
     assert texts[0].startswith("out (Output)")

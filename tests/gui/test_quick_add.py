@@ -19,7 +19,7 @@ pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
 def window(qtbot, monkeypatch) -> MainWindow:
     monkeypatch.setattr(settings, "_MEMORY", {})
     w = MainWindow()
-    qtbot.addWidget(w, before_close_func=lambda w: w.undo_stack.setClean())
+    qtbot.addWidget(w, before_close_func=lambda w: w.document.undo_stack.setClean())
     w.resize(900, 600)
     w.show()
     qtbot.waitExposed(w)
@@ -55,11 +55,11 @@ def test_shift_a_search_and_enter_adds_the_block_at_the_mouse(qtbot, window) -> 
     qtbot.keyClick(popup.search, Qt.Key.Key_Down)
     qtbot.keyClick(popup.search, Qt.Key.Key_Return)
     assert not popup.isVisible()
-    assert "batchnorm_1" in window.graph
+    assert "batchnorm_1" in window.document.graph
     assert window.scene.selected_node_ids() == ["batchnorm_1"]
-    x, y = window.graph.node("batchnorm_1").position
+    x, y = window.document.graph.node("batchnorm_1").position
     assert (x, y) == pytest.approx((100, 350), abs=3)
-    assert window.undo_stack.count() == 1
+    assert window.document.undo_stack.count() == 1
 
 
 def test_tab_on_the_canvas_opens_it_and_escape_adds_nothing(qtbot, window) -> None:
@@ -74,8 +74,8 @@ def test_tab_on_the_canvas_opens_it_and_escape_adds_nothing(qtbot, window) -> No
     assert popup.isVisible()
     qtbot.keyClick(popup, Qt.Key.Key_Escape)
     assert not popup.isVisible()
-    assert len(window.graph) == 14
-    assert window.undo_stack.count() == 0
+    assert len(window.document.graph) == 14
+    assert window.document.undo_stack.count() == 0
 
 
 def test_clicking_a_result_adds_it(qtbot, window) -> None:
@@ -85,5 +85,5 @@ def test_clicking_a_result_adds_it(qtbot, window) -> None:
     results = popup.results
     rect = results.visualItemRect(results.item(0))
     qtbot.mouseClick(results.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    assert "concat_1" in window.graph
+    assert "concat_1" in window.document.graph
     assert not popup.isVisible()

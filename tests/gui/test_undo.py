@@ -6,8 +6,8 @@ from PySide6.QtGui import QUndoStack
 
 from cnnstudio.core.commands import AddNode, Connect, Move, SetParams
 from cnnstudio.core.graph import Edge, GraphModel, Node
-from cnnstudio.core.project import graph_to_dict
-from cnnstudio.gui.undo import edit_guard, push
+from cnnstudio.core.project import Project, graph_to_dict
+from cnnstudio.gui.document import Document
 
 
 def _chain() -> GraphModel:
@@ -18,11 +18,16 @@ def _chain() -> GraphModel:
     return g
 
 
+def _document() -> tuple[Document, GraphModel, QUndoStack]:
+    document = Document(Project(graph=_chain()))
+    return document, document.graph, document.undo_stack
+
+
 def test_push_does_once_and_undo_redo_restore_exactly(qtbot):
-    g, stack = _chain(), QUndoStack()
+    doc, g, stack = _document()
     before = graph_to_dict(g)
-    assert push(stack, g, AddNode(Node("relu", "ReLU", {}, (10, 20)))) is None
-    assert push(stack, g, Connect(Edge("conv", "relu"))) is None
+    assert doc.push(AddNode(Node("relu", "ReLU", {}, (10, 20)))) is None
+    assert doc.push(Connect(Edge("conv", "relu"))) is None
     after = graph_to_dict(g)
     assert stack.count() == 2
     assert [n.id for n in g.nodes] == ["input", "conv", "relu"]  # done once, not twice
@@ -36,12 +41,12 @@ def test_push_does_once_and_undo_redo_restore_exactly(qtbot):
 
 
 def test_refused_command_leaves_stack_and_graph_alone(qtbot):
-    g, stack = _chain(), QUndoStack()
+    doc, g, stack = _document()
     before = graph_to_dict(g)
-    message = push(stack, g, Connect(Edge("conv", "input")))
+    message = doc.push(Connect(Edge("conv", "input")))
     assert message is not None
     assert "input" in message
-    message = push(stack, g, SetParams("conv", {"out_channels": 0}))
+    message = doc.push(SetParams("conv", {"out_channels": 0}))
     assert message is not None
     assert "out_channels" in message
     assert stack.count() == 0
@@ -49,10 +54,10 @@ def test_refused_command_leaves_stack_and_graph_alone(qtbot):
 
 
 def test_same_merge_key_makes_one_step(qtbot):
-    g, stack = _chain(), QUndoStack()
+    doc, g, stack = _document()
     for i in range(1, 4):
-        push(stack, g, Move({"conv": (10.0 * i, 0.0)}), merge_key="nudge 0 conv")
-    push(stack, g, Move({"conv": (99.0, 0.0)}), merge_key="nudge 1 conv")
+        doc.push(Move({"conv": (10.0 * i, 0.0)}), merge_key="nudge 0 conv")
+    doc.push(Move({"conv": (99.0, 0.0)}), merge_key="nudge 1 conv")
     assert stack.count() == 2
     stack.undo()
     assert g.node("conv").position == (30.0, 0.0)
@@ -63,16 +68,15 @@ def test_same_merge_key_makes_one_step(qtbot):
 
 
 def test_read_only_refuses_network_edits_but_not_moves(qtbot):
-    g, stack = _chain(), QUndoStack()
-    guard = edit_guard(stack)
-    assert edit_guard(stack) is guard
+    doc, g, stack = _document()
+    guard = doc.guard
     with qtbot.waitSignal(guard.read_only_changed) as blocker:
         guard.set_read_only("training is running")
     assert blocker.args == ["training is running"]
-    message = push(stack, g, SetParams("conv", {"out_channels": 8}))
+    message = doc.push(SetParams("conv", {"out_channels": 8}))
     assert message == "The graph cannot be edited while training is running."
     assert g.node("conv").params["out_channels"] == 4
-    assert push(stack, g, Move({"conv": (5.0, 5.0)})) is None
+    assert doc.push(Move({"conv": (5.0, 5.0)})) is None
     guard.set_read_only(None)
-    assert push(stack, g, SetParams("conv", {"out_channels": 8})) is None
+    assert doc.push(SetParams("conv", {"out_channels": 8})) is None
     assert stack.count() == 2

@@ -13,16 +13,16 @@ import math
 import re
 
 from PySide6.QtCore import QObject, QPointF, QRect, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QPainter, QUndoStack
+from PySide6.QtGui import QKeyEvent, QPainter
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
 from cnnstudio.core.analysis import NodeInfo, analyze
 from cnnstudio.core.blocks import get_spec
 from cnnstudio.core.commands import AddNode, Command, Connect, Disconnect, Macro, Move, remove_nodes
 from cnnstudio.core.errors import GraphError
-from cnnstudio.core.graph import Edge, GraphModel, Node
+from cnnstudio.core.graph import Edge, Node
 from cnnstudio.core.layout import COLUMN_WIDTH, ROW_HEIGHT
-from cnnstudio.gui.analysis_model import AnalysisModel
+from cnnstudio.gui.document import Document
 from cnnstudio.gui.editor.edge_item import EdgeItem
 from cnnstudio.gui.editor.flow_layout import flow_layout
 from cnnstudio.gui.editor.grid import draw_grid
@@ -32,7 +32,6 @@ from cnnstudio.gui.editor.node_item import WIDTH, NodeItem
 from cnnstudio.gui.editor.port_item import PortItem
 from cnnstudio.gui.editor.style import LIGHT, CanvasStyle, Paints
 from cnnstudio.gui.editor.wire_drag import WireDrag
-from cnnstudio.gui.undo import push
 
 SCENE_EXTENT = 100_000.0  # the canvas is effectively unbounded; the view hides scroll bars
 NUDGE, NUDGE_FAST = 10.0, 50.0
@@ -50,18 +49,13 @@ _ARROWS = {
 class GraphScene(QGraphicsScene):
     status_message = Signal(str)
     node_activated = Signal(str)
+    nodes_resized = Signal()
 
-    def __init__(
-        self,
-        graph: GraphModel,
-        undo_stack: QUndoStack,
-        analysis: AnalysisModel,
-        parent: QObject | None = None,
-    ) -> None:
+    def __init__(self, document: Document, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.graph = graph
-        self.undo_stack = undo_stack
-        self.analysis = analysis
+        self.document = document
+        self.graph = graph = document.graph
+        self.analysis = analysis = document.analysis
         self.look = Look(LIGHT, self.font())
         self.setSceneRect(-SCENE_EXTENT, -SCENE_EXTENT, 2 * SCENE_EXTENT, 2 * SCENE_EXTENT)
         self._nodes: dict[str, NodeItem] = {}
@@ -87,6 +81,9 @@ class GraphScene(QGraphicsScene):
             self._links.connect(signal, slot)
         analysis.updated.connect(self._apply_analysis)
         self.selectionChanged.connect(self._raise_selected)
+        self.selectionChanged.connect(self._share_selection)
+        document.node_images_changed.connect(self._show_node_images)
+        self._pictured: set[str] = set()
         self._raised: list[NodeItem] = []
         infos = analysis.analysis.nodes
         for node in graph:
@@ -99,6 +96,7 @@ class GraphScene(QGraphicsScene):
         if self._links.linked:
             self._links.unlink()
             self.analysis.updated.disconnect(self._apply_analysis)
+            self.document.node_images_changed.disconnect(self._show_node_images)
 
     # ---- lookups ---------------------------------------------------------------------------
     def node_item(self, node_id: str) -> NodeItem:
@@ -124,6 +122,23 @@ class GraphScene(QGraphicsScene):
         """Selected nodes in the graph's order (the order they were added)."""
         chosen = {i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)}
         return [n.id for n in self.graph if n.id in chosen]
+
+    def _share_selection(self) -> None:
+        self.document.set_selection(self.selected_node_ids())
+
+    def _show_node_images(self) -> None:
+        """Put the document's node pictures into the nodes (``nodes_resized`` when they grew or
+        shrank by one, so a view fitting the whole network can refit)."""
+        images = self.document.node_images
+        resized = False
+        for node_id in self._pictured | set(images):
+            item = self._nodes.get(node_id)
+            if item is not None:
+                resized |= (node_id in images) != (node_id in self._pictured)
+                item.set_thumbnail(images.get(node_id))
+        self._pictured = {n for n in images if n in self._nodes}
+        if resized:
+            self.nodes_resized.emit()
 
     def selected_edges(self) -> list[Edge]:
         return [i.edge for i in self.selectedItems() if isinstance(i, EdgeItem)]
@@ -155,7 +170,7 @@ class GraphScene(QGraphicsScene):
     # ---- editing (every change is one pushed command) --------------------------------------
     def push_command(self, command: Command, merge_key: str | None = None) -> bool:
         """Push ``command``; a refusal goes to ``status_message`` and returns False."""
-        error = push(self.undo_stack, self.graph, command, merge_key)
+        error = self.document.push(command, merge_key)
         if error is not None:
             self.status_message.emit(error)
             return False

@@ -199,6 +199,7 @@ class FeatureMapsView(QWidget):
         self.shown = None
         self.mosaic_item.clear()
         self.node_box.clear()
+        self.samples.clear()
         self.image_label.clear()
         self.truth_label.clear()
         self.prob_widget.hide()

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QStandardPaths, Qt, Signal
-from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
@@ -25,8 +24,7 @@ from cnnstudio.core.blocks import get_spec
 from cnnstudio.core.commands import SetParams
 from cnnstudio.core.errors import CnnStudioError
 from cnnstudio.core.project import Project
-from cnnstudio.gui.analysis_model import AnalysisModel
-from cnnstudio.gui.editor.scene import GraphScene
+from cnnstudio.gui.document import Document
 from cnnstudio.gui.plots.confusion import ConfusionView
 from cnnstudio.gui.plots.curves import CurvesView
 from cnnstudio.gui.plots.feature_maps import FeatureMapsView
@@ -40,11 +38,9 @@ from cnnstudio.gui.training.dataset_loader import DataRequest, DatasetLoader
 from cnnstudio.gui.training.gallery import GalleryDialog
 from cnnstudio.gui.training.live_refresh import LiveRefresh
 from cnnstudio.gui.training.probe import OfflineProbe
-from cnnstudio.gui.training.project_sections import ProjectSections
+from cnnstudio.gui.training.project_sections import SECTIONS
 from cnnstudio.gui.training.settings_panel import SettingsPanel
 from cnnstudio.gui.training.thumbnails import CanvasThumbnails
-from cnnstudio.gui.training.trained_weights import TrainedWeightsKeeper
-from cnnstudio.gui.undo import edit_guard, push
 from cnnstudio.train.callbacks import (
     BatchProgress,
     EpochMetrics,
@@ -93,14 +89,9 @@ class TrainingDashboard(QWidget):
         self.setObjectName("trainingDashboard")
         self.controller = TrainingController(self)
         self.loader = DatasetLoader(self)
-        self.sections = ProjectSections(self)
-        self.weights = TrainedWeightsKeeper()
         self.history = RunHistory()
-        self.project = Project()
-        self.stack: QUndoStack | None = None
-        self.scene: GraphScene | None = None
-        self.analysis: AnalysisModel | None = None
-        self.thumbnails = CanvasThumbnails(lambda: self.scene)
+        self.document = Document(Project(), self)
+        self.thumbnails = CanvasThumbnails(lambda: self.document)
         self.run_base: Path | None = None  # None: beside a saved project, else default_run_base()
         self.info: RunInfo | None = None
         self.dataset: Dataset | None = None  # the data of the current or last run
@@ -110,6 +101,8 @@ class TrainingDashboard(QWidget):
         self._probe: OfflineProbe | None = None
         self._pending_thumbnails: Features | None = None
         self._progress_dirty = False
+        self._graph_blocked = False  # the banner says the network cannot train
+        self._readiness_shown = False  # the status line shows readiness, not a run's outcome
         self.controller.capture.every = CAPTURE_EVERY
         self.controller.capture.min_interval_s = CAPTURE_INTERVAL_S
 
@@ -154,6 +147,8 @@ class TrainingDashboard(QWidget):
             self,
         )
         self._connect()
+        for signal, slot in self._document_links():
+            signal.connect(slot)
 
     def _connect(self) -> None:
         c = self.controller
@@ -176,13 +171,12 @@ class TrainingDashboard(QWidget):
         self.control.train_requested.connect(self.train)
         self.control.pause_requested.connect(self.pause_or_resume)
         self.control.stop_requested.connect(self.stop)
-        self.sections.changed.connect(self._section_changed)
         self.data_panel.changed.connect(
-            lambda section, text, key: self.sections.set("dataset", section, text, key)
+            lambda section, text, key: self.document.set_section("dataset", section, text, key)
         )
         self.data_panel.fix_input.connect(self.fix_input_shape)
         self.settings_panel.changed.connect(
-            lambda section, text, key: self.sections.set("training", section, text, key)
+            lambda section, text, key: self.document.set_section("training", section, text, key)
         )
         self.feature_maps.sample_chosen.connect(self._sample_chosen)
         self.filters.node_chosen.connect(self._filter_node_chosen)
@@ -190,42 +184,54 @@ class TrainingDashboard(QWidget):
         self.curves.export_failed.connect(self._report)
 
     # ---- the document ----------------------------------------------------------------------
-    def set_document(
-        self, project: Project, stack: QUndoStack, scene: GraphScene, analysis: AnalysisModel
-    ) -> None:
+    @property
+    def project(self) -> Project:
+        return self.document.project
+
+    def set_document(self, document: Document) -> None:
         """Follow a new document (the window calls this after New/Open; never mid-run)."""
-        if self.analysis is not None:
-            self.analysis.updated.disconnect(self._analysis_updated)
-        if self.scene is not None:
-            self.scene.selectionChanged.disconnect(self._canvas_selection)
-        self.project, self.stack, self.scene, self.analysis = project, stack, scene, analysis
-        analysis.updated.connect(self._analysis_updated)
-        scene.selectionChanged.connect(self._canvas_selection)
-        self.weights.reset()
-        self.thumbnails.shown = set()
+        old = self.document
+        for signal, slot in self._document_links():
+            signal.disconnect(slot)
+        self.document = document
+        for signal, slot in self._document_links():
+            signal.connect(slot)
+        if old.parent() is self:
+            old.deleteLater()
         self._probe = None
         self.info = self.dataset = self.predictions = self.progress = None
+        self._pending_thumbnails = None
         self.history.clear()
         for view in (self.curves, self.feature_maps, self.filters, self.confusion):
             view.clear()
         self.gallery.hide()
         self.control.banner.hide()
-        self.control.show_text("Ready to train", 0.0)
-        self.sections.set_document(project, stack)
+        for name in SECTIONS:
+            self._section_changed(name)
         self._update_filter_layers()
         self._update_controls()
+        self._show_readiness()
+
+    def _document_links(self) -> list[tuple[Any, Any]]:
+        d = self.document
+        return [
+            (d.analysis.updated, self._analysis_updated),
+            (d.selection_changed, self._canvas_selection),
+            (d.section_changed, self._section_changed),
+        ]
 
     def _section_changed(self, name: str) -> None:
         if name == "dataset":
-            self.data_panel.set_section(self.sections.get("dataset"))
+            self.data_panel.set_section(self.document.section("dataset"))
             if self.tabs.currentIndex() == _DATA:
                 self.load_preview()
         elif name == "training":
-            self.settings_panel.set_section(self.sections.get("training"))
+            self.settings_panel.set_section(self.document.section("training"))
 
     def _analysis_updated(self) -> None:
         self._update_filter_layers()
         self._update_controls()
+        self._show_readiness()
         if self.data_panel.dataset is not None:
             shapes = self._shapes()
             self.data_panel.check_fit(*shapes)
@@ -233,9 +239,7 @@ class TrainingDashboard(QWidget):
                 self.load_preview()
 
     def _shapes(self) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:
-        if self.analysis is None:
-            return None, None
-        a = self.analysis.analysis
+        a = self.document.analysis.analysis
         return (
             tuple(a.input_shape) if a.input_shape is not None else None,
             tuple(a.output_shape) if a.output_shape is not None else None,
@@ -283,12 +287,10 @@ class TrainingDashboard(QWidget):
 
     def fix_input_shape(self, shape: list[int]) -> None:
         """Give the Input node the data's shape, as one undoable step."""
-        if self.analysis is None or self.stack is None:
-            return
-        input_id = self.analysis.analysis.input_id
+        input_id = self.document.analysis.analysis.input_id
         if input_id is None:
             return
-        error = push(self.stack, self.project.graph, SetParams(input_id, {"shape": list(shape)}))
+        error = self.document.push(SetParams(input_id, {"shape": list(shape)}))
         if error is not None:
             self.status_message.emit(error)
         else:
@@ -303,12 +305,13 @@ class TrainingDashboard(QWidget):
     def train(self, mode: str = "auto") -> None:
         """Start a run: ``continue`` the run the trained weights came from, ``restart`` from
         scratch, or ``auto`` (continue when that is possible, else start)."""
-        if self.busy or self.analysis is None or self.stack is None:
+        if self.busy:
             return
-        analysis = self.analysis.analysis
+        analysis = self.document.analysis.analysis
         if not analysis.valid:
             first = analysis.errors[0].message if analysis.errors else "the network is not valid"
             self._report(f"Cannot train yet: {first}", "Fix the issues listed in the Issues panel.")
+            self._graph_blocked = True
             return
         try:
             config = training_config(self.project.training)
@@ -334,7 +337,7 @@ class TrainingDashboard(QWidget):
             )
         request = self.data_request()
         assert request is not None  # the analysis is valid, so the Input has a shape
-        edit_guard(self.stack).set_read_only(READ_ONLY_REASON)
+        self.document.set_read_only(READ_ONLY_REASON)
         self.control.banner.hide()
         self._preparing = (request, resume_from, overrides)
         self._state_changed(PREPARING)
@@ -343,7 +346,7 @@ class TrainingDashboard(QWidget):
             self._launch(dataset)
 
     def _run_to_continue(self) -> tuple[Path | None, str]:
-        run = self.weights.run_to_continue(self.project)
+        run = self.document.weights.run_to_continue(self.project)
         if run is None:
             return None, "there are no trained weights of this network to continue from"
         try:
@@ -362,7 +365,7 @@ class TrainingDashboard(QWidget):
         return run, ""
 
     def _epochs_done(self) -> int:
-        pending = self.weights.pending
+        pending = self.document.weights.pending
         if pending is not None:
             return pending.epoch
         epoch = (self.project.weights or {}).get("epoch")
@@ -423,8 +426,7 @@ class TrainingDashboard(QWidget):
         self.controller.stop()
 
     def _end_read_only(self) -> None:
-        if self.stack is not None:
-            edit_guard(self.stack).set_read_only(None)
+        self.document.set_read_only(None)
 
     def _state_changed(self, state: str) -> None:
         shown = PREPARING if self._preparing is not None else state
@@ -437,12 +439,15 @@ class TrainingDashboard(QWidget):
     def _update_controls(self, state: str | None = None) -> None:
         if state is None:
             state = PREPARING if self._preparing is not None else self.controller.state
-        can_continue = state == IDLE and self.weights.run_to_continue(self.project) is not None
+        can_continue = (
+            state == IDLE and self.document.weights.run_to_continue(self.project) is not None
+        )
         self.control.set_state(state, can_continue)
 
     # ---- reports from the run (GUI thread) -------------------------------------------------
     def _run_started(self, info: RunInfo) -> None:
         self.info = info
+        self._readiness_shown = False
         epochs = int(info.config.get("training", {}).get("epochs", info.start_epoch))
         self.curves.set_run_length(info.start_epoch, epochs)
         dataset = self.dataset
@@ -495,9 +500,7 @@ class TrainingDashboard(QWidget):
 
     def _run_ended(self, result: TrainingResult) -> None:
         self._end_read_only()
-        adopted = self.weights.adopt(result)
-        if adopted is not None and self.stack is not None:
-            self.stack.resetClean()  # the document now has new weights to save
+        adopted = self.document.adopt_run(result)
         self.live.draw_all()
         self.live.stop()
         self._update_controls()
@@ -517,6 +520,24 @@ class TrainingDashboard(QWidget):
         keep = " Save the project to keep the trained weights." if adopted is not None else ""
         self.control.show_text(text)
         self.status_message.emit(text + keep)
+
+    def _show_readiness(self) -> None:
+        """While idle, the status line says whether Train can start; a "Cannot train yet"
+        banner goes once the network it was about is valid again."""
+        errors = self.document.analysis.analysis.errors
+        if self._graph_blocked and not errors:
+            self._graph_blocked = False
+            self.control.banner.hide()
+        if self.busy or (self.info is not None and not self._readiness_shown and not errors):
+            return  # a run's outcome stays on show until the network breaks
+        n = len(errors)
+        text = (
+            f"Fix {n} issue{'s' * (n != 1)} in the Issues list before training"
+            if n
+            else "Ready to train"
+        )
+        self.control.show_text(text, 0.0)
+        self._readiness_shown = True
 
     def _report(self, message: str, details: str = "") -> None:
         """A problem the user should see: in the dashboard (non-blocking) and the status bar."""
@@ -541,9 +562,7 @@ class TrainingDashboard(QWidget):
 
     # ---- user choices in the views ---------------------------------------------------------
     def _canvas_selection(self) -> None:
-        if self.scene is None:
-            return
-        ids = self.scene.selected_node_ids()
+        ids = self.document.selection
         if len(ids) != 1:
             return
         self.feature_maps.select_node(ids[0])
@@ -573,7 +592,7 @@ class TrainingDashboard(QWidget):
     def _offline_probe(self) -> OfflineProbe | None:
         if self.dataset is None:
             return None
-        weights = self.weights.weights_file(self.project)
+        weights = self.document.weights.weights_file(self.project)
         if weights is None:
             return None
         if self._probe is None or self._probe.weights != weights:
@@ -587,8 +606,6 @@ class TrainingDashboard(QWidget):
         return self._probe
 
     def _update_filter_layers(self) -> None:
-        if self.analysis is None:
-            return
         layers = [
             (node.id, get_spec(node.type).describe(node.params))
             for node in self.project.graph
@@ -638,10 +655,6 @@ class TrainingDashboard(QWidget):
             self.status_message.emit("Training is still stopping; try again in a moment.")
             return False
         return True
-
-    def before_save(self, target: Path) -> None:
-        """Put the trained weights beside the project file being written."""
-        self.weights.attach(self.project, Path(target))
 
     def shutdown(self) -> None:
         """End every thread (the window is going away)."""

@@ -329,12 +329,22 @@ class DataPanel(QWidget):
 
     # ---- loaded data -----------------------------------------------------------------------
     def show_loading(self, what: str) -> None:
+        self._forget_dataset()
         self.status.setText(what)
         self.status.setStyleSheet("")
 
     def show_error(self, message: str) -> None:
+        self._forget_dataset()
         self.status.setText(message)
         self.status.setStyleSheet(f"color: {theme.current_theme().error};")
+
+    def _forget_dataset(self) -> None:
+        """No preview of an earlier dataset stays beside a message about another one."""
+        self.dataset = None
+        self._data_shape = None
+        self.preview.clear()
+        self.counts.set_counts((), [], [])
+        self.mismatch_box.hide()
 
     def show_dataset(
         self,

@@ -44,10 +44,5 @@ def install_dashboard(window: MainWindow) -> TrainingDashboard:
     window.view_menu.insertAction(view[view.index(window.action_fit) + 1], thumbnails)
     dashboard.status_message.connect(window.show_message)
 
-    def follow_document() -> None:
-        assert window.scene is not None
-        assert window.analysis is not None
-        dashboard.set_document(window.project, window.undo_stack, window.scene, window.analysis)
-
-    window.document_changed.connect(follow_document)
+    window.document_changed.connect(dashboard.set_document)
     return dashboard

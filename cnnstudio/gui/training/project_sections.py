@@ -1,29 +1,30 @@
-"""The project's ``dataset`` and ``training`` sections, edited as undo steps.
+"""The undo step that replaces a project's ``dataset`` or ``training`` section.
 
-Choice documented for the issue: a settings change is an undoable command on the window's undo
-stack (so Ctrl+Z reverts it, and the stack's clean state keeps meaning "saved"); typing in one
-field merges into one step. Trained weights are a result, not an edit: adopting them marks the
-document modified without an undo step (see ``trained_weights.py``).
+Choice documented for the issue: a settings change is an undoable command on the document's
+undo stack (so Ctrl+Z reverts it, and the stack's clean state keeps meaning "saved"); typing in
+one field merges into one step. Trained weights are a result, not an edit: adopting them marks
+the document modified without an undo step (``Document.adopt_run``).
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoCommand, QUndoStack
-
-from cnnstudio.core.project import Project
+from PySide6.QtGui import QUndoCommand
 
 SECTIONS = ("dataset", "training")
 _MERGE_ID = 0x747261  # distinct from the graph commands' merge id
 
 
+class _Sections(Protocol):
+    def apply_section(self, name: str, value: dict[str, Any] | None) -> None: ...
+
+
 class SetSection(QUndoCommand):
     def __init__(
         self,
-        sections: ProjectSections,
+        sections: _Sections,
         name: str,
         old: dict[str, Any] | None,
         new: dict[str, Any] | None,
@@ -36,10 +37,10 @@ class SetSection(QUndoCommand):
         self.merge_key = merge_key
 
     def redo(self) -> None:
-        self.sections.apply(self.name, self.new)
+        self.sections.apply_section(self.name, self.new)
 
     def undo(self) -> None:
-        self.sections.apply(self.name, self.old)
+        self.sections.apply_section(self.name, self.old)
 
     def id(self) -> int:
         return _MERGE_ID if self.merge_key is not None else -1
@@ -51,40 +52,3 @@ class SetSection(QUndoCommand):
             return False
         self.new = copy.deepcopy(other.new)
         return True
-
-
-class ProjectSections(QObject):
-    """Reads and writes the sections of the window's current project."""
-
-    changed = Signal(str)  # section name
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.project = Project()
-        self.stack: QUndoStack | None = None
-
-    def set_document(self, project: Project, stack: QUndoStack) -> None:
-        self.project, self.stack = project, stack
-        for name in SECTIONS:
-            self.changed.emit(name)
-
-    def get(self, name: str) -> dict[str, Any] | None:
-        value = getattr(self.project, name)
-        return copy.deepcopy(value) if value is not None else None
-
-    def set(
-        self, name: str, value: dict[str, Any] | None, text: str, merge_key: str | None = None
-    ) -> None:
-        """Make ``value`` the section ``name`` as one undo step (nothing if it is unchanged)."""
-        old = getattr(self.project, name)
-        if old == value:
-            return
-        command = SetSection(self, name, old, value, text, merge_key)
-        if self.stack is None:
-            command.redo()
-        else:
-            self.stack.push(command)
-
-    def apply(self, name: str, value: dict[str, Any] | None) -> None:
-        setattr(self.project, name, copy.deepcopy(value))
-        self.changed.emit(name)

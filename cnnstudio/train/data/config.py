@@ -128,7 +128,10 @@ def _load_standard(
         return load_standard_dataset(name, folder, **options)
     except DatasetNotFoundError as exc:
         if not conf["download"]:
-            raise DatasetNotFoundError(f"{exc}; set dataset.download to true to fetch it") from exc
+            raise DatasetNotFoundError(
+                f"{exc}; tick “Download when missing” in the Data tab "
+                "(dataset.download: true in the project file) to fetch it"
+            ) from exc
     download_dataset(name, folder, progress=progress, cancel=cancel)
     return load_standard_dataset(name, folder, **options)
 

@@ -14,7 +14,6 @@ from cnnstudio.core.project import graph_to_dict
 from cnnstudio.gui.editor.flow_layout import flow_layout
 from cnnstudio.gui.editor.scene import GraphScene
 from cnnstudio.gui.editor.style import DARK, LIGHT
-from cnnstudio.gui.undo import edit_guard, push
 
 
 def scene_state(scene: GraphScene) -> dict[str, Any]:
@@ -93,7 +92,7 @@ def test_param_change_updates_the_same_item(qtbot, make_canvas, graph_from_examp
 def test_invalid_edit_turns_node_red_and_downstream_unknown(qtbot, make_canvas, graph_from_example):
     canvas = make_canvas(graph_from_example("lenet5"))
     scene = canvas.scene
-    message = push(canvas.stack, canvas.graph, SetParams("conv2", {"kernel_size": 50}))
+    message = canvas.document.push(SetParams("conv2", {"kernel_size": 50}))
     assert message is None
     settle(qtbot, canvas)
     conv2 = scene.node_item("conv2")
@@ -158,11 +157,11 @@ def test_every_edit_kind_is_one_step_and_undoes_exactly(qtbot, make_canvas, grap
         assert stack.count() == len(states) - 1
 
     step(lambda: scene.add_block("Dropout", QPointF(1700, 200)))
-    step(lambda: push(stack, graph, Connect(Edge("relu3", "dropout_1"))))
-    step(lambda: push(stack, graph, Disconnect(Edge("relu3", "dropout_1"))))
-    step(lambda: push(stack, graph, Move({"dropout_1": (1700.0, 300.0)})))
-    step(lambda: push(stack, graph, SetParams("dropout_1", {"p": 0.25})))
-    step(lambda: push(stack, graph, Rename("conv1", "first_conv")))
+    step(lambda: canvas.document.push(Connect(Edge("relu3", "dropout_1"))))
+    step(lambda: canvas.document.push(Disconnect(Edge("relu3", "dropout_1"))))
+    step(lambda: canvas.document.push(Move({"dropout_1": (1700.0, 300.0)})))
+    step(lambda: canvas.document.push(SetParams("dropout_1", {"p": 0.25})))
+    step(lambda: canvas.document.push(Rename("conv1", "first_conv")))
     step(scene.auto_layout)
     assert scene.node_item("first_conv").edges
     for i in range(len(states) - 1, 0, -1):
@@ -178,7 +177,7 @@ def test_every_edit_kind_is_one_step_and_undoes_exactly(qtbot, make_canvas, grap
 def test_rename_keeps_wires_usable(qtbot, make_canvas, graph_from_example):
     canvas = make_canvas(graph_from_example("lenet5"))
     scene, graph = canvas.scene, canvas.graph
-    push(canvas.stack, graph, Rename("pool1", "p1"))
+    canvas.document.push(Rename("pool1", "p1"))
     assert scene.edge_item(Edge("relu1", "p1")).target is scene.node_item("p1")
     scene.clearSelection()
     scene.edge_item(Edge("p1", "conv2")).setSelected(True)
@@ -195,12 +194,12 @@ def test_merge_block_grows_a_port_when_its_last_is_connected(make_canvas):
     canvas = make_canvas(graph)
     add = canvas.scene.node_item("add")
     assert len(add.inputs) == 2
-    push(canvas.stack, graph, Connect(Edge("in0", "add", 0)))
+    canvas.document.push(Connect(Edge("in0", "add", 0)))
     assert len(add.inputs) == 2
-    push(canvas.stack, graph, Connect(Edge("in1", "add", 1)))
+    canvas.document.push(Connect(Edge("in1", "add", 1)))
     assert len(add.inputs) == 3
     assert [p.connected for p in add.inputs] == [True, True, False]
-    push(canvas.stack, graph, Connect(Edge("in2", "add", 2)))
+    canvas.document.push(Connect(Edge("in2", "add", 2)))
     assert len(add.inputs) == 4
     wire = canvas.scene.edge_item(Edge("in2", "add", 2))
     assert wire.ends()[1] == add.inputs[2].scenePos()
@@ -230,7 +229,7 @@ def test_auto_layout_is_one_undo_step(qtbot, make_canvas, graph_from_example):
 
 def test_read_only_refusal_reaches_the_status_message(qtbot, make_canvas, graph_from_example):
     canvas = make_canvas(graph_from_example("lenet5"))
-    edit_guard(canvas.stack).set_read_only("training is running")
+    canvas.document.guard.set_read_only("training is running")
     with qtbot.waitSignal(canvas.scene.status_message) as blocker:
         canvas.scene.add_block("ReLU", QPointF(0, 300))
     assert blocker.args == ["The graph cannot be edited while training is running."]

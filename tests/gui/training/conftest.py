@@ -41,7 +41,7 @@ def window(qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
 
     def before_close(w: MainWindow) -> None:
         w.dashboard.shutdown()
-        w.undo_stack.setClean()  # trained weights left unsaved must not ask on teardown
+        w.document.undo_stack.setClean()  # trained weights left unsaved must not ask on teardown
 
     qtbot.addWidget(w, before_close_func=before_close)
     w.show()

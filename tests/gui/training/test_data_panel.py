@@ -49,25 +49,25 @@ def test_mismatched_data_is_explained_and_the_input_fixed_in_one_undo_step(
     assert "expects 1x28x28 but the images are 3x28x28" in panel.mismatch.text()
     assert panel.fix_button.text() == "Set Input to 3x28x28"
 
-    steps = window.undo_stack.count()
+    steps = window.document.undo_stack.count()
     panel.fix_button.click()
-    assert window.graph.node("input").params["shape"] == [3, 28, 28]
-    assert window.undo_stack.count() == steps + 1
+    assert window.document.graph.node("input").params["shape"] == [3, 28, 28]
+    assert window.document.undo_stack.count() == steps + 1
     qtbot.waitUntil(lambda: not panel.mismatch_box.isVisible(), timeout=LOAD_MS)
-    window.undo_stack.undo()
-    assert window.graph.node("input").params["shape"] == [1, 28, 28]
+    window.document.undo_stack.undo()
+    assert window.document.graph.node("input").params["shape"] == [1, 28, 28]
 
 
 def test_data_choice_is_saved_in_the_project_as_an_undo_step(qtbot, window, dashboard) -> None:
     _open_data_tab(qtbot, dashboard)
-    before = dict(window.project.dataset)
+    before = dict(window.document.project.dataset)
     panel = dashboard.data_panel
     panel.samples_spin.setValue(600)
-    assert window.project.dataset == {**before, "num_samples": 600}
+    assert window.document.project.dataset == {**before, "num_samples": 600}
     assert window.isWindowModified()
-    assert window.undo_stack.undoText() == "Set dataset num samples"
-    window.undo_stack.undo()
-    assert window.project.dataset == before
+    assert window.document.undo_stack.undoText() == "Set dataset num samples"
+    window.document.undo_stack.undo()
+    assert window.document.project.dataset == before
     assert panel.samples_spin.value() == 300  # the form follows the undo
     assert not window.isWindowModified()
 
@@ -88,8 +88,8 @@ def test_numpy_archive_is_loaded_from_the_chosen_file(
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(archive), ""))
     with qtbot.waitSignal(dashboard.loader.loaded, timeout=LOAD_MS):
         _choose_source(dashboard, "npz")
-    assert window.project.dataset["source"] == "npz"
-    assert window.project.dataset["path"] == str(archive)
+    assert window.document.project.dataset["source"] == "npz"
+    assert window.document.project.dataset["path"] == str(archive)
     panel = dashboard.data_panel
     assert panel.dataset.num_classes == 4
     assert "40 training and 8 validation images" in panel.status.text()
@@ -101,8 +101,8 @@ def test_missing_data_says_what_is_missing(qtbot, window, dashboard, tmp_path) -
     _open_data_tab(qtbot, dashboard)
     section = {"source": "mnist", "path": str(tmp_path / "nowhere")}
     with qtbot.waitSignal(dashboard.loader.failed, timeout=LOAD_MS) as failed:
-        dashboard.sections.set("dataset", section, "Use MNIST")
+        dashboard.document.set_section("dataset", section, "Use MNIST")
     assert "nowhere" in failed.args[1]
-    assert "set dataset.download to true" in failed.args[1]
+    assert "Download when missing" in failed.args[1]
     assert dashboard.data_panel.status.text() == failed.args[1]
     assert dashboard.data_panel.download_box.isVisibleTo(dashboard.data_panel)

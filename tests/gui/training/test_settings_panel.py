@@ -32,10 +32,10 @@ def test_a_setting_is_stored_in_the_project_as_one_undo_step(window, dashboard) 
     lr = panel.editors["lr"]
     lr.setValue(0.01)
     lr.setValue(0.02)  # a second change of the same field merges
-    assert window.project.training["lr"] == 0.02
+    assert window.document.project.training["lr"] == 0.02
     assert window.isWindowModified()
-    window.undo_stack.undo()
-    assert window.project.training["lr"] == 0.003
+    window.document.undo_stack.undo()
+    assert window.document.project.training["lr"] == 0.003
     assert lr.value() == 0.003
     assert not window.isWindowModified()
 
@@ -43,22 +43,22 @@ def test_a_setting_is_stored_in_the_project_as_one_undo_step(window, dashboard) 
 def test_early_stopping_group_writes_its_rule(window, dashboard) -> None:
     box = dashboard.settings_panel.editors["early_stopping"]
     box.setChecked(True)
-    assert window.project.training["early_stopping"] == {
+    assert window.document.project.training["early_stopping"] == {
         "metric": "val_loss",
         "patience": 5,
         "min_delta": 0.0,
     }
     dashboard.settings_panel.editors["early_stopping.patience"].setValue(2)
-    assert window.project.training["early_stopping"]["patience"] == 2
+    assert window.document.project.training["early_stopping"]["patience"] == 2
     box.setChecked(False)
-    assert "early_stopping" not in window.project.training
+    assert "early_stopping" not in window.document.project.training
 
 
 def test_a_refused_value_shows_the_trainers_reason_and_changes_nothing(window, dashboard) -> None:
     panel = dashboard.settings_panel
-    before = dict(window.project.training)
+    before = dict(window.document.project.training)
     panel.editors["nesterov"].setChecked(True)  # needs SGD with momentum; the optimiser is Adam
-    assert window.project.training == before
+    assert window.document.project.training == before
     assert panel.error.isVisibleTo(panel)
     assert "training.nesterov" in panel.error.text()
     assert not panel.editors["nesterov"].isChecked()
@@ -68,4 +68,4 @@ def test_the_form_shows_each_new_documents_settings(window, dashboard) -> None:
     epochs = dashboard.settings_panel.editors["epochs"]
     assert epochs.value() == 2
     assert window.new_project("lenet5")
-    assert epochs.value() == training_config(window.project.training).epochs
+    assert epochs.value() == training_config(window.document.project.training).epochs

@@ -15,7 +15,6 @@ from cnnstudio.gui.main_window import MainWindow
 from cnnstudio.gui.raster_threads import WHILE_TRAINING, raster_pool
 from cnnstudio.gui.training.controller import IDLE, PAUSED
 from cnnstudio.gui.training.dashboard import READ_ONLY_REASON
-from cnnstudio.gui.undo import edit_guard, push
 from cnnstudio.train.weights import load_project_weights
 
 pytestmark = [pytest.mark.slow, pytest.mark.qt_log_ignore("This plugin does not support")]
@@ -25,7 +24,7 @@ RUN_S = 60_000  # ms to wait for a run's event on this busy, shared 2-core machi
 
 def _long_run(window: MainWindow) -> None:
     """Enough epochs that the run is still going when the test acts on it."""
-    window.project.training = {**(window.project.training or {}), "epochs": 200}
+    window.document.project.training = {**(window.document.project.training or {}), "epochs": 200}
 
 
 def test_train_fills_curves_feature_maps_and_confusion_matrix(
@@ -101,21 +100,21 @@ def test_graph_edits_are_refused_with_a_hint_while_training(
     _long_run(window)
     with qtbot.waitSignal(dashboard.controller.batches, timeout=RUN_S):
         click("trainButton")
-    assert edit_guard(window.undo_stack).reason == READ_ONLY_REASON
+    assert window.document.guard.reason == READ_ONLY_REASON
     window.scene.select_nodes(["conv2"])
     window.scene.delete_selection()
-    assert "conv2" in window.graph
+    assert "conv2" in window.document.graph
     assert "training is running" in window.statusBar().currentMessage()
-    message = push(window.undo_stack, window.graph, SetParams("conv1", {"out_channels": 8}))
+    message = window.document.push(SetParams("conv1", {"out_channels": 8}))
     assert message is not None
     assert "training is running" in message
-    assert window.graph.node("conv1").params["out_channels"] == 6
+    assert window.document.graph.node("conv1").params["out_channels"] == 6
     assert not dashboard.data_panel.isEnabled()
     assert not dashboard.settings_panel.isEnabled()
     with qtbot.waitSignal(dashboard.controller.run_ended, timeout=2000):
         click("stopButton")
-    assert edit_guard(window.undo_stack).reason is None
-    assert push(window.undo_stack, window.graph, SetParams("conv1", {"out_channels": 8})) is None
+    assert window.document.guard.reason is None
+    assert window.document.push(SetParams("conv1", {"out_channels": 8})) is None
 
 
 def test_closing_while_training_asks_then_stops_cleanly(qtbot, window, dashboard, click, answer):
@@ -147,7 +146,11 @@ def test_cancelling_the_close_keeps_training(qtbot, window, dashboard, click, an
 def test_diverging_run_shows_a_message_and_the_app_stays_usable(
     qtbot, window, dashboard, click
 ) -> None:
-    window.project.training = {**(window.project.training or {}), "optimizer": "sgd", "lr": 1e6}
+    window.document.project.training = {
+        **(window.document.project.training or {}),
+        "optimizer": "sgd",
+        "lr": 1e6,
+    }
     with qtbot.waitSignal(dashboard.controller.run_ended, timeout=RUN_S) as ended:
         click("trainButton")
     result = ended.args[0]
@@ -158,22 +161,22 @@ def test_diverging_run_shows_a_message_and_the_app_stays_usable(
     assert "diverged" in banner.text.text()
     assert "learning rate" in banner.text.text()
     assert "diverged" in window.statusBar().currentMessage()
-    assert edit_guard(window.undo_stack).reason is None
+    assert window.document.guard.reason is None
     assert dashboard.control.train_button.isEnabled()
-    assert push(window.undo_stack, window.graph, SetParams("fc1", {"out_features": 64})) is None
+    assert window.document.push(SetParams("fc1", {"out_features": 64})) is None
 
 
 def test_trained_weights_are_saved_beside_the_project(qtbot, window, dashboard, click, tmp_path):
     with qtbot.waitSignal(dashboard.controller.run_ended, timeout=RUN_S):
         click("trainButton")
     assert window.isWindowModified()  # new weights are unsaved work
-    assert window.save_project(window.project.path)
+    assert window.save_project(window.document.project.path)
     assert not window.isWindowModified()
-    beside = window.project.path.with_suffix(".safetensors")
+    beside = window.document.project.path.with_suffix(".safetensors")
     assert beside.is_file()
-    assert window.project.weights["file"] == beside.name
-    assert window.project.weights["epoch"] == 2
-    reopened = load_project(window.project.path)
+    assert window.document.project.weights["file"] == beside.name
+    assert window.document.project.weights["epoch"] == 2
+    reopened = load_project(window.document.project.path)
     load_project_weights(reopened)  # checksum and shapes fit
 
     elsewhere = tmp_path / "copy" / f"moved{EXTENSION}"
@@ -210,7 +213,7 @@ def test_canvas_selection_views_and_live_node_thumbnails(qtbot, window, dashboar
     assert network_in_view(window)
     with qtbot.waitSignal(dashboard.controller.run_ended, timeout=RUN_S):
         click("trainButton")
-    assert dashboard.thumbnails.shown == {"conv1", "pool1", "conv2", "pool2"}
+    assert set(window.document.node_images) == {"conv1", "pool1", "conv2", "pool2"}
     qtbot.waitUntil(lambda: network_in_view(window))  # the taller nodes are fitted again
     window.scene.select_nodes(["pool2"])
     assert dashboard.feature_maps.node == "pool2"
@@ -222,7 +225,7 @@ def test_canvas_selection_views_and_live_node_thumbnails(qtbot, window, dashboar
 
     action = window.findChild(type(window.action_fit), "actionLiveThumbnails")
     action.trigger()
-    assert dashboard.thumbnails.shown == set()
+    assert window.document.node_images == {}
 
 
 def test_after_training_another_sample_is_probed_with_the_trained_weights(

@@ -1,0 +1,183 @@
+"""The open project and everything the views share about it: one object handed to every view.
+
+A ``Document`` holds the core ``Project`` (its ``graph`` is the model the canvas draws), the
+undo stack (whose clean state is "saved"), the shape analysis, the edit guard (read-only while a
+run trains), the trained weights not yet saved beside the file, the canvas selection and the
+pictures shown inside nodes. Views take the document in ``set_document`` and follow its
+signals; none reaches into another view or into the main window, which only lays the views out
+and swaps documents (New, Open).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage, QUndoStack
+
+from cnnstudio.core.commands import Command
+from cnnstudio.core.graph import GraphModel
+from cnnstudio.core.project import Project
+from cnnstudio.gui.analysis_model import AnalysisModel
+from cnnstudio.gui.training.project_sections import SECTIONS, SetSection
+from cnnstudio.gui.training.trained_weights import TrainedWeights, TrainedWeightsKeeper
+from cnnstudio.gui.undo import EditGuard, record
+from cnnstudio.train.callbacks import TrainingResult
+
+UNTITLED = "Untitled"
+
+
+class Document(QObject):
+    """``Document(project)``: one open project with its undo stack, analysis and guard."""
+
+    modified_changed = Signal(bool)
+    title_changed = Signal()  # file path or project name
+    section_changed = Signal(str)  # "dataset" or "training" replaced (an edit or its undo)
+    read_only_changed = Signal(object)  # str | None: why the network may not be edited
+    selection_changed = Signal()
+    node_images_changed = Signal()
+    weights_changed = Signal()  # a run's weights were adopted or saved beside the file
+    saved = Signal(object)  # Path
+
+    def __init__(self, project: Project, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.project = project
+        self.undo_stack = QUndoStack(self)
+        self.analysis = AnalysisModel(project.graph, self)
+        self.guard = EditGuard(self)
+        self.weights = TrainedWeightsKeeper()
+        self._selection: list[str] = []
+        self._node_images: dict[str, QImage] = {}
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
+        self.guard.read_only_changed.connect(self.read_only_changed)
+
+    def _clean_changed(self, clean: bool) -> None:
+        self.modified_changed.emit(not clean)
+
+    # ---- what it is ------------------------------------------------------------------------
+    @property
+    def graph(self) -> GraphModel:
+        return self.project.graph
+
+    @property
+    def path(self) -> Path | None:
+        return self.project.path
+
+    @property
+    def name(self) -> str:
+        return self.project.name
+
+    @property
+    def modified(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    def title(self) -> str:
+        """The window title part: the file's name, or the project's name and its file's."""
+        path, name = self.path, self.name
+        if path is not None and name == path.stem:
+            return path.name
+        return f"{name} — {path.name}" if path is not None else name
+
+    # ---- editing ---------------------------------------------------------------------------
+    @property
+    def read_only_reason(self) -> str | None:
+        return self.guard.reason
+
+    def set_read_only(self, reason: str | None) -> None:
+        self.guard.set_read_only(reason)
+
+    def push(self, command: Command, merge_key: str | None = None) -> str | None:
+        """Do ``command`` on the graph as one undo step; on refusal, the message (nothing done).
+
+        Consecutive pushes with the same ``merge_key`` become one step.
+        """
+        return record(self.undo_stack, self.guard, self.graph, command, merge_key)
+
+    def section(self, name: str) -> dict[str, Any] | None:
+        """A copy of the project's ``dataset`` or ``training`` section."""
+        value = getattr(self.project, name)
+        return copy.deepcopy(value) if value is not None else None
+
+    def set_section(
+        self, name: str, value: dict[str, Any] | None, text: str, merge_key: str | None = None
+    ) -> None:
+        """Make ``value`` the section ``name`` as one undo step (nothing if it is unchanged)."""
+        assert name in SECTIONS, name
+        old = getattr(self.project, name)
+        if old != value:
+            self.undo_stack.push(SetSection(self, name, old, value, text, merge_key))
+
+    def apply_section(self, name: str, value: dict[str, Any] | None) -> None:
+        """Set a section without an undo step (the undo command's own way in)."""
+        setattr(self.project, name, copy.deepcopy(value))
+        self.section_changed.emit(name)
+
+    # ---- what the views share --------------------------------------------------------------
+    @property
+    def selection(self) -> list[str]:
+        return list(self._selection)
+
+    def set_selection(self, node_ids: list[str]) -> None:
+        if node_ids != self._selection:
+            self._selection = list(node_ids)
+            self.selection_changed.emit()
+
+    @property
+    def node_images(self) -> dict[str, QImage]:
+        """Pictures shown inside nodes (a run's strongest feature maps), by node id."""
+        return dict(self._node_images)
+
+    def set_node_images(self, images: dict[str, QImage]) -> None:
+        self._node_images = dict(images)
+        self.node_images_changed.emit()
+
+    # ---- trained weights and saving --------------------------------------------------------
+    def adopt_run(self, result: TrainingResult) -> TrainedWeights | None:
+        """Keep the weights a run ended with: the document is modified until it is saved."""
+        adopted = self.weights.adopt(result)
+        if adopted is not None:
+            self.undo_stack.resetClean()
+            self.weights_changed.emit()
+        return adopted
+
+    def snapshot(self) -> Project:
+        """The project as Save would write it now, detached from later edits; weights of a run
+        not yet saved beside the file count as the project's (an export matches the dashboard)."""
+        snapshot = Project.from_dict(self.project.to_dict(), str(self.path or self.name))
+        snapshot.path = self.path
+        pending = self.weights.pending
+        if pending is not None:
+            snapshot.weights = {
+                "file": str(pending.file.resolve()),
+                "run": pending.run_dir.name,
+                "epoch": pending.epoch,
+            }
+        return snapshot
+
+    def save(self, target: str | Path) -> None:
+        """Write the project atomically to ``target``, trained weights beside it.
+
+        Raises OSError or CnnStudioError, and then nothing about the document changed.
+        """
+        target = Path(target)
+        name = self.project.name
+        if self.path is None and name == UNTITLED:
+            self.project.name = target.stem  # a new project takes its file's name
+        try:
+            had_pending = self.weights.pending is not None
+            self.weights.attach(self.project, target)
+            self.project.save(target)
+        except BaseException:
+            self.project.name = name
+            raise
+        self.undo_stack.setClean()
+        self.title_changed.emit()
+        if had_pending:
+            self.weights_changed.emit()
+        self.saved.emit(target)
+
+    def close(self) -> None:
+        """Stop following the graph (the window drops this document)."""
+        self.analysis.detach()
