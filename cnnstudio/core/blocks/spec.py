@@ -79,13 +79,15 @@ class BlockSpec:
         named = [n for n in ("torch_class", "function") if getattr(self, n) is not None]
         wanted = {Lowering.MODULE: ["torch_class"], Lowering.FUNCTION: ["function"]}
         if named != wanted.get(self.lowering, []):
+            given = " and ".join(named) or "nothing"
             raise ValueError(
-                f"block {self.type} ({self.lowering.name.lower()}) names {' and '.join(named) or 'nothing'}; "
-                "an input or output names neither torch_class nor function, a layer one of them"
+                f"block {self.type} ({self.lowering.name.lower()}) names {given}; an input or "
+                "output names neither torch_class nor function, any other block one of them"
             )
 
     @property
     def lowering(self) -> Lowering:
+        """Told by the ports and ``function``, so no block declares it a second time."""
         if self.inputs == 0:
             return Lowering.INPUT
         if self.outputs == 0:
