@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cnnstudio.core.blocks import CATEGORIES, BlockSpec, all_specs
+from cnnstudio.core.blocks import CATEGORIES, BlockSpec, Lowering, all_specs
 from cnnstudio.core.graph import MAX_NODE_ID_LENGTH, NODE_ID_PATTERN
 from cnnstudio.core.params import Param
 from cnnstudio.core.project import FORMAT, SECTIONS, VERSION, pretty_json
@@ -71,8 +71,20 @@ def _ports(spec: BlockSpec) -> str:
     return f"{inputs[0].upper()}{inputs[1:]}, {outputs}"
 
 
+def _lowering(spec: BlockSpec) -> str:
+    """What the compiler makes of the block, as the spec says."""
+    if spec.lowering is Lowering.INPUT:
+        return "becomes the model's argument"
+    if spec.lowering is Lowering.OUTPUT:
+        return "becomes the model's return value"
+    if spec.function is not None:
+        how = "chained over the inputs" if spec.function.chain else "on the list of inputs"
+        return f"calls `{spec.function.path}` {how}"
+    return f"builds `{spec.torch_class}`"
+
+
 def blocks_markdown() -> str:
-    """Every block by category: help, ports, torch class and a parameter table."""
+    """Every block by category: help, ports, what it compiles to and a parameter table."""
     specs = all_specs()
     out = [
         "# Blocks",
@@ -87,13 +99,12 @@ def blocks_markdown() -> str:
             continue
         out += [f"## {category}", ""]
         for spec in members:
-            torch_class = f"`{spec.torch_class}`" if spec.torch_class else "a plain operation"
             out += [
                 f"### {spec.type}",
                 "",
                 spec.help,
                 "",
-                f"{_ports(spec)}; builds {torch_class}.",
+                f"{_ports(spec)}; {_lowering(spec)}.",
                 "",
             ]
             if not spec.params:

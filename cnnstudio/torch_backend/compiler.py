@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import operator
 import secrets
 from typing import Any
 
@@ -12,7 +11,7 @@ import torch.fx as fx
 import torch.nn as nn
 
 from cnnstudio.core.analysis import Analysis, analyze
-from cnnstudio.core.blocks import get_spec
+from cnnstudio.core.blocks import Function, Lowering, get_spec
 from cnnstudio.core.errors import CnnStudioError
 from cnnstudio.core.graph import GraphModel
 from cnnstudio.torch_backend.naming import class_name, fresh_name, unique_identifiers
@@ -24,11 +23,15 @@ class CompileError(CnnStudioError):
     """The graph has analysis errors; the message lists them."""
 
 
+def resolve(path: str) -> Any:
+    """The object a dotted path such as ``torch.nn.Conv2d`` or ``operator.add`` names."""
+    module_name, _, attr = path.rpartition(".")
+    return getattr(importlib.import_module(module_name), attr)
+
+
 def build_module(torch_class: str, kwargs: dict[str, Any]) -> nn.Module:
     """Instantiate ``torch_class`` (a dotted path such as ``torch.nn.Conv2d``) with ``kwargs``."""
-    module_name, _, cls_name = torch_class.rpartition(".")
-    cls = getattr(importlib.import_module(module_name), cls_name)
-    module: nn.Module = cls(**kwargs)
+    module: nn.Module = resolve(torch_class)(**kwargs)
     return module
 
 
@@ -43,7 +46,7 @@ def compile_graph(
     ``seed=None`` draws a fresh seed, for a new random initialisation each time. The module
     takes ``[N, *input_shape]`` and returns the Output node's tensor. Submodules and the
     generated code's variables are named after node ids (made into identifiers), so
-    ``print(model.code)`` reads naturally.
+    ``print(model.code)`` reads naturally. Each block becomes what its spec's ``lowering`` says.
     """
     result = analysis or analyze(graph)
     if not result.valid:
@@ -58,45 +61,49 @@ def compile_graph(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(secrets.randbits(63) if seed is None else seed)
         for node_id in order:
-            node, info = graph.node(node_id), result.nodes[node_id]
+            spec, kwargs = get_spec(graph.node(node_id).type), result.nodes[node_id].kwargs
             args = [values[e.source] for e in graph.inputs_of(node_id)]
-            if node.type == "Input":
-                value = fx_graph.create_node("placeholder", names[node_id], name=names[node_id])
-            elif node.type == "Output":
+            node_name = names[node_id]
+            if spec.lowering is Lowering.INPUT:
+                value = fx_graph.create_node("placeholder", node_name, name=node_name)
+            elif spec.lowering is Lowering.OUTPUT:
                 ids[fx_graph.output(args[0]).name] = node_id
                 continue
-            elif node.type == "Add":
-                # a + b + c: the last sum carries the node's name, the others are partial sums.
-                value = args[0]
-                for arg in args[1:-1]:
-                    partial = fresh_name(names[node_id].rstrip("_") + "_partial", used)
-                    value = fx_graph.create_node(
-                        "call_function", operator.add, (value, arg), name=partial
-                    )
-                value = fx_graph.create_node(
-                    "call_function", operator.add, (value, args[-1]), name=names[node_id]
-                )
-            elif node.type == "Concat":
-                value = fx_graph.create_node(
-                    "call_function",
-                    torch.cat,
-                    (args,),
-                    {"dim": info.kwargs["dim"]},
-                    name=names[node_id],
-                )
+            elif spec.function is not None:
+                value = _call(fx_graph, spec.function, args, kwargs, node_name, used)
             else:
-                torch_class = get_spec(node.type).torch_class
-                assert torch_class is not None, node.type
-                root.add_module(names[node_id], build_module(torch_class, info.kwargs))
-                value = fx_graph.create_node(
-                    "call_module", names[node_id], tuple(args), name=names[node_id]
-                )
+                assert spec.torch_class is not None, spec.type
+                root.add_module(node_name, build_module(spec.torch_class, kwargs))
+                value = fx_graph.create_node("call_module", node_name, tuple(args), name=node_name)
             values[node_id] = value
             ids[value.name] = node_id
     fx_graph.lint()
     module = fx.GraphModule(root, fx_graph, class_name=class_name(name))
     module.meta[NODE_IDS] = ids
     return module
+
+
+def _call(
+    graph: fx.Graph,
+    function: Function,
+    args: list[fx.Node],
+    kwargs: dict[str, Any],
+    node_name: str,
+    used: set[str],
+) -> fx.Node:
+    """The ``call_function`` node(s) of a function block; the last one is named ``node_name``.
+
+    A chained function gives ``a + b + c`` as a partial sum (a node of its own, with no block
+    id) followed by the block's node.
+    """
+    target = resolve(function.path)
+    if not function.chain:
+        return graph.create_node("call_function", target, (args,), kwargs, name=node_name)
+    value = args[0]
+    for arg in args[1:-1]:
+        partial = fresh_name(node_name.rstrip("_") + "_partial", used)
+        value = graph.create_node("call_function", target, (value, arg), kwargs, name=partial)
+    return graph.create_node("call_function", target, (value, args[-1]), kwargs, name=node_name)
 
 
 def feature_extractor(model: fx.GraphModule) -> fx.GraphModule:

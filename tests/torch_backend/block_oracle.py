@@ -8,15 +8,14 @@ whether torch refuses it too.
 from __future__ import annotations
 
 import functools
-import operator
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
 import torch
 
-from cnnstudio.core.blocks import Inference, Shape, get_spec
-from cnnstudio.torch_backend.compiler import build_module
+from cnnstudio.core.blocks import Inference, Lowering, Shape, get_spec
+from cnnstudio.torch_backend.compiler import build_module, resolve
 
 BATCH = 2
 # Errors torch raises for arguments it refuses (UserWarnings are not among them on purpose:
@@ -62,20 +61,21 @@ def run_block(
     inputs: Sequence[torch.Tensor],
     device: str = "cpu",
 ) -> tuple[torch.Tensor, int]:
-    """Run the real torch module (or the op the compiler emits) on ``inputs``.
+    """Run the real torch module (or the function the spec names) on ``inputs``.
 
     Returns the output and the module's parameter count.
     """
-    if block in ("Input", "Output"):
+    spec = get_spec(block)
+    if spec.lowering in (Lowering.INPUT, Lowering.OUTPUT):
         return inputs[0], 0
-    if block == "Add":
-        return functools.reduce(operator.add, inputs), 0
-    if block == "Concat":
-        return torch.cat(list(inputs), dim=kwargs["dim"]), 0
-    torch_class = get_spec(block).torch_class
-    assert torch_class is not None, block
+    if spec.function is not None:
+        target = resolve(spec.function.path)
+        if spec.function.chain:
+            return functools.reduce(lambda a, b: target(a, b, **kwargs), inputs), 0
+        return target(list(inputs), **kwargs), 0
+    assert spec.torch_class is not None, block
     with torch.device(device):
-        module = build_module(torch_class, kwargs)
+        module = build_module(spec.torch_class, kwargs)
     return module(*inputs), sum(p.numel() for p in module.parameters())
 
 

@@ -11,12 +11,14 @@ import torch.fx as fx
 from graph_recipes import chain, graph_of, inception_block, lenet5, residual_block
 
 from cnnstudio.core.analysis import analyze
+from cnnstudio.core.blocks import get_spec
 from cnnstudio.core.graph import Edge, GraphModel, Node
 from cnnstudio.torch_backend.compiler import (
     NODE_IDS,
     CompileError,
     compile_graph,
     feature_extractor,
+    resolve,
 )
 
 
@@ -74,8 +76,8 @@ def test_merges_read_as_operators() -> None:
     assert "cat = torch.cat([b1_relu, b2_relu, b3_relu, b4_relu], dim=1)" in code
 
 
-def test_add_of_three_inputs() -> None:
-    graph = graph_of(
+def _three_input_add() -> GraphModel:
+    return graph_of(
         ("x", "Input", {"shape": [4]}, []),
         ("a", "Linear", {"out_features": 3}, ["x"]),
         ("b", "Linear", {"out_features": 3}, ["x"]),
@@ -83,12 +85,37 @@ def test_add_of_three_inputs() -> None:
         ("sum", "Add", {}, ["a", "b", "c"]),
         ("out", "Output", {}, ["sum"]),
     )
-    model = compile_graph(graph)
+
+
+def test_add_of_three_inputs() -> None:
+    model = compile_graph(_three_input_add())
     assert "sum_partial = a + b" in model.code
     assert "sum_ = sum_partial + c" in model.code
     x = torch.randn(2, 4)
     torch.testing.assert_close(model(x), model.a(x) + model.b(x) + model.c(x))
     assert set(feature_extractor(model)(x)) == {"x", "a", "b", "c", "sum", "out"}
+
+
+@pytest.mark.parametrize(
+    "graph",
+    [lenet5(), residual_block(), inception_block(), _three_input_add()],
+    ids=["lenet5", "residual", "inception", "add3"],
+)
+def test_each_block_compiles_to_what_its_spec_says(graph: GraphModel) -> None:
+    model = compile_graph(graph)
+    ids = model.meta[NODE_IDS]
+    assert sorted(ids.values()) == sorted(analyze(graph).model_order())
+    for node in model.graph.nodes:
+        if node.name not in ids:  # a partial sum: the same function as the block it feeds
+            (user,) = node.users
+            assert (node.op, node.target) == (user.op, user.target)
+            continue
+        spec = get_spec(graph.node(ids[node.name]).type)
+        assert node.op == spec.lowering.value, node.name
+        if spec.function is not None:
+            assert node.target is resolve(spec.function.path)
+        elif spec.torch_class is not None:
+            assert type(model.get_submodule(node.target)) is resolve(spec.torch_class)
 
 
 AWKWARD_IDS = [

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from cnnstudio.core.blocks import activation, conv, norm, pooling, structure
-from cnnstudio.core.blocks.spec import BlockSpec, Inference, Shape, fmt_shape, numel
+from cnnstudio.core.blocks.spec import (
+    BlockSpec,
+    Function,
+    Inference,
+    Lowering,
+    Shape,
+    fmt_shape,
+    numel,
+)
 from cnnstudio.core.errors import GraphError, quote
 
 CATEGORIES = (
@@ -38,7 +46,9 @@ def all_specs() -> list[BlockSpec]:
 __all__ = [
     "CATEGORIES",
     "BlockSpec",
+    "Function",
     "Inference",
+    "Lowering",
     "Shape",
     "all_specs",
     "fmt_shape",

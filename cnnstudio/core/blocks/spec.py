@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,12 +31,35 @@ class Inference:
 Rule = Callable[[list[Shape], dict[str, Any]], Inference]
 
 
+class Lowering(enum.Enum):
+    """What a block becomes in the compiled graph; the values are torch.fx's node kinds."""
+
+    INPUT = "placeholder"  # the model's argument
+    OUTPUT = "output"  # the value the model returns
+    MODULE = "call_module"  # a submodule: ``torch_class`` built with the inferred kwargs
+    FUNCTION = "call_function"  # ``function`` applied to the inputs, inferred kwargs as keywords
+
+
+@dataclass(frozen=True)
+class Function:
+    """A block computed by a plain function rather than a module, named by its dotted ``path``.
+
+    With ``chain`` a binary function is applied from the left (``a + b + c``); otherwise the
+    inputs are passed as one list (``torch.cat([a, b, c], dim=1)``).
+    """
+
+    path: str
+    chain: bool = False
+
+
 @dataclass(frozen=True)
 class BlockSpec:
-    """Everything about one block type; the palette, forms, validation and docs derive from it.
+    """Everything about one block type; the palette, forms, validation, docs and compiler derive
+    from it.
 
-    ``type`` is the ``torch.nn`` class name (``torch_class`` names the class to build; ``None``
-    means the backend emits a plain operation, as for Input, Output, Add and Concat).
+    ``type`` is the ``torch.nn`` class name. A block with no input port is the model's input and
+    one with no output port its output; any other block names either the ``torch_class`` to build
+    (a dotted path such as ``torch.nn.Conv2d``) or the ``function`` to call.
     ``inputs`` is the number of input ports, or the minimum number for ``variadic`` merges.
     """
 
@@ -48,7 +72,27 @@ class BlockSpec:
     variadic: bool = False
     outputs: int = 1
     torch_class: str | None = None
+    function: Function | None = None
     summary: Callable[[dict[str, Any]], str] | None = None
+
+    def __post_init__(self) -> None:
+        named = [n for n in ("torch_class", "function") if getattr(self, n) is not None]
+        wanted = {Lowering.MODULE: ["torch_class"], Lowering.FUNCTION: ["function"]}
+        if named != wanted.get(self.lowering, []):
+            given = " and ".join(named) or "nothing"
+            raise ValueError(
+                f"block {self.type} ({self.lowering.name.lower()}) names {given}; an input or "
+                "output names neither torch_class nor function, any other block one of them"
+            )
+
+    @property
+    def lowering(self) -> Lowering:
+        """Told by the ports and ``function``, so no block declares it a second time."""
+        if self.inputs == 0:
+            return Lowering.INPUT
+        if self.outputs == 0:
+            return Lowering.OUTPUT
+        return Lowering.FUNCTION if self.function is not None else Lowering.MODULE
 
     def param(self, name: str) -> Param:
         for p in self.params:

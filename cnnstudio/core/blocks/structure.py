@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cnnstudio.core.blocks.rules import check_dim, kwargs
-from cnnstudio.core.blocks.spec import BlockSpec, Inference, Shape, fmt_shape, numel
+from cnnstudio.core.blocks.spec import BlockSpec, Function, Inference, Shape, fmt_shape, numel
 from cnnstudio.core.errors import ShapeError
 from cnnstudio.core.params import Param
 
@@ -96,6 +96,7 @@ SPECS = [
         _add,
         inputs=2,
         variadic=True,
+        function=Function("operator.add", chain=True),
     ),
     BlockSpec(
         "Concat",
@@ -105,6 +106,7 @@ SPECS = [
         (Param("dim", "int", 1, "Dimension to join along (0 is the batch; 1 = channels).", -8, 8),),
         inputs=2,
         variadic=True,
+        function=Function("torch.cat"),
         summary=lambda p: f"dim {p['dim']}",
     ),
     BlockSpec(

@@ -47,7 +47,7 @@ def _write(
     if fmt in ("python", "script"):
         weights = target.with_suffix(".safetensors")
         if fmt == "python":
-            code = model_code(model, project.graph, analysis, project.name)
+            code = model_code(model, analysis, project.name)
             source = python_file(code, project.name, weights.name)
         else:
             source = training_script(project, model, analysis, target.name)

@@ -1,29 +1,35 @@
 """The compiled model as a standalone PyTorch file that reads like one written by hand.
 
-The class has one attribute per block, named exactly like the compiled ``fx.GraphModule``'s
-submodules, so a state dict saved from one loads strictly into the other. ``forward`` keeps a
+The file is written from the compiled ``fx.GraphModule``'s graph, so it computes what the model
+computes. The class has one attribute per ``call_module`` node, named exactly like the
+submodule, so a state dict saved from one loads strictly into the other. ``forward`` keeps a
 chain in ``x`` and gives a branch its own variable (named after the block that starts it) only
-while ``x`` is still needed elsewhere; merges are plain ``a + b`` and ``torch.cat([...])``.
+while ``x`` is still needed elsewhere; function calls are written as a person would
+(``a + b + c``, ``torch.cat([a, b], dim=1)``), a partial sum inline in the sum it belongs to.
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
+import operator
 from collections.abc import Collection
+from typing import Any
 
+import torch
 import torch.fx as fx
 
 from cnnstudio import __version__
 from cnnstudio.core.analysis import Analysis
-from cnnstudio.core.graph import GraphModel
 from cnnstudio.torch_backend.compiler import NODE_IDS
 from cnnstudio.torch_backend.export.codegen import docstring_text, literal, module_call, name
-from cnnstudio.torch_backend.naming import class_name, fresh_name, identifier
+from cnnstudio.torch_backend.naming import class_name, fresh_name
 
 INDENT = "    "
 # Top-level names of a generated file the class must not take.
 _MODULE_NAMES = {"INPUT_SHAPE", "torch", "nn", "main"}
+# Functions written as an operator; any other function must be a ``torch.<name>``.
+_INFIX: dict[Any, str] = {operator.add: "+"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,13 +55,13 @@ def model_class_name(project_name: str, taken: Collection[str] = ()) -> str:
 
 def model_code(
     model: fx.GraphModule,
-    graph: GraphModel,
     analysis: Analysis,
     project_name: str,
     taken: Collection[str] = (),
 ) -> ModelCode:
-    """Generate the class for ``model`` (compiled from ``graph``) named after the project.
+    """Generate the class for ``model`` (compiled with ``analysis``) named after the project.
 
+    ``analysis`` gives the shapes for the docstring and each block's constructor arguments.
     ``taken`` lists other top-level names of the file the class must not shadow.
     """
     cls = name(model_class_name(project_name, taken))
@@ -63,8 +69,6 @@ def model_code(
     assert shape is not None, "export needs a valid graph"
     assert out_shape is not None, "export needs a valid graph"
     ids: dict[str, str] = model.meta[NODE_IDS]
-    # node id -> the submodule's attribute name, as the compiler chose it (state-dict keys).
-    attrs = {ids[n.name]: str(n.target) for n in model.graph.nodes if n.op == "call_module"}
     lines = [
         f"class {cls}(nn.Module):",
         f'{INDENT}"""The {docstring_text(project_name)} network: [N, {_dims(shape)}] in, '
@@ -73,12 +77,13 @@ def model_code(
         f"{INDENT}def __init__(self) -> None:",
         f"{INDENT * 2}super().__init__()",
     ]
-    for node_id, attr in attrs.items():
+    for node in [n for n in model.graph.nodes if n.op == "call_module"]:
+        attr, node_id = str(node.target), ids[node.name]
         call = module_call(model.get_submodule(attr), analysis.nodes[node_id].kwargs)
         note = "" if node_id == attr else f"  # block {docstring_text(node_id)}"
         lines.append(f"{INDENT * 2}self.{name(attr)} = {call}{note}")
     lines += ["", f"{INDENT}def forward(self, x: torch.Tensor) -> torch.Tensor:"]
-    lines += [INDENT * 2 + s for s in _forward_body(graph, analysis, attrs)]
+    lines += [INDENT * 2 + s for s in _ForwardWriter(model.graph, set(ids)).body()]
     source = "\n".join(lines) + "\n"
     ast.parse(source)  # a generator bug must never write a broken file
     return ModelCode(cls, tuple(shape), source)
@@ -125,36 +130,73 @@ def _dims(shape: tuple[int, ...]) -> str:
     return ", ".join(str(int(d)) for d in shape)
 
 
-def _forward_body(graph: GraphModel, analysis: Analysis, attrs: dict[str, str]) -> list[str]:
-    order = analysis.model_order()
-    in_model = set(order)
-    pending = {n: sum(e.target in in_model for e in graph.outputs_of(n)) for n in order}
-    used = {"x"}
-    var: dict[str, str] = {}
-    x_holder = ""  # the node whose value x holds
-    body: list[str] = []
-    for node_id in order:
-        info = analysis.nodes[node_id]
-        sources = [e.source for e in graph.inputs_of(node_id)]
-        if info.type == "Input":
-            var[node_id], x_holder = "x", node_id
-            continue
-        args = [var[s] for s in sources]
-        for s in sources:
-            pending[s] -= 1
-        if info.type == "Output":
-            body.append(f"return {args[0]}")
-            continue
-        if pending[x_holder] == 0:
-            target, x_holder = "x", node_id
-        else:
-            target = fresh_name(name(attrs.get(node_id) or identifier(node_id)), used)
-        var[node_id] = target
-        if info.type == "Add":
-            expression = " + ".join(args)
-        elif info.type == "Concat":
-            expression = f"torch.cat([{', '.join(args)}], dim={literal(info.kwargs['dim'])})"
-        else:
-            expression = f"self.{name(attrs[node_id])}({', '.join(args)})"
-        body.append(f"{target} = {expression}")
-    return body
+class _ForwardWriter:
+    """``forward``'s statements from an fx graph, one per block.
+
+    A node without a block id (a partial sum) is used once, by the block it belongs to, and is
+    written inline there. ``x`` is reassigned once the value it holds has no use left.
+    """
+
+    def __init__(self, graph: fx.Graph, blocks: Collection[str]) -> None:
+        self.graph, self.blocks = graph, blocks
+        self.text: dict[fx.Node, str] = {}  # a variable, or an inline expression
+        self.leaves: dict[fx.Node, list[fx.Node]] = {}  # the variables an inline one reads
+        self.pending = {n: len(n.users) for n in graph.nodes}  # users left of each value
+        self.used = {"x"}
+        self.x_holder: fx.Node | None = None  # the node whose value x holds
+
+    def body(self) -> list[str]:
+        lines = []
+        for node in self.graph.nodes:
+            if node.op == "placeholder":
+                self.text[node], self.x_holder = "x", node
+            elif node.op == "output":
+                lines.append(f"return {self._read(node.args[0])}")
+            elif node.name not in self.blocks and len(node.users) == 1:
+                self.text[node] = self._expression(node)
+                self.leaves[node] = [
+                    v for a in node.all_input_nodes for v in self.leaves.get(a, [a])
+                ]
+            else:
+                expression = self._expression(node)
+                for arg in node.all_input_nodes:
+                    for leaf in self.leaves.get(arg, [arg]):
+                        self.pending[leaf] -= 1
+                if self.x_holder is not None and self.pending[self.x_holder] == 0:
+                    self.text[node], self.x_holder = "x", node
+                else:
+                    self.text[node] = fresh_name(name(node.name), self.used)
+                lines.append(f"{self.text[node]} = {expression}")
+        return lines
+
+    def _expression(self, node: fx.Node) -> str:
+        if node.op == "call_module":
+            inputs = ", ".join(self._read(a) for a in node.args)
+            return f"self.{name(str(node.target))}({inputs})"
+        assert node.op == "call_function", node.format_node()
+        if node.target in _INFIX:
+            assert not node.kwargs, node.format_node()
+            left, right = node.args
+            op = _INFIX[node.target]
+            return f"{self._read(left, op)} {op} {self._read(right)}"
+        function = node.target
+        function_name = getattr(function, "__name__", "")
+        if getattr(torch, function_name, None) is not function:
+            raise ValueError(f"cannot write {function!r} as a torch function")
+        args = [self._read(a) for a in node.args]
+        args += [f"{name(k)}={self._read(v)}" for k, v in node.kwargs.items()]
+        return f"torch.{name(function_name)}({', '.join(args)})"
+
+    def _read(self, arg: Any, left_of: str | None = None) -> str:
+        """Source for an argument: a variable, an inline expression, a list or a literal.
+
+        An inline infix expression needs no parentheses only as the left operand of the same
+        operator (``a + b + c``).
+        """
+        if isinstance(arg, fx.Node):
+            text = self.text[arg]
+            inline_op = _INFIX.get(arg.target) if arg in self.leaves else None
+            return text if inline_op in (None, left_of) else f"({text})"
+        if isinstance(arg, (list, tuple)):
+            return "[" + ", ".join(self._read(a) for a in arg) + "]"
+        return literal(arg)

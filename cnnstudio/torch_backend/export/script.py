@@ -108,9 +108,7 @@ def training_script(
         embedder.require(statement)
     clash = embedder.defined & set(_CONSTANTS)
     assert not clash, f"embedded code defines {sorted(clash)}"
-    code = model_code(
-        model, project.graph, analysis, project.name, taken=embedder.defined | set(_CONSTANTS)
-    )
+    code = model_code(model, analysis, project.name, taken=embedder.defined | set(_CONSTANTS))
     kind = output_kind(project.graph, analysis.output_id)
     if dataset["source"] in SHAPES:
         needs = "It needs only torch and numpy: the built-in shapes dataset is generated here."

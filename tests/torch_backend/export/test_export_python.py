@@ -15,11 +15,13 @@ import safetensors.torch
 import torch
 from export_support import EXAMPLES, ExportCache, python, run, sample_input
 
+from cnnstudio.core.analysis import analyze
 from cnnstudio.core.graph import Edge, GraphModel, Node
 from cnnstudio.core.project import Project, load_project
-from cnnstudio.torch_backend.compiler import compile_graph
+from cnnstudio.torch_backend.compiler import NODE_IDS, compile_graph
 from cnnstudio.torch_backend.export import export_project
 from cnnstudio.torch_backend.export.codegen import docstring_text, literal
+from cnnstudio.torch_backend.export.python_code import ModelCode, model_code, python_file
 
 DRIVER = '''\
 """Load exported modules by path (cnnstudio hidden) and run them on saved inputs."""
@@ -164,6 +166,95 @@ def test_the_training_script_cannot_be_injected_either(tmp_path: Path) -> None:
     assert "LeNetImportOsOsSystemTouchPwned" in classes
 
 
+@pytest.mark.parametrize("stem", ["resnet_small", "inception_small"])
+def test_the_class_walks_the_compiled_graph(stem: str) -> None:
+    project = load_project(_example(stem))
+    analysis = analyze(project.graph)
+    model = compile_graph(project.graph, seed=5, analysis=analysis).eval()
+    code = model_code(model, analysis, project.name)
+    standalone = _instance(code, project.name)
+    standalone.load_state_dict(model.state_dict(), strict=True)
+    x = sample_input(code.input_shape, batch=3)
+    with torch.no_grad():
+        assert torch.equal(standalone(x), model(x))
+    # One statement per block that is not the input (the Output's is the return).
+    blocks = [n for n in model.graph.nodes if n.name in model.meta[NODE_IDS]]
+    assert len(_forward_lines(code)) == len(blocks) - 1
+
+
+def _odd_ids() -> GraphModel:
+    """Ids that are not identifiers or clash with names the class uses, and a 3-input sum."""
+    graph = GraphModel()
+    graph.add_node(Node("input", "Input", {"shape": [4]}))
+    graph.add_node(Node("lin-a", "Linear", {"out_features": 4}))
+    graph.add_node(Node("x", "Linear", {"out_features": 4}))
+    graph.add_node(Node("class", "Add"))
+    graph.add_node(Node("training", "ReLU"))
+    graph.add_node(Node("out", "Output"))
+    graph.connect(Edge("input", "lin-a"))
+    graph.connect(Edge("input", "x"))
+    for port, source in enumerate(["lin-a", "x", "input"]):
+        graph.connect(Edge(source, "class", port))
+    graph.connect(Edge("class", "training"))
+    graph.connect(Edge("training", "out"))
+    return graph
+
+
+def test_odd_node_ids_are_sanitised() -> None:
+    graph = _odd_ids()
+    analysis = analyze(graph)
+    model = compile_graph(graph, seed=1, analysis=analysis).eval()
+    code = model_code(model, analysis, "odd")
+    assert (
+        "self.lin_a = nn.Linear(in_features=4, out_features=4)  # block 'lin-a'"
+        in code.class_source
+    )
+    assert "self.training_ = nn.ReLU()  # block 'training'" in code.class_source
+    assert _forward_lines(code) == [
+        "lin_a = self.lin_a(x)",
+        "x_1 = self.x(x)",
+        "x = lin_a + x_1 + x",  # the partial sum is written inline
+        "x = self.training_(x)",
+        "return x",
+    ]
+    standalone = _instance(code, "odd")
+    standalone.load_state_dict(model.state_dict(), strict=True)
+    x = torch.randn(2, 4)
+    with torch.no_grad():
+        assert torch.equal(standalone(x), model(x))
+
+
+def test_an_inline_sum_on_the_right_keeps_its_parentheses() -> None:
+    graph = _odd_ids()
+    analysis = analyze(graph)
+    model = compile_graph(graph, seed=1, analysis=analysis).eval()
+    total = next(n for n in model.graph.nodes if n.name == "class_")
+    total.args = (total.args[1], total.args[0])
+    model.recompile()
+    code = model_code(model, analysis, "odd")
+    assert "x = x + (lin_a + x_1)" in _forward_lines(code)
+    standalone = _instance(code, "odd")
+    standalone.load_state_dict(model.state_dict(), strict=True)
+    x = torch.randn(2, 4)
+    with torch.no_grad():
+        assert torch.equal(standalone(x), model(x))
+
+
+def test_only_torch_functions_are_written() -> None:
+    """A function is written by its name only where that name is torch's own function."""
+    project = load_project(_example("inception_small"))
+    analysis = analyze(project.graph)
+    model = compile_graph(project.graph, analysis=analysis)
+    node = next(n for n in model.graph.nodes if n.target is torch.cat)
+
+    def cat(tensors: list[torch.Tensor], dim: int) -> torch.Tensor:
+        return torch.cat(tensors, dim=dim)
+
+    node.target = cat
+    with pytest.raises(ValueError, match=r"cannot write .*cat.* as a torch function"):
+        model_code(model, analysis, project.name)
+
+
 @pytest.mark.parametrize(
     "value",
     [None, True, 3, -0.5, 1e-05, "zeros", (1, 2), [3, [4, 5]], {"a": [1, None]}, 'q"""\\'],
@@ -194,6 +285,19 @@ def _tuples(value: object) -> object:
     if isinstance(value, list | tuple):
         return tuple(_tuples(v) for v in value)
     return value
+
+
+def _instance(code: ModelCode, project_name: str) -> torch.nn.Module:
+    namespace: dict[str, object] = {}
+    exec(compile(python_file(code, project_name, None), "model.py", "exec"), namespace)
+    module = namespace[code.class_name]()  # type: ignore[operator]
+    assert isinstance(module, torch.nn.Module)
+    return module.eval()
+
+
+def _forward_lines(code: ModelCode) -> list[str]:
+    forward = code.class_source.split("def forward(", 1)[1].splitlines()[1:]
+    return [line.strip() for line in forward if line.strip()]
 
 
 def _class_name(path: Path) -> str:
