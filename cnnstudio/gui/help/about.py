@@ -28,6 +28,14 @@ def _version(distribution: str) -> str:
         return "not installed"
 
 
+def _summary() -> str:
+    """The one-line description from the package metadata (pyproject's ``description``)."""
+    try:
+        return importlib.metadata.metadata("cnnstudio")["Summary"] or ""
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
 def versions() -> list[tuple[str, str]]:
     """(name, version) of cnnstudio, Python, PySide6 with its Qt, pyqtgraph and torch."""
     rows = [(name, _version(dist)) for name, dist in _DISTRIBUTIONS]
@@ -72,10 +80,7 @@ class AboutDialog(QDialog):
         self.setWindowTitle("About cnnstudio")
         icon = QLabel()
         icon.setPixmap(theme.app_icon().pixmap(64, 64))
-        title = QLabel(
-            "<h2>cnnstudio</h2>Design convolutional networks by drag and drop, train "
-            "them and watch them learn."
-        )
+        title = QLabel(f"<h2>cnnstudio</h2>{_summary()}")
         title.setWordWrap(True)
         form = QFormLayout()
         self.fields: dict[str, QLabel] = {}

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QImage, QTextDocument
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 PACKAGED_DOCS = "help_docs"  # cnnstudio/help_docs/README.md and cnnstudio/help_docs/docs/*.md
 _CHECKOUT = Path(__file__).resolve().parents[3]
+IMAGE_MARGIN = 40  # pixels left beside an image scaled to the page's width
 _PAGE_ROLE = Qt.ItemDataRole.UserRole  # a page list item's file path
 
 
@@ -54,8 +55,26 @@ def _title(page: Path) -> str:
     with page.open(encoding="utf-8") as f:
         for line in f:
             if line.startswith("# "):
-                return line[2:].strip().strip("`")
+                return line[2:].strip().replace("`", "")
     return page.stem
+
+
+class _DocBrowser(QTextBrowser):
+    """A QTextBrowser whose images are scaled down to the width of the page (screenshots are
+    wider than the window would be)."""
+
+    def loadResource(self, kind: int, name: QUrl | str) -> object:
+        if kind != QTextDocument.ResourceType.ImageResource.value:
+            return super().loadResource(kind, name)
+        image = QImage(self.source().resolved(QUrl(name)).toLocalFile())
+        if image.isNull():
+            return super().loadResource(kind, name)
+        width = self.viewport().width() - IMAGE_MARGIN
+        if image.width() <= width:
+            return image
+        return image.scaledToWidth(
+            max(width, IMAGE_MARGIN), Qt.TransformationMode.SmoothTransformation
+        )
 
 
 class DocsWindow(QWidget):
@@ -73,7 +92,8 @@ class DocsWindow(QWidget):
         self.root = root if root is not None else docs_root()
         self.pages = QListWidget()
         self.pages.setObjectName("docsPages")
-        self.browser = QTextBrowser()
+        self.pages.setWordWrap(True)
+        self.browser = _DocBrowser()
         self.browser.setObjectName("docsBrowser")
         self.browser.setOpenLinks(False)  # _follow decides where each link opens
         self.status = QLabel()
