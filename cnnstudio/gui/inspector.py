@@ -222,7 +222,7 @@ class Inspector(QWidget):
             editor.setObjectName(f"param_{param.name}")
             editor.committed.connect(lambda value, name=param.name: self._commit(name, value))
             label = QLabel(param.name)
-            label.setToolTip(param.help)
+            label.setToolTip(editor.toolTip())
             self.param_form.addRow(label, editor)
             self.editors[param.name] = editor
         self.param_host.setVisible(bool(spec.params))

@@ -45,6 +45,7 @@ from cnnstudio.gui.editor.palette import BlockPalette
 from cnnstudio.gui.editor.scene import GraphScene
 from cnnstudio.gui.editor.view import GraphView
 from cnnstudio.gui.export_menu import install_export_menu
+from cnnstudio.gui.help import install_help_menu
 from cnnstudio.gui.inspector import Inspector
 from cnnstudio.gui.issues import IssuesList
 from cnnstudio.gui.quick_add import QuickAdd
@@ -284,6 +285,7 @@ class MainWindow(QMainWindow):
         self._docks_end = view.addSeparator()
         view.addAction(self.action_dark)
         view.addAction(self.action_reset_layout)
+        self.help_menu = install_help_menu(self)
 
     def _create_toolbar(self) -> None:
         bar = QToolBar("Main toolbar", self)

@@ -41,6 +41,30 @@ def _int_range(param: Param) -> tuple[int, int]:
     return low, high
 
 
+def _shown(value: Any) -> str:
+    """A default or bound as the user types it: ``on``, ``empty``, ``1e-05``, ``[1, 28, 28]``."""
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:g}"
+    return str(value)
+
+
+def param_tooltip(param: Param) -> str:
+    """The Param's help text, then its default and bounds (all from the spec, none retyped)."""
+    facts = [f"Default: {_shown(param.default)}"]
+    low, high = param.minimum, param.maximum
+    if low is not None and high is not None:
+        facts.append(f"from {_shown(low)} to {_shown(high)}")
+    elif low is not None:
+        facts.append(f"at least {_shown(low)}")
+    elif high is not None:
+        facts.append(f"at most {_shown(high)}")
+    return f"{param.help}\n{', '.join(facts)}."
+
+
 class SpinBox(QSpinBox):
     """Commits on Enter, focus loss or an arrow step; the wheel only turns it once focused."""
 
@@ -113,7 +137,7 @@ class ParamEditor(QWidget):
     def __init__(self, param: Param, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.param = param
-        self.setToolTip(param.help)
+        self.setToolTip(param_tooltip(param))
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(4)

@@ -41,6 +41,12 @@ class Settings:
         value = self.value(key)
         return value if isinstance(value, QByteArray) and not value.isEmpty() else None
 
+    def location(self) -> str:
+        """Where the preferences live, for bug reports: the file (or registry key) QSettings uses."""
+        if self._qsettings is None:
+            return "this process's memory (CNNSTUDIO_NO_SETTINGS=1)"
+        return self._qsettings.fileName()
+
     # ---- recent files ----------------------------------------------------------------------
     def recent_files(self) -> list[str]:
         value = self.value("recent_files", [])

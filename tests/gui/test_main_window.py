@@ -52,7 +52,7 @@ def test_public_names_tests_rely_on(window: MainWindow) -> None:
         assert action is not None, name
         assert action.text()
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
-    assert menus == ["File", "Edit", "View"]  # no empty placeholder menus
+    assert menus == ["File", "Edit", "View", "Help"]  # no empty placeholder menus
 
 
 def test_opens_on_the_lenet_example_as_an_unsaved_copy(window: MainWindow) -> None:

@@ -482,6 +482,14 @@ class GraphScene(QGraphicsScene):
                 self._nodes[node_id].move_to(QPointF(*self.graph.node(node_id).position))
 
     # ---- keyboard --------------------------------------------------------------------------
+    # The keys handled here rather than by QActions; Help > Keyboard Shortcuts lists this table.
+    HANDLED_KEYS = (
+        ("Esc", "Cancel the wire being drawn"),
+        ("Delete, Backspace", "Delete the selected blocks and wires"),
+        ("Arrow keys", f"Move the selected blocks by {NUDGE:g} px"),
+        ("Shift+Arrow keys", f"Move the selected blocks by {NUDGE_FAST:g} px"),
+    )
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         if key == Qt.Key.Key_Escape and self._wire is not None:

@@ -172,6 +172,14 @@ class GraphView(QGraphicsView):
             self.centerOn(scene.node_item(node_id))
 
     # ---- pan: middle button, or Space + left button ----------------------------------------
+    # The keys and gestures handled here rather than by QActions (Tab reaches the window's event
+    # filter first, which opens quick add); Help > Keyboard Shortcuts lists this table.
+    HANDLED_KEYS = (
+        ("Space+drag, middle drag", "Pan the canvas"),
+        ("Mouse wheel", "Zoom around the mouse"),
+        ("Tab", "Search for a block and add it at the mouse"),
+    )
+
     def mousePressEvent(self, event: QMouseEvent) -> None:
         pan = event.button() == Qt.MouseButton.MiddleButton or (
             event.button() == Qt.MouseButton.LeftButton and self._space_held
