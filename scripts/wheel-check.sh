@@ -32,9 +32,20 @@ trap 'echo "wheel-check: FAILED (line $LINENO)" >&2' ERR
 step "sdist"
 # From a copy of the files git would commit: a stale *.egg-info in the checkout would otherwise
 # put into the sdist whatever an earlier build listed, hiding a gap in MANIFEST.in.
-mkdir "$WORK/src"
-git -C "$ROOT" ls-files -z --cached --others --exclude-standard \
-  | tar -C "$ROOT" --null --ignore-failed-read -T - -cf - | tar -C "$WORK/src" -xf -
+"$PY" - "$ROOT" "$WORK/src" <<'EOF'
+import shutil, subprocess, sys
+from pathlib import Path
+
+root, dest = Path(sys.argv[1]), Path(sys.argv[2])
+listed = subprocess.run(
+    ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+    check=True, capture_output=True,
+).stdout.decode().split("\0")
+for name in filter(None, listed):
+    if (root / name).is_file():  # not a tracked file deleted in the working tree
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / name, dest / name)
+EOF
 quiet bash -c 'cd "$1" && "$2" -c "import sys; from setuptools import build_meta as b; b.build_sdist(sys.argv[1])" "$3"' \
   _ "$WORK/src" "$PY" "$WORK/dist"
 SDIST=$(echo "$WORK"/dist/cnnstudio-*.tar.gz)
@@ -100,8 +111,11 @@ grep -q "No issues: the network is ready to train." "$WORK/summary.txt" \
 
 step "the editor opens a packaged example offscreen and closes cleanly"
 status=0
-timeout 60 "$FRESH/bin/python" - "$EXAMPLES/vgg_small.cnnstudio" >"$WORK/gui.txt" 2>&1 <<'EOF' || status=$?
+"$FRESH/bin/python" - "$EXAMPLES/vgg_small.cnnstudio" >"$WORK/gui.txt" 2>&1 <<'EOF' || status=$?
+import faulthandler
 import sys
+
+faulthandler.dump_traceback_later(60, exit=True)  # a hang fails with a traceback
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMainWindow
@@ -124,7 +138,6 @@ def check_and_close() -> None:
         failures.append("the stylesheet was not read from the installed package")
     if theme.icon("save").isNull() or theme.app_icon().isNull():
         failures.append("an icon did not load")
-    QTimer.singleShot(20_000, lambda: app.exit(3))  # a close that hangs fails, not blocks CI
     for window in windows:
         window.close()
 
