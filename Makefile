@@ -31,8 +31,8 @@ wheel-check: install
 	bash scripts/wheel-check.sh $(BIN)/python
 
 lint: install
-	$(BIN)/ruff check cnnstudio tests benchmarks examples
-	$(BIN)/ruff format --check cnnstudio tests benchmarks examples
+	$(BIN)/ruff check cnnstudio tests benchmarks examples setup.py
+	$(BIN)/ruff format --check cnnstudio tests benchmarks examples setup.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
