@@ -1,5 +1,6 @@
 # `make run` installs cnnstudio into .venv and opens the editor on its built-in example;
-# `make test` installs everything (dev and export extras too) and runs the whole test suite.
+# `make test` installs everything (dev and export extras too), runs the whole test suite and the
+# wheel check (scripts/wheel-check.sh: the built wheel, installed without -e, starts and opens an example).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -8,9 +9,9 @@ BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test wheel-check lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	bash scripts/system-deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q --disable-pip-version-check "$(TORCH)"
@@ -24,10 +25,14 @@ run: install
 
 test: install
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider
+	bash scripts/wheel-check.sh $(BIN)/python
+
+wheel-check: install
+	bash scripts/wheel-check.sh $(BIN)/python
 
 lint: install
-	$(BIN)/ruff check cnnstudio tests benchmarks examples
-	$(BIN)/ruff format --check cnnstudio tests benchmarks examples
+	$(BIN)/ruff check cnnstudio tests benchmarks examples setup.py
+	$(BIN)/ruff format --check cnnstudio tests benchmarks examples setup.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -122,6 +122,18 @@ BAD_FILES = [
     BadFile("empty", "", "not valid JSON: Expecting value (line 1, column 1)", _bytes(b"")),
     BadFile("not UTF-8", "", "not UTF-8 text (byte 10)", _bytes(b'{"name": "\xff\xfe"}')),
     BadFile(
+        "a PNG image",
+        "",
+        "not a cnnstudio project file (binary data)",
+        _bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10"),
+    ),
+    BadFile(
+        "a zip archive (a PyTorch checkpoint)",
+        "",
+        "not a cnnstudio project file (binary data)",
+        _bytes(b"PK\x03\x04\x14\x00\x00\x00\x08\x00archive/data.pkl"),
+    ),
+    BadFile(
         "not JSON",
         "",
         "not valid JSON: Expecting value (line 1, column 1)",
@@ -284,7 +296,7 @@ BAD_FILES = [
     BadFile(
         "10 MB of random bytes",
         "",
-        "not UTF-8 text",
+        "not a cnnstudio project file (binary data)",
         _bytes(lambda: random.Random(0).randbytes(TEN_MB)),
     ),
     BadFile(

@@ -141,6 +141,8 @@ def load_project(path: str | os.PathLike[str]) -> Project:
         raise ProjectFileError(file, "", "is a folder, not a project file") from None
     except OSError as exc:
         raise ProjectFileError(file, "", f"cannot read: {exc.strerror or exc}") from None
+    if b"\0" in raw:  # JSON text never holds a NUL byte; images, checkpoints, archives do
+        raise ProjectFileError(file, "", "not a cnnstudio project file (binary data)")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -1,4 +1,5 @@
-"""Starting points for a new project: a blank graph or one of the examples shipped in ``examples/``.
+"""Starting points for a new project: a blank graph or one of the example projects shipped with
+cnnstudio (``examples/``).
 
 A template opens as an unsaved copy, so Save asks for a new file instead of overwriting the example.
 """
@@ -6,10 +7,9 @@ A template opens as an unsaved copy, so Save asks for a new file instead of over
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-import cnnstudio
 from cnnstudio.core.project import EXTENSION, Project, load_project
+from cnnstudio.core.shipped import examples_dir
 
 DEFAULT_TEMPLATE = "lenet5"
 
@@ -34,11 +34,6 @@ TEMPLATES: tuple[Template, ...] = (
         "inception_small",
     ),
 )
-
-
-def examples_dir() -> Path:
-    """The repository's ``examples/`` folder, next to the package."""
-    return Path(cnnstudio.__file__).resolve().parents[1] / "examples"
 
 
 def get_template(key: str) -> Template:

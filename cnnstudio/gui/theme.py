@@ -10,14 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 from functools import cache
-from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
 
-import cnnstudio
+from cnnstudio.core.shipped import resources_dir
 from cnnstudio.gui.editor import style as canvas_style
 from cnnstudio.gui.editor.style import CanvasStyle
 
@@ -85,11 +84,6 @@ DARK = Theme(
 
 THEMES = {t.name: t for t in (LIGHT, DARK)}
 _current: list[Theme] = [LIGHT]
-
-
-def resources_dir() -> Path:
-    """The repository's ``resources/`` folder, next to the package."""
-    return Path(cnnstudio.__file__).resolve().parents[1] / "resources"
 
 
 def current_theme() -> Theme:
