@@ -2,7 +2,8 @@
 
 ``examples/`` and ``resources/`` stay at the top of the checkout, where users browse them and the
 docs, tests and benchmarks name them, and are copied into the package (``cnnstudio/examples``,
-``cnnstudio/resources``) as the wheel is built; ``cnnstudio.core.shipped`` finds either place.
+``cnnstudio/resources``) as the wheel is built, and so are README.md and the docs pages
+(``cnnstudio/help_docs``, for Help > Documentation); ``cnnstudio.core.shipped`` finds either place.
 MANIFEST.in puts them in the sdist. Not symlinks: those break on Windows and in sdists.
 """
 
@@ -15,6 +16,8 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 SHIPPED = ("examples", "resources")
+DOCS = "help_docs"  # README.md and docs/ (pages, screenshots), read by Help > Documentation
+DOC_FILES = ("*.md", "*.png", "*.json")
 
 
 class BuildPyWithShippedData(build_py):
@@ -26,6 +29,13 @@ class BuildPyWithShippedData(build_py):
             target = Path(self.build_lib, "cnnstudio", folder)
             shutil.rmtree(target, ignore_errors=True)  # no file left from an earlier build
             shutil.copytree(folder, target)
+        docs = Path(self.build_lib, "cnnstudio", DOCS)
+        shutil.rmtree(docs, ignore_errors=True)
+        (docs / "docs").mkdir(parents=True)
+        shutil.copy2("README.md", docs / "README.md")
+        for pattern in DOC_FILES:
+            for page in Path("docs").glob(pattern):
+                shutil.copy2(page, docs / "docs" / page.name)
 
 
 setup(cmdclass={"build_py": BuildPyWithShippedData})

@@ -53,7 +53,7 @@ step "wheel from $(basename "$SDIST")"
 quiet "$PY" -m pip wheel --no-deps --no-build-isolation --no-index -w "$WORK/dist" "$SDIST"
 WHEEL=$(echo "$WORK"/dist/cnnstudio-*.whl)
 
-step "sdist and wheel carry examples/ and resources/"
+step "sdist and wheel carry examples/, resources/ and the docs"
 "$PY" - "$ROOT" "$SDIST" "$WHEEL" <<'EOF'
 import sys, tarfile, zipfile
 from pathlib import Path
@@ -72,6 +72,9 @@ with zipfile.ZipFile(wheel) as whl:
     in_wheel = set(whl.namelist())
 missing = [f"sdist: {f}" for f in shipped if f not in in_sdist]
 missing += [f"wheel: cnnstudio/{f}" for f in shipped if f"cnnstudio/{f}" not in in_wheel]
+docs = ["README.md", *(p.relative_to(root).as_posix() for p in sorted((root / "docs").glob("*.md")))]
+missing += [f"sdist: {f}" for f in docs if f not in in_sdist]
+missing += [f"wheel: cnnstudio/help_docs/{f}" for f in docs if f"cnnstudio/help_docs/{f}" not in in_wheel]
 missing += [f"wheel: {f}" for f in ("cnnstudio/py.typed",) if f not in in_wheel]
 missing += ["wheel: LICENSE"] * (not any(n.endswith("/LICENSE") for n in in_wheel))
 if missing:
@@ -91,14 +94,15 @@ import sys
 from pathlib import Path
 
 import cnnstudio
-from cnnstudio.core.shipped import examples_dir, resources_dir
+from cnnstudio.core.shipped import docs_dir, examples_dir, resources_dir
 
 fresh = Path(sys.argv[1]).resolve()
 for what, path in [("cnnstudio", Path(cnnstudio.__file__)), ("examples", examples_dir()),
-                   ("resources", resources_dir())]:
+                   ("resources", resources_dir()), ("docs", docs_dir())]:
     if not path.resolve().is_relative_to(fresh):
         sys.exit(f"{what} comes from {path}, not from the wheel installed in {fresh}")
 assert (resources_dir() / "styles" / "app.qss").is_file()
+assert (docs_dir() / "README.md").is_file() and (docs_dir() / "docs" / "training.md").is_file()
 print(examples_dir())
 EOF
 )

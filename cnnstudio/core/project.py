@@ -326,3 +326,19 @@ def _read_edge(item: Any, graph: GraphModel, file: str, where: str) -> Edge:
 
 def _is_finite(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def graph_structure(graph_doc: dict[str, Any]) -> dict[str, Any]:
+    """A graph's dict without node positions: what must match to resume a run."""
+    nodes = sorted(
+        (
+            {"id": n["id"], "type": n["type"], "params": n.get("params", {})}
+            for n in graph_doc["nodes"]
+        ),
+        key=lambda n: n["id"],
+    )
+    edges = sorted(
+        (dict(e) for e in graph_doc["edges"]),
+        key=lambda e: (e["target"], e.get("target_port", 0)),
+    )
+    return {"nodes": nodes, "edges": edges}

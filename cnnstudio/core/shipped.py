@@ -1,4 +1,4 @@
-"""Where the files shipped with cnnstudio lie: the example projects and the GUI's styles and icons.
+"""Where the files shipped with cnnstudio lie: example projects, the GUI's styles and icons, docs.
 
 Their source is the checkout's top-level ``examples/`` and ``resources/`` (what users browse and
 the docs name); building a wheel copies them into the package (``setup.py``), so an installed
@@ -23,9 +23,14 @@ def resources_dir() -> Path:
     return _shipped("resources")
 
 
-def _shipped(folder: str) -> Path:
+def docs_dir() -> Path:
+    """The folder holding README.md beside ``docs/`` (the checkout, or the packaged copy)."""
+    return _shipped("help_docs", checkout=_CHECKOUT)
+
+
+def _shipped(folder: str, checkout: Path | None = None) -> Path:
     # A real folder, not any Traversable: Qt's stylesheet and QIcon read files by path.
     packaged = files("cnnstudio") / folder
     if isinstance(packaged, Path) and packaged.is_dir():
         return packaged
-    return _CHECKOUT / folder
+    return checkout if checkout is not None else _CHECKOUT / folder

@@ -14,7 +14,7 @@ import torch
 import torch.fx as fx
 
 from cnnstudio.core.analysis import analyze
-from cnnstudio.core.project import Project, graph_to_dict
+from cnnstudio.core.project import Project, graph_structure, graph_to_dict
 from cnnstudio.torch_backend.compiler import compile_graph
 from cnnstudio.train.capture import FeatureProbe
 from cnnstudio.train.checkpoint import CheckpointError, load_checkpoint, load_weights_into
@@ -84,22 +84,6 @@ class Session:
     @property
     def eval_batch_size(self) -> int:
         return max(self.config.batch_size, 256)
-
-
-def graph_structure(graph_doc: dict[str, Any]) -> dict[str, Any]:
-    """A graph's dict without node positions: what must match to resume a run."""
-    nodes = sorted(
-        (
-            {"id": n["id"], "type": n["type"], "params": n.get("params", {})}
-            for n in graph_doc["nodes"]
-        ),
-        key=lambda n: n["id"],
-    )
-    edges = sorted(
-        (dict(e) for e in graph_doc["edges"]),
-        key=lambda e: (e["target"], e.get("target_port", 0)),
-    )
-    return {"nodes": nodes, "edges": edges}
 
 
 @dataclasses.dataclass

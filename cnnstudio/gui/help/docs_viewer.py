@@ -7,7 +7,6 @@ way (``README.md`` beside a ``docs/`` folder) so the README's ``docs/...`` links
 
 from __future__ import annotations
 
-import importlib.resources
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,8 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-PACKAGED_DOCS = "help_docs"  # cnnstudio/help_docs/README.md and cnnstudio/help_docs/docs/*.md
-_CHECKOUT = Path(__file__).resolve().parents[3]
+from cnnstudio.core.shipped import docs_dir
+
 IMAGE_MARGIN = 40  # pixels left beside an image scaled to the page's width
 _PAGE_ROLE = Qt.ItemDataRole.UserRole  # a page list item's file path
 
@@ -36,13 +35,9 @@ def _holds_docs(folder: Path) -> bool:
 
 
 def docs_root() -> Path | None:
-    """The folder holding README.md and docs/, or None when neither copy exists."""
-    if (_CHECKOUT / "pyproject.toml").is_file() and _holds_docs(_CHECKOUT):
-        return _CHECKOUT
-    packaged = importlib.resources.files("cnnstudio") / PACKAGED_DOCS
-    if isinstance(packaged, Path) and _holds_docs(packaged):
-        return packaged
-    return None
+    """The folder holding README.md and docs/, or None when it is missing."""
+    root = docs_dir()
+    return root if _holds_docs(root) else None
 
 
 def doc_pages(root: Path) -> list[Path]:
@@ -145,8 +140,9 @@ class DocsWindow(QWidget):
 
     def _fill(self) -> None:
         if self.root is None:
-            looked = f"{_CHECKOUT} (a checkout) and the package folder cnnstudio/{PACKAGED_DOCS}"
-            self.browser.setPlainText(f"The documentation was not found: looked in {looked}.")
+            self.browser.setPlainText(
+                f"The documentation was not found: looked for README.md and docs/ in {docs_dir()}."
+            )
             return
         for page in doc_pages(self.root):
             item = QListWidgetItem(_title(page))

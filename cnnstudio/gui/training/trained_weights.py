@@ -12,11 +12,9 @@ import dataclasses
 from pathlib import Path
 
 from cnnstudio.core.graph import GraphModel
-from cnnstudio.core.project import Project, graph_to_dict
+from cnnstudio.core.project import Project, graph_structure, graph_to_dict
 from cnnstudio.train.callbacks import TrainingResult
 from cnnstudio.train.runs import LAST, RunFolder
-from cnnstudio.train.session import graph_structure
-from cnnstudio.train.weights import attach_weights
 
 ADOPTED = ("completed", "early_stopped", "stopped")
 
@@ -61,6 +59,8 @@ class TrainedWeightsKeeper:
         Also re-copies already attached weights when the project is saved somewhere new.
         Raises CheckpointError or OSError (the save reports it).
         """
+        from cnnstudio.train.weights import attach_weights  # torch: only when weights are saved
+
         staged = dataclasses.replace(project, path=Path(target))
         if self.pending is not None:
             p = self.pending

@@ -12,7 +12,7 @@ from cnnstudio.gui.main_window import MainWindow
 def window(qtbot, monkeypatch) -> MainWindow:
     monkeypatch.setattr(settings, "_MEMORY", {})
     w = MainWindow()
-    qtbot.addWidget(w, before_close_func=lambda w: w.undo_stack.setClean())
+    qtbot.addWidget(w, before_close_func=lambda w: w.document.undo_stack.setClean())
     w.show()
     qtbot.waitExposed(w)
     return w

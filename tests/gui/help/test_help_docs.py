@@ -102,23 +102,12 @@ def test_a_link_to_a_missing_file_says_so(qtbot, tmp_path: Path) -> None:
     assert "does not exist" in docs.status.text()
 
 
-def test_an_installed_copy_is_found_in_the_package(monkeypatch, tmp_path: Path) -> None:
-    packaged = tmp_path / "cnnstudio" / docs_viewer.PACKAGED_DOCS
-    (packaged / "docs").mkdir(parents=True)
-    (packaged / "README.md").write_text("# cnnstudio\n", encoding="utf-8")
-    monkeypatch.setattr(docs_viewer, "_CHECKOUT", tmp_path / "site-packages")
-    monkeypatch.setattr(docs_viewer.importlib.resources, "files", lambda _: packaged.parent)
-    assert docs_root() == packaged
-
-
 def test_missing_docs_say_where_they_were_looked_for(qtbot, monkeypatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(docs_viewer, "_CHECKOUT", tmp_path)
-    monkeypatch.setattr(docs_viewer.importlib.resources, "files", lambda _: tmp_path)
+    monkeypatch.setattr(docs_viewer, "docs_dir", lambda: tmp_path)
     assert docs_root() is None
     docs = DocsWindow()
     qtbot.addWidget(docs)
     text = docs.browser.toPlainText()
     assert text.startswith("The documentation was not found")
     assert str(tmp_path) in text
-    assert docs_viewer.PACKAGED_DOCS in text
     assert docs.pages.count() == 0

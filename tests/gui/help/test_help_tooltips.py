@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QLabel
 
 from cnnstudio.core.blocks import all_specs, get_spec
 from cnnstudio.core.graph import GraphModel, Node
 from cnnstudio.core.params import Param
-from cnnstudio.gui.analysis_model import AnalysisModel
+from cnnstudio.core.project import Project
+from cnnstudio.gui.document import Document
 from cnnstudio.gui.editor.palette import BLOCK_TYPE_ROLE, BlockPalette
 from cnnstudio.gui.inspector import Inspector
 from cnnstudio.gui.param_editors import param_tooltip
@@ -36,9 +36,9 @@ def test_every_palette_block_has_its_spec_help_as_tooltip(qtbot) -> None:
 @pytest.mark.parametrize("spec", [s for s in all_specs() if s.params], ids=lambda s: s.type)
 def test_every_inspector_field_has_its_param_help_default_and_bounds(qtbot, spec) -> None:
     graph = GraphModel.from_parts([Node("n", spec.type)], [])
-    analysis, inspector = AnalysisModel(graph), Inspector()
+    document, inspector = Document(Project(graph=graph)), Inspector()
     qtbot.addWidget(inspector)
-    inspector.set_document(graph, QUndoStack(), analysis)
+    inspector.set_document(document)
     inspector.show_nodes(["n"])
     for param in spec.params:
         editor = inspector.editor(param.name)
@@ -49,7 +49,7 @@ def test_every_inspector_field_has_its_param_help_default_and_bounds(qtbot, spec
         label = inspector.param_form.labelForField(editor)
         assert isinstance(label, QLabel)
         assert label.toolTip() == tip
-    analysis.detach()
+    document.close()
 
 
 @pytest.mark.parametrize(

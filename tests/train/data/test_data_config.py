@@ -175,7 +175,9 @@ def test_standard_datasets_default_to_the_cache(
     monkeypatch.setenv("CNNSTUDIO_DATA", str(tmp_path))
     idx_set.write(tmp_path / "mnist")
     assert len(dataset_from_config({"source": "mnist"}, (1, 28, 28)).val) == 20
-    with pytest.raises(DatasetError, match=r"Download when missing.*dataset\.download: true") as info:
+    with pytest.raises(
+        DatasetError, match=r"Download when missing.*dataset\.download: true"
+    ) as info:
         dataset_from_config({"source": "kmnist"}, (1, 28, 28))
     assert str(tmp_path / "kmnist") in str(info.value)
 

@@ -191,7 +191,9 @@ def test_config_downloads_missing_files_only_when_allowed(
     )
     monkeypatch.setitem(STANDARD_DATASETS, "fashion-mnist", spec)
     cfg = {"source": "fashion-mnist", "path": "data/fm"}
-    with pytest.raises(DatasetError, match=r"Download when missing.*dataset\.download: true") as info:
+    with pytest.raises(
+        DatasetError, match=r"Download when missing.*dataset\.download: true"
+    ) as info:
         dataset_from_config(cfg, (1, 28, 28), base_dir=tmp_path)
     assert str(tmp_path / "data" / "fm") in str(info.value)
     assert http_server.requests == []
