@@ -8,11 +8,13 @@ edges and centres the blocks on the given point, all in one undo step.
 
 from __future__ import annotations
 
+import atexit
 import json
 import re
 from collections.abc import Iterable
 
 from PySide6.QtCore import QMimeData
+from PySide6.QtGui import QGuiApplication
 
 from cnnstudio.core.commands import AddNode, Command, Connect, Macro
 from cnnstudio.core.errors import CnnStudioError
@@ -45,6 +47,31 @@ def mime_data(graph: GraphModel, node_ids: Iterable[str]) -> QMimeData:
     mime.setData(MIME_TYPE, text.encode("utf-8"))
     mime.setText(text)
     return mime
+
+
+def copy_to_clipboard(graph: GraphModel, node_ids: Iterable[str]) -> None:
+    """Put the blocks on the system clipboard (taken back at exit, see ``_release``)."""
+    global _release_registered
+    QGuiApplication.clipboard().setMimeData(mime_data(graph, node_ids))
+    app = QGuiApplication.instance()
+    if not _release_registered and app is not None:
+        atexit.register(_release)
+        app.aboutToQuit.connect(_release)
+        _release_registered = True
+
+
+_release_registered = False
+
+
+def _release() -> None:
+    """Clear our blocks from the clipboard while Python still runs: Qt's own exit handlers would
+    destroy the data after its Python wrapper is gone and crash the process (exit 139)."""
+    if QGuiApplication.instance() is None:
+        return
+    clipboard = QGuiApplication.clipboard()
+    mime = clipboard.mimeData()
+    if mime is not None and mime.hasFormat(MIME_TYPE):
+        clipboard.clear()
 
 
 def read_fragment(mime: QMimeData | None) -> GraphModel:

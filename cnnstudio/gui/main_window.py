@@ -502,7 +502,7 @@ class MainWindow(QMainWindow):
         if not ids:
             self.show_message("Select blocks to copy first.")
             return False
-        QGuiApplication.clipboard().setMimeData(clipboard.mime_data(self.document.graph, ids))
+        clipboard.copy_to_clipboard(self.document.graph, ids)
         self.show_message(f"Copied {len(ids)} block{'s' * (len(ids) != 1)}.")
         return True
 
