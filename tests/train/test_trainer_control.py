@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,14 @@ import safetensors.torch
 import torch
 
 from cnnstudio.core.project import Project
-from cnnstudio.train.callbacks import BatchProgress, EpochMetrics, RunInfo, TrainingResult
+from cnnstudio.train.callbacks import (
+    BatchProgress,
+    EpochMetrics,
+    Features,
+    RunInfo,
+    TrainingResult,
+)
+from cnnstudio.train.capture import CaptureSettings
 from cnnstudio.train.data.dataset import Dataset
 from cnnstudio.train.trainer import Trainer, train
 
@@ -220,3 +228,44 @@ def test_resume_from_a_folder_that_is_not_a_run(lenet: Project, tmp_path: Path) 
     assert result.failure is not None
     assert result.failure.kind == "checkpoint"
     assert "not a run folder" in result.failure.message
+
+
+class PausedReports:
+    """Batch reports and feature captures as they come."""
+
+    def __init__(self) -> None:
+        self.batches: list[tuple[int, int]] = []  # (epoch, batch) of each report
+        self.captures: list[tuple[int, int]] = []
+        self.captured = threading.Event()
+
+    def on_batches(self, progress: BatchProgress) -> None:
+        self.batches.append((progress.epoch, progress.batch))
+
+    def on_features(self, features: Features) -> None:
+        self.captures.append((features.epoch, features.batch))
+        self.captured.set()
+
+
+def test_a_paused_run_reports_progress_and_features_at_the_batch_it_paused(
+    lenet: Project, shapes_600: Dataset
+) -> None:
+    """Reports are throttled (here to one a minute) and captures too (one an hour): a pause
+    still shows progress and feature maps of the very batch it paused at, not older ones."""
+    reports = PausedReports()
+    capture = CaptureSettings(every=2, min_interval_s=3600.0)
+    trainer = Trainer(lenet, reports, dataset=shapes_600, capture=capture, report_interval=60)
+    thread, _ = _start(trainer)
+    try:
+        assert reports.captured.wait(WAIT_S)
+        time.sleep(0.3)  # batches go on, none of them reported or captured
+        trainer.pause()
+        deadline = time.monotonic() + WAIT_S
+        while len(reports.captures) < 2 or not reports.batches:
+            assert time.monotonic() < deadline, (reports.batches, reports.captures)
+            time.sleep(0.01)
+        assert reports.batches[-1] == reports.captures[-1] != reports.captures[0]
+    finally:
+        trainer.stop()
+        trainer.resume()
+        thread.join(WAIT_S)
+    assert not thread.is_alive()

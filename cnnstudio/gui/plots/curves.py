@@ -243,6 +243,7 @@ class CurvesView(QWidget):
         self._drawn = self._batches_drawn = self._epochs_drawn = -1
         self._lr_drawn = self._summarised = -1
         self.follow()
+        self.refresh(force=True)  # blank at once, not at the next run's first report
 
     def refresh(self, force: bool = False) -> None:
         """Redraw what changed since the last call, at most every ``MIN_INTERVAL_S`` (the

@@ -206,6 +206,7 @@ class TrainingDashboard(QWidget):
             view.clear()
         self.gallery.hide()
         self.control.banner.hide()
+        self.control.info.setText("")
         for name in SECTIONS:
             self._section_changed(name)
         self._update_filter_layers()

@@ -105,4 +105,7 @@ def test_missing_data_says_what_is_missing(qtbot, window, dashboard, tmp_path) -
     assert "nowhere" in failed.args[1]
     assert "Download when missing" in failed.args[1]
     assert dashboard.data_panel.status.text() == failed.args[1]
+    assert dashboard.data_panel.preview.pixmap().isNull()  # no earlier dataset's preview
+    assert dashboard.data_panel.dataset is None
+    assert len(dashboard.data_panel.counts.train.opts["width"]) == 0
     assert dashboard.data_panel.download_box.isVisibleTo(dashboard.data_panel)
