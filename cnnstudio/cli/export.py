@@ -12,7 +12,7 @@ import argparse
 from typing import Any
 
 from cnnstudio.cli.common import EXIT_INVALID, EXIT_OK, CliError, fail, open_project
-from cnnstudio.torch_backend.export import FORMATS, ExportError, export_project
+from cnnstudio.export import FORMATS, ExportError, export_project
 
 
 def add_parser(sub: Any) -> None:

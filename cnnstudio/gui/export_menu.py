@@ -25,8 +25,8 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QProgressDialog
 from cnnstudio.core.analysis import analyze
 from cnnstudio.core.errors import CnnStudioError
 from cnnstudio.core.project import Project
+from cnnstudio.export import FORMATS, ExportError, ExportResult, export_project
 from cnnstudio.gui.gc_guard import gui_thread_collector
-from cnnstudio.torch_backend.export import FORMATS, ExportError, ExportResult, export_project
 
 if TYPE_CHECKING:
     from cnnstudio.gui.main_window import MainWindow

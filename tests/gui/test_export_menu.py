@@ -12,13 +12,13 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QPushButton
 
 from cnnstudio.core.commands import Disconnect, SetParams
+from cnnstudio.export import FORMATS
 from cnnstudio.gui import export_menu, settings
 from cnnstudio.gui.export_menu import ENTRIES, ExportMenu, file_slug
 from cnnstudio.gui.main_window import MainWindow
 from cnnstudio.gui.training.trained_weights import TrainedWeights
 from cnnstudio.gui.undo import push
 from cnnstudio.torch_backend.compiler import compile_graph
-from cnnstudio.torch_backend.export import FORMATS
 
 # The offscreen platform cannot resize hints, raise or grab; the tests do not depend on it.
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")

@@ -19,11 +19,11 @@ import torch.fx as fx
 from cnnstudio import __version__
 from cnnstudio.core.analysis import Analysis
 from cnnstudio.core.project import Project
-from cnnstudio.torch_backend.export import ddp_train
-from cnnstudio.torch_backend.export.codegen import dict_block, docstring_text, literal
-from cnnstudio.torch_backend.export.embed import Embedder
-from cnnstudio.torch_backend.export.errors import ExportError
-from cnnstudio.torch_backend.export.python_code import model_code
+from cnnstudio.export import ddp_train
+from cnnstudio.export.codegen import dict_block, docstring_text, literal
+from cnnstudio.export.embed import Embedder
+from cnnstudio.export.errors import ExportError
+from cnnstudio.export.python_code import model_code
 from cnnstudio.train import config as training_settings
 from cnnstudio.train import loss, optim
 from cnnstudio.train.config import training_config
@@ -97,7 +97,7 @@ def training_script(
     embedder.add(
         ddp_train,
         ["main"],
-        "training loop, one process or DDP (cnnstudio.torch_backend.export.ddp_train)",
+        "training loop, one process or DDP (cnnstudio.export.ddp_train)",
     )
     for statement in (
         "import sys",

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cnnstudio.core.project import Project
-from cnnstudio.torch_backend.export.errors import EXTRA_HINT, ExportError
+from cnnstudio.export.errors import EXTRA_HINT, ExportError
 
 Progress = Callable[[str], None]
 
@@ -74,7 +74,7 @@ def export_project(
         raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     target = Path(out)
     _check_target(target, FORMATS[fmt])
-    from cnnstudio.torch_backend.export.pipeline import write_export  # imports torch
+    from cnnstudio.export.pipeline import write_export  # imports torch
 
     files, weights = write_export(project, fmt, target, fresh_weights, progress or _ignore)
     return ExportResult(fmt, files, weights)

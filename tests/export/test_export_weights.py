@@ -13,8 +13,8 @@ import torch
 from export_support import EXAMPLES, FILE_NAMES, sample_input
 
 from cnnstudio.core.project import load_project
+from cnnstudio.export import ExportError, export_project
 from cnnstudio.torch_backend.compiler import compile_graph
-from cnnstudio.torch_backend.export import ExportError, export_project
 from cnnstudio.train.weights import attach_weights
 
 LENET = next(p for p in EXAMPLES if p.stem == "lenet5")

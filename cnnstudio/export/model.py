@@ -8,8 +8,8 @@ import torch.fx as fx
 
 from cnnstudio.core.analysis import Analysis, analyze
 from cnnstudio.core.project import Project
+from cnnstudio.export.errors import ExportError
 from cnnstudio.torch_backend.compiler import compile_graph
-from cnnstudio.torch_backend.export.errors import ExportError
 from cnnstudio.train.config import training_config
 from cnnstudio.train.weights import load_project_weights
 

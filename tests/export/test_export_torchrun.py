@@ -14,7 +14,7 @@ import torch
 from export_support import EXAMPLES, python, run
 
 from cnnstudio.core.project import load_project
-from cnnstudio.torch_backend.export import export_project
+from cnnstudio.export import export_project
 
 LENET = next(p for p in EXAMPLES if p.stem == "lenet5")
 ARGS = ("--epochs", "1", "--num-samples", "240", "--batch-size", "40", "--device", "cpu")

@@ -19,13 +19,13 @@ from export_support import EXAMPLES, ROOT, ExportCache, python, run
 
 from cnnstudio.core.graph import Edge, GraphModel, Node
 from cnnstudio.core.project import Project, load_project
-from cnnstudio.torch_backend.compiler import compile_graph
-from cnnstudio.torch_backend.export import ExportError, export_project
-from cnnstudio.torch_backend.export.ddp_train import (
+from cnnstudio.export import ExportError, export_project
+from cnnstudio.export.ddp_train import (
     channel_stats,
     read_safetensors,
     write_safetensors,
 )
+from cnnstudio.torch_backend.compiler import compile_graph
 from cnnstudio.train.data.normalize import compute_normalization
 from cnnstudio.train.trainer import Trainer
 
