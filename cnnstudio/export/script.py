@@ -25,7 +25,7 @@ from cnnstudio.export.embed import Embedder
 from cnnstudio.export.errors import ExportError
 from cnnstudio.export.python_code import model_code
 from cnnstudio.train import config as training_settings
-from cnnstudio.train import loss, optim
+from cnnstudio.train import loop_core, loss, optim
 from cnnstudio.train.config import training_config
 from cnnstudio.train.data import augment, shapes, split
 from cnnstudio.train.data.config import validate_dataset_config
@@ -93,6 +93,11 @@ def training_script(
     embedder.add(split, ["split_indices"], "train/validation split (cnnstudio.train.data.split)")
     embedder.add(
         augment, ["AugmentOptions", "augment_batch"], "augmentation (cnnstudio.train.data.augment)"
+    )
+    embedder.add(
+        loop_core,
+        ["to_float", "channel_stats", "early_stop"],
+        "rules shared with cnnstudio's trainer (cnnstudio.train.loop_core)",
     )
     embedder.add(
         ddp_train,
