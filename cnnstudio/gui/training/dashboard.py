@@ -56,8 +56,7 @@ from cnnstudio.train.callbacks import (
 )
 from cnnstudio.train.config import ConfigError, training_config
 from cnnstudio.train.data.dataset import Dataset
-from cnnstudio.train.runs import RunFolder
-from cnnstudio.train.session import RESUMABLE_OVERRIDES
+from cnnstudio.train.resume import epochs_done, run_overrides, why_not_continue
 
 # Feature captures: every 10 batches, at most twice a second. LeNet-5 on one core of this
 # 2-core machine runs ~150 batches/s, so twice a second; a model at 5 batches/s every 2 s. Every
@@ -317,21 +316,18 @@ class TrainingDashboard(QWidget):
             return
         resume_from: Path | None = None
         if mode != "restart":
-            resume_from, why_not = self._run_to_continue()
-            if resume_from is None and mode == "continue":
+            run = self.weights.run_to_continue(self.project)
+            why_not = why_not_continue(self.project, run)
+            resume_from = run if why_not is None else None
+            if why_not is not None and mode == "continue":
                 self._report(f"Cannot continue: {why_not}", "Use “Restart from scratch”.")
                 return
-        overrides: dict[str, Any] = {
-            "threads": editor_threads() if config.threads == "auto" else config.threads
-        }
-        if resume_from is not None:  # the project's resumable settings apply to the resumed run
-            section = self.project.training or {}
-            overrides.update(
-                epochs=self._epochs_done() + config.epochs,
-                device=config.device,
-                amp=config.amp,
-                early_stopping=section.get("early_stopping") or False,
-            )
+        overrides = run_overrides(
+            self.project,
+            config,
+            editor_threads(),
+            None if resume_from is None else self._epochs_done(),
+        )
         request = self.data_request()
         assert request is not None  # the analysis is valid, so the Input has a shape
         edit_guard(self.stack).set_read_only(READ_ONLY_REASON)
@@ -342,31 +338,9 @@ class TrainingDashboard(QWidget):
         if dataset is not None:
             self._launch(dataset)
 
-    def _run_to_continue(self) -> tuple[Path | None, str]:
-        run = self.weights.run_to_continue(self.project)
-        if run is None:
-            return None, "there are no trained weights of this network to continue from"
-        try:
-            snapshot = RunFolder(run).read_config()
-            then = training_config(snapshot["training"]).to_dict()
-            now = training_config(self.project.training).to_dict()
-        except (OSError, ValueError, KeyError, ConfigError):
-            return None, f"the run folder {run} cannot be read"
-        if snapshot["project"].get("dataset") != self.project.dataset:
-            return None, "the data settings changed since that run"
-        changed = [
-            k for k in now if k not in (*RESUMABLE_OVERRIDES, "threads") and now[k] != then[k]
-        ]
-        if changed:
-            return None, f"{', '.join(changed)} changed since that run"
-        return run, ""
-
     def _epochs_done(self) -> int:
         pending = self.weights.pending
-        if pending is not None:
-            return pending.epoch
-        epoch = (self.project.weights or {}).get("epoch")
-        return int(epoch) if isinstance(epoch, int) else 0
+        return epochs_done(self.project, pending.epoch if pending is not None else None)
 
     def _launch(self, dataset: Dataset) -> None:
         assert self._preparing is not None
