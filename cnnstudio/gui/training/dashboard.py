@@ -33,8 +33,8 @@ from cnnstudio.gui.plots.feature_maps import FeatureMapsView
 from cnnstudio.gui.plots.filters import FiltersView
 from cnnstudio.gui.plots.history import RunHistory
 from cnnstudio.gui.plots.style import layout_boundary, restyle
-from cnnstudio.gui.training.control_bar import PREPARING, ControlBar
-from cnnstudio.gui.training.controller import IDLE, PAUSED, RUNNING, TrainingController
+from cnnstudio.gui.training.control_bar import ControlBar
+from cnnstudio.gui.training.controller import TrainingController
 from cnnstudio.gui.training.data_panel import DataPanel, dims
 from cnnstudio.gui.training.dataset_loader import DataRequest, DatasetLoader
 from cnnstudio.gui.training.gallery import GalleryDialog
@@ -57,6 +57,7 @@ from cnnstudio.train.callbacks import (
 from cnnstudio.train.config import ConfigError, training_config
 from cnnstudio.train.data.dataset import Dataset
 from cnnstudio.train.resume import epochs_done, run_overrides, why_not_continue
+from cnnstudio.train.run_state import RunState
 
 # Feature captures: every 10 batches, at most twice a second. LeNet-5 on one core of this
 # 2-core machine runs ~150 batches/s, so twice a second; a model at 5 batches/s every 2 s. Every
@@ -277,7 +278,7 @@ class TrainingDashboard(QWidget):
         if self._preparing is not None and self._preparing[0].key == request.key:
             self._preparing = None
             self._end_read_only()
-            self._state_changed(IDLE)
+            self._state_changed(RunState.IDLE)
             self._report(f"Cannot train: {message}", "Check the Data tab.")
 
     def fix_input_shape(self, shape: list[int]) -> None:
@@ -333,7 +334,7 @@ class TrainingDashboard(QWidget):
         edit_guard(self.stack).set_read_only(READ_ONLY_REASON)
         self.control.banner.hide()
         self._preparing = (request, resume_from, overrides)
-        self._state_changed(PREPARING)
+        self._state_changed(RunState.PREPARING)
         dataset = self.loader.load(request)
         if dataset is not None:
             self._launch(dataset)
@@ -348,7 +349,7 @@ class TrainingDashboard(QWidget):
         self._preparing = None
         if tuple(dataset.sample_shape) != request.input_shape:
             self._end_read_only()
-            self._state_changed(IDLE)
+            self._state_changed(RunState.IDLE)
             self.tabs.setCurrentIndex(_DATA)
             self.data_panel.show_dataset(dataset, *self._shapes())
             self._report(
@@ -374,14 +375,14 @@ class TrainingDashboard(QWidget):
         self.live.start()
 
     def pause_or_resume(self) -> None:
-        if self.controller.state == PAUSED:
+        if self.controller.state == RunState.PAUSED:
             self.controller.resume()
-        elif self.controller.state == RUNNING:
+        elif self.controller.state == RunState.RUNNING:
             self.controller.pause()
 
     def train_or_resume(self) -> None:
         """F5: resume a paused run, otherwise train."""
-        if self.controller.state == PAUSED:
+        if self.controller.state == RunState.PAUSED:
             self.controller.resume()
         else:
             self.train("auto")
@@ -391,7 +392,7 @@ class TrainingDashboard(QWidget):
             self._preparing = None
             self.loader.cancel()
             self._end_read_only()
-            self._state_changed(IDLE)
+            self._state_changed(RunState.IDLE)
             self.control.show_text("Stopped before training started", 0.0)
             return
         self.controller.stop()
@@ -400,18 +401,20 @@ class TrainingDashboard(QWidget):
         if self.stack is not None:
             edit_guard(self.stack).set_read_only(None)
 
-    def _state_changed(self, state: str) -> None:
-        shown = PREPARING if self._preparing is not None else state
+    def _state_changed(self, state: RunState) -> None:
+        shown = RunState.PREPARING if self._preparing is not None else state
         self._update_controls(shown)
-        running = shown != IDLE
+        running = shown != RunState.IDLE
         for panel in (self.data_panel, self.settings_panel):
             panel.setEnabled(not running)
         self.running_changed.emit(running)
 
-    def _update_controls(self, state: str | None = None) -> None:
+    def _update_controls(self, state: RunState | None = None) -> None:
         if state is None:
-            state = PREPARING if self._preparing is not None else self.controller.state
-        can_continue = state == IDLE and self.weights.run_to_continue(self.project) is not None
+            state = RunState.PREPARING if self._preparing is not None else self.controller.state
+        can_continue = (
+            state == RunState.IDLE and self.weights.run_to_continue(self.project) is not None
+        )
         self.control.set_state(state, can_continue)
 
     # ---- reports from the run (GUI thread) -------------------------------------------------
