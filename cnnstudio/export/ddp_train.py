@@ -119,6 +119,8 @@ def main(
         )
         data = load_data(dataset, input_shape, args, env)
         train(model_class, input_shape, output_kind, config, data, args, env, init_weights)
+        if env.world > 1:
+            dist.barrier()  # leave together: rank 0 has written every file
         return 0
     except (UsageError, Diverged) as exc:
         if env is None or env.main:
@@ -127,6 +129,21 @@ def main(
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
+
+
+def leave(code: int) -> None:
+    """End the process with ``code``.
+
+    A process of a torchrun job ends without the interpreter's teardown: after
+    ``destroy_process_group`` gloo still had threads in torch's C++ state, and destroying them
+    during finalisation aborted a process now and then ("terminate called without an active
+    exception", SIGABRT) after all its work was done, so a good run was reported as failed.
+    """
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def parse_args(config: TrainingConfig, argv: Sequence[str] | None) -> argparse.Namespace:

@@ -101,11 +101,10 @@ def training_script(
     )
     embedder.add(
         ddp_train,
-        ["main"],
+        ["main", "leave"],
         "training loop, one process or DDP (cnnstudio.export.ddp_train)",
     )
     for statement in (
-        "import sys",
         "from pathlib import Path",
         "import torch",
         "from torch import nn",
@@ -142,7 +141,7 @@ def training_script(
     main_call = (
         'if __name__ == "__main__":\n'
         f"    weights = Path(__file__).with_suffix({literal('.safetensors')})\n"
-        f"    sys.exit(main({code.class_name}, INPUT_SHAPE, TRAINING, DATASET, OUTPUT_KIND, weights))\n"
+        f"    leave(main({code.class_name}, INPUT_SHAPE, TRAINING, DATASET, OUTPUT_KIND, weights))\n"
     )
     parts = [
         doc,
