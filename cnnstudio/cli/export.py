@@ -12,7 +12,7 @@ import argparse
 from typing import Any
 
 from cnnstudio.cli.common import EXIT_INVALID, EXIT_OK, CliError, fail, open_project
-from cnnstudio.torch_backend.export import FORMATS, ExportError, export_project
+from cnnstudio.export import FORMATS, ExportError, StaleWeightsError, export_project
 
 
 def add_parser(sub: Any) -> None:
@@ -52,6 +52,9 @@ def run(ns: argparse.Namespace) -> int:
             fresh_weights=ns.fresh_weights,
             progress=lambda message: print(message, flush=True),
         )
+    except StaleWeightsError as exc:
+        hint = "add --fresh-weights to export the edited network with seeded initial weights"
+        return fail(CliError(f"{ns.file}: {exc}; {hint}", EXIT_INVALID))
     except ExportError as exc:
         return fail(CliError(f"{ns.file}: {exc}", EXIT_INVALID))
     except Exception as exc:  # a bug; still one line, never a traceback for the user

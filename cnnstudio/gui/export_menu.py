@@ -8,6 +8,8 @@ status bar says what it wrote. One export runs at a time; closing the window wai
 
 A network with errors is not exported: the actions stay enabled and, when triggered, list the
 errors instead of asking for a file (a disabled menu entry could not say why it is disabled).
+Trained weights that no longer fit the edited network are named in a question that offers to
+export without them (seeded initial weights) instead of failing.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QProgressDialog
 
 from cnnstudio.core.errors import CnnStudioError
 from cnnstudio.core.project import Project
+from cnnstudio.export import FORMATS, ExportError, ExportResult, export_project, stale_weights
 from cnnstudio.gui.document import Document
 from cnnstudio.gui.gc_guard import gui_thread_collector
-from cnnstudio.torch_backend.export import FORMATS, ExportError, ExportResult, export_project
 
 if TYPE_CHECKING:
     from cnnstudio.gui.main_window import MainWindow
@@ -179,7 +181,14 @@ class ExportMenu(QObject):
         except CnnStudioError as exc:
             QMessageBox.critical(self.window, "Cannot export", f"Problem: {exc}")
             return False
-        job = _ExportJob(project, fmt, target, self.fresh_weights.isChecked())
+        fresh = self.fresh_weights.isChecked()
+        if not fresh and project.weights:
+            reason = stale_weights(project)
+            if reason is not None:
+                if not self._export_without_stale_weights(reason):
+                    return False
+                fresh = True
+        job = _ExportJob(project, fmt, target, fresh)
         thread = QThread()
         thread.setObjectName("exportThread")
         job.moveToThread(thread)
@@ -193,6 +202,25 @@ class ExportMenu(QObject):
         gui_thread_collector().hold()
         thread.start()
         return True
+
+    def _export_without_stale_weights(self, reason: str) -> bool:
+        """Ask whether to export with seeded initial weights instead of the stale trained ones."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Trained weights do not fit",
+            "The network was edited after training, so its trained weights cannot be "
+            f"exported with it:\n{reason}\n\nExport it with freshly initialised weights "
+            "(seeded from the training seed) instead?",
+            QMessageBox.StandardButton.Cancel,
+            self.window,
+        )
+        box.setObjectName("staleWeightsQuestion")
+        without = box.addButton("Export without weights", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        accepted = box.clickedButton() is without
+        box.deleteLater()
+        return accepted
 
     def _refuse_invalid_graph(self) -> bool:
         """Show the network's errors and return True if it has any."""

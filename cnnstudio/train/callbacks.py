@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +189,26 @@ class TrainingCallbacks:
 
 
 EVENTS = tuple(n for n in vars(TrainingCallbacks) if n.startswith("on_"))
+
+
+class ReportSink:
+    """Callbacks that hand every report to one function, for a receiver that dispatches by the
+    report's type (the editor's worker sends them all through one Qt signal)."""
+
+    def __init__(self, send: Callable[[Any], None]) -> None:
+        self.send = send
+
+
+def _sending(event: str) -> Callable[[ReportSink, Any], None]:
+    def method(self: ReportSink, report: Any) -> None:
+        self.send(report)
+
+    method.__name__ = event
+    return method
+
+
+for _event in EVENTS:
+    setattr(ReportSink, _event, _sending(_event))
 
 
 class CallbackList:

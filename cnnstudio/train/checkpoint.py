@@ -27,6 +27,10 @@ class CheckpointError(CnnStudioError):
     """A checkpoint or weights file that is missing, damaged or does not fit the graph."""
 
 
+class WeightsMismatch(CheckpointError):
+    """Readable weights whose tensors do not fit the graph: it was edited after they were saved."""
+
+
 def _tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
 
@@ -115,7 +119,7 @@ def load_weights_into(
                 + (" ..." if len(unexpected) > 5 else "")
             )
         parts += mismatched[:5]
-        raise CheckpointError(
+        raise WeightsMismatch(
             f"{source}: the weights do not fit the graph (it changed since they were saved): "
             + "; ".join(parts)
         )

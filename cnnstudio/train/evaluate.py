@@ -7,6 +7,7 @@ import contextlib
 import numpy as np
 import torch
 
+from cnnstudio.train import loop_core
 from cnnstudio.train.data.batches import batches
 from cnnstudio.train.loss import log_probabilities
 from cnnstudio.train.metrics import confusion_matrix
@@ -50,12 +51,9 @@ def validate(s: Session) -> tuple[float, np.ndarray, tuple[np.ndarray, np.ndarra
 
 
 def early_stop(s: Session, val_loss: float, val_accuracy: float) -> bool:
-    rule, pos = s.config.early_stopping, s.position
-    if rule is None:
-        return False
-    value = -val_loss if rule.metric == "val_loss" else val_accuracy
-    if pos.early_best is None or value > pos.early_best + rule.min_delta:
-        pos.early_best, pos.early_bad_epochs = value, 0
-        return False
-    pos.early_bad_epochs += 1
-    return pos.early_bad_epochs >= rule.patience
+    """Apply the shared rule (``loop_core.early_stop``) to the session's position."""
+    pos = s.position
+    pos.early_best, pos.early_bad_epochs, stop = loop_core.early_stop(
+        s.config.early_stopping, pos.early_best, pos.early_bad_epochs, val_loss, val_accuracy
+    )
+    return stop

@@ -2,7 +2,8 @@
 
 ``attach_weights`` copies a run's weights to ``<project-stem>.safetensors`` next to the project and
 records them (file, sha256, run, epoch, val_accuracy); ``load_project_weights`` puts them back
-into a compiled model after checking the checksum and that the graph still fits them.
+into a compiled model after checking the checksum and that the graph still fits them;
+``weights_mismatch`` says beforehand whether they still fit a graph edited since training.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from cnnstudio.core.project import Project
 from cnnstudio.torch_backend.compiler import compile_graph
 from cnnstudio.train.checkpoint import (
     CheckpointError,
+    WeightsMismatch,
     load_weights_into,
     read_weights,
     sha256,
@@ -77,6 +79,24 @@ def load_project_weights(project: Project, model: fx.GraphModule | None = None) 
     tensors: dict[str, torch.Tensor] = read_weights(path)
     load_weights_into(model, tensors, str(path))
     return model
+
+
+def weights_mismatch(project: Project) -> str | None:
+    """How the project's trained weights no longer fit its graph, or None when they fit.
+
+    Asked before an export, so that an edited network can be exported with fresh weights
+    instead of failing. Weights that are missing or damaged are not a mismatch: loading them
+    reports that itself.
+    """
+    if not project.weights:
+        return None
+    try:
+        load_project_weights(project)
+    except WeightsMismatch as exc:
+        return str(exc)
+    except CheckpointError:
+        pass  # missing or damaged: the export itself says so
+    return None
 
 
 def _trained_on(run: Path) -> dict[str, Any]:

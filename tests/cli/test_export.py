@@ -14,10 +14,13 @@ from pathlib import Path
 
 import onnxruntime
 import pytest
+import safetensors.torch
 
 from cnnstudio.cli import main
 from cnnstudio.core.graph import Edge, GraphModel, Node
-from cnnstudio.core.project import Project
+from cnnstudio.core.project import Project, load_project
+from cnnstudio.torch_backend.compiler import compile_graph
+from cnnstudio.train.weights import attach_weights
 
 ROOT = Path(__file__).parents[2]
 LENET = ROOT / "examples" / "lenet5.cnnstudio"
@@ -97,6 +100,30 @@ def test_an_unsupported_block_is_named(tmp_path: Path, capsys: pytest.CaptureFix
     line = one_line(capsys.readouterr().err)
     assert line.endswith("has no equivalent of aten.adaptive_max_pool2d, used by block 'pool'")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pool.cnnstudio"]
+
+
+def test_stale_trained_weights_name_the_flag_that_exports_without_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "lenet.cnnstudio"
+    project = load_project(LENET)
+    project.save(path)
+    weights = tmp_path / "trained.safetensors"
+    safetensors.torch.save_file(dict(compile_graph(project.graph).state_dict()), str(weights))
+    attach_weights(project, weights)
+    project.graph.set_params("fc1", {"out_features": 100})  # edited after training
+    project.save()
+    target = tmp_path / "model.py"
+    assert cli(path, "-f", "python", "-o", target) == 1
+    line = one_line(capsys.readouterr().err)
+    assert "the trained weights are stale" in line
+    assert "fc1.weight is [120, 400] in the file but [100, 400] in the graph" in line
+    assert line.endswith(
+        "add --fresh-weights to export the edited network with seeded initial weights"
+    )
+    assert not target.exists()
+    assert cli(path, "-f", "python", "-o", target, "--fresh-weights") == 0
+    assert "weights: freshly initialised (seed 0)" in capsys.readouterr().out
 
 
 @pytest.mark.slow

@@ -12,12 +12,12 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QPushButton
 
 from cnnstudio.core.commands import Disconnect, SetParams
+from cnnstudio.export import FORMATS
 from cnnstudio.gui import export_menu, settings
 from cnnstudio.gui.export_menu import ENTRIES, ExportMenu, file_slug
 from cnnstudio.gui.main_window import MainWindow
 from cnnstudio.gui.training.trained_weights import TrainedWeights
 from cnnstudio.torch_backend.compiler import compile_graph
-from cnnstudio.torch_backend.export import FORMATS
 
 # The offscreen platform cannot resize hints, raise or grab; the tests do not depend on it.
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
@@ -232,6 +232,55 @@ def test_trained_weights_of_the_last_run_are_exported_unless_fresh_ones_are_aske
     messages = trigger(qtbot, window, "actionExportPython")
     assert "weights: freshly initialised (seed 0)" in messages
     assert window.document.weights.pending is not None  # exporting adopted nothing
+
+
+class StaleQuestion:
+    """Answers the stale-weights question by clicking ``answer``; records the texts it showed."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, answer: str) -> None:
+        self.answer = answer
+        self.texts: list[str] = []
+        monkeypatch.setattr(QMessageBox, "exec", lambda box: self._exec(box))
+
+    def _exec(self, box: QMessageBox) -> int:
+        assert box.objectName() == "staleWeightsQuestion"
+        self.texts.append(box.text())
+        (button,) = [b for b in box.buttons() if b.text() == self.answer]
+        button.click()
+        return 0
+
+
+@pytest.mark.parametrize("answer", ["Export without weights", "Cancel"])
+def test_stale_trained_weights_are_named_and_can_be_left_out(
+    qtbot,
+    window: MainWindow,
+    dialogs: Dialogs,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    answer: str,
+) -> None:
+    run = tmp_path / "runs" / "run-1"
+    run.mkdir(parents=True)
+    trained = compile_graph(window.document.graph, seed=7).state_dict()
+    safetensors.torch.save_file(dict(trained), run / "last.safetensors")
+    window.document.weights.pending = TrainedWeights(run / "last.safetensors", run, 3, 0.9)
+    window.document.push(SetParams("fc1", {"out_features": 97}))
+    question = StaleQuestion(monkeypatch, answer)
+    target = tmp_path / "model.py"
+    dialogs.path = str(target)
+
+    if answer == "Cancel":
+        assert not exporter(window).export("python")
+        assert not exporter(window).running
+        assert not target.exists()
+    else:
+        messages = trigger(qtbot, window, "actionExportPython")
+        assert "weights: freshly initialised (seed 0)" in messages
+        written = safetensors.torch.load_file(tmp_path / "model.safetensors")
+        assert written["fc1.weight"].shape == (97, 400)
+    (text,) = question.texts
+    assert "fc1.weight is [120, 400] in the file but [97, 400] in the graph" in text
+    assert dialogs.errors == []
 
 
 def test_cancel_detaches_the_export_and_the_status_bar_says_what_it_wrote(

@@ -16,10 +16,9 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.gui import theme
-from cnnstudio.gui.training.controller import IDLE, PAUSED, RUNNING, STOPPING
 from cnnstudio.train.callbacks import BatchProgress
+from cnnstudio.train.run_state import RunState
 
-PREPARING = "preparing"  # the dashboard's state while the data loads, before the thread starts
 _SPEED_SMOOTHING = 0.8
 _STEPS = 1000
 _PAUSED = "Paused · "
@@ -73,7 +72,7 @@ class ControlBar(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.state = IDLE
+        self.state = RunState.IDLE
         self.can_continue = False
         self._speed: float | None = None
         self.train_button = QToolButton()
@@ -121,7 +120,7 @@ class ControlBar(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.banner)
         self.retheme()
-        self.set_state(IDLE, False)
+        self.set_state(RunState.IDLE, False)
 
     def retheme(self) -> None:
         t = theme.current_theme()
@@ -134,12 +133,12 @@ class ControlBar(QWidget):
             f" margin: 1px; }}"
         )
         self.train_button.setIcon(theme.icon("train"))
-        self.pause_button.setIcon(theme.icon("pause" if self.state != PAUSED else "train"))
+        self.pause_button.setIcon(theme.icon("pause" if self.state != RunState.PAUSED else "train"))
         self.stop_button.setIcon(theme.icon("stop"))
 
-    def set_state(self, state: str, can_continue: bool) -> None:
+    def set_state(self, state: RunState, can_continue: bool) -> None:
         self.state, self.can_continue = state, can_continue
-        idle = state == IDLE
+        idle = state == RunState.IDLE
         self.train_button.setEnabled(idle)
         self.train_button.setText("Continue training" if can_continue else "Train")
         self.train_button.setToolTip(
@@ -148,18 +147,20 @@ class ControlBar(QWidget):
             else "Train the network on the chosen data (F5)"
         )
         self.continue_action.setEnabled(can_continue)
-        self.pause_button.setEnabled(state in (RUNNING, PAUSED))
-        self.pause_button.setText("Resume" if state == PAUSED else "Pause")
+        self.pause_button.setEnabled(state in (RunState.RUNNING, RunState.PAUSED))
+        self.pause_button.setText("Resume" if state == RunState.PAUSED else "Pause")
         self.pause_button.setToolTip(
-            "Resume training (F5)" if state == PAUSED else "Pause training"
+            "Resume training (F5)" if state == RunState.PAUSED else "Pause training"
         )
-        self.pause_button.setIcon(theme.icon("train" if state == PAUSED else "pause"))
-        self.stop_button.setEnabled(state in (RUNNING, PAUSED, PREPARING))
-        if state == STOPPING:
+        self.pause_button.setIcon(theme.icon("train" if state == RunState.PAUSED else "pause"))
+        self.stop_button.setEnabled(
+            state in (RunState.RUNNING, RunState.PAUSED, RunState.PREPARING)
+        )
+        if state == RunState.STOPPING:
             self.progress.setFormat("Stopping after this batch…")
-        elif state == PAUSED:
+        elif state == RunState.PAUSED:
             self.progress.setFormat(_PAUSED + self.progress.format().removeprefix(_PAUSED))
-        elif state == PREPARING:
+        elif state == RunState.PREPARING:
             self._speed = None
             self.progress.setRange(0, 0)  # busy indicator until the first batch
             self.progress.setFormat("Loading data…")
@@ -184,7 +185,7 @@ class ControlBar(QWidget):
         # the event loop then paints without the GIL.
         self.progress.setUpdatesEnabled(False)
         self.progress.setValue(int(_STEPS * min(done / max(span, 1), 1.0)))
-        self.progress.setFormat((_PAUSED if self.state == PAUSED else "") + text)
+        self.progress.setFormat((_PAUSED if self.state == RunState.PAUSED else "") + text)
         self.progress.setUpdatesEnabled(True)
 
     def show_text(self, text: str, value: float | None = None) -> None:

@@ -17,47 +17,66 @@ from cnnstudio.core.project import Project
 from cnnstudio.gui.gc_guard import gui_thread_collector
 from cnnstudio.gui.raster_threads import RasterThreadLimit
 from cnnstudio.gui.training.worker import TrainingWorker
-from cnnstudio.train.callbacks import TrainingResult
+from cnnstudio.train.callbacks import (
+    BatchProgress,
+    DownloadProgress,
+    EpochMetrics,
+    Features,
+    RunInfo,
+    TrainingFailure,
+    TrainingResult,
+    ValPredictions,
+)
 from cnnstudio.train.capture import CaptureSettings
 from cnnstudio.train.data.dataset import Dataset
+from cnnstudio.train.run_state import RunState
 from cnnstudio.train.trainer import Trainer
 
-IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
+# The controller signal that carries each report type (they are typed by it below).
+REPORT_SIGNALS: dict[type, str] = {
+    RunInfo: "run_started",
+    DownloadProgress: "download",
+    BatchProgress: "batches",
+    EpochMetrics: "epoch_ended",
+    Features: "features",
+    ValPredictions: "predictions",
+    TrainingFailure: "failed",
+}
 
 
 class TrainingController(QObject):
-    state_changed = Signal(str)
-    run_started = Signal(object)  # RunInfo
-    download = Signal(object)  # DownloadProgress
-    batches = Signal(object)  # BatchProgress
-    epoch_ended = Signal(object)  # EpochMetrics
-    features = Signal(object)  # Features
-    predictions = Signal(object)  # ValPredictions
-    failed = Signal(object)  # TrainingFailure
-    run_ended = Signal(object)  # TrainingResult, once the thread has finished
+    state_changed = Signal(RunState)
+    run_started = Signal(RunInfo)
+    download = Signal(DownloadProgress)
+    batches = Signal(BatchProgress)
+    epoch_ended = Signal(EpochMetrics)
+    features = Signal(Features)
+    predictions = Signal(ValPredictions)
+    failed = Signal(TrainingFailure)
+    run_ended = Signal(TrainingResult)  # once the thread has finished (not the trainer's report)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.capture = CaptureSettings()
-        self._state = IDLE
+        self._state = RunState.IDLE
         self._thread: QThread | None = None
         self._worker: TrainingWorker | None = None
         self._raster_threads = RasterThreadLimit()
         self.last_result: TrainingResult | None = None
 
     @property
-    def state(self) -> str:
+    def state(self) -> RunState:
         return self._state
 
     @property
     def busy(self) -> bool:
-        return self._state != IDLE
+        return self._state != RunState.IDLE
 
     @property
     def trainer(self) -> Trainer | None:
         return self._worker.trainer if self._worker is not None else None
 
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: RunState) -> None:
         if state != self._state:
             self._state = state
             self.state_changed.emit(state)
@@ -85,40 +104,38 @@ class TrainingController(QObject):
         thread = QThread()
         thread.setObjectName("trainingThread")
         worker.moveToThread(thread)
-        for source, target in (
-            (worker.run_started, self.run_started),
-            (worker.download, self.download),
-            (worker.batches, self.batches),
-            (worker.epoch_ended, self.epoch_ended),
-            (worker.features, self.features),
-            (worker.predictions, self.predictions),
-            (worker.failed, self.failed),
-        ):
-            source.connect(target)
+        worker.report.connect(self._forward)
         thread.started.connect(worker.run)
         thread.finished.connect(self._thread_finished)
         self._thread, self._worker = thread, worker
-        self._set_state(RUNNING)
+        self._set_state(RunState.RUNNING)
         gui_thread_collector().hold()
         self._raster_threads.hold()
         thread.start()
 
+    def _forward(self, report: object) -> None:
+        """A report from the worker, out through the signal of its type; the run's end waits
+        for the thread (``run_ended``)."""
+        name = REPORT_SIGNALS.get(type(report))
+        if name is not None:
+            getattr(self, name).emit(report)
+
     # -- control ----------------------------------------------------------------------------
     def pause(self) -> None:
-        if self._worker is not None and self._state == RUNNING:
+        if self._worker is not None and self._state == RunState.RUNNING:
             self._worker.trainer.pause()
-            self._set_state(PAUSED)
+            self._set_state(RunState.PAUSED)
 
     def resume(self) -> None:
-        if self._worker is not None and self._state == PAUSED:
+        if self._worker is not None and self._state == RunState.PAUSED:
             self._worker.trainer.resume()
-            self._set_state(RUNNING)
+            self._set_state(RunState.RUNNING)
 
     def stop(self) -> None:
         """Ask the run to end after the current batch (it saves a checkpoint first)."""
-        if self._worker is not None and self._state in (RUNNING, PAUSED):
+        if self._worker is not None and self._state in (RunState.RUNNING, RunState.PAUSED):
             self._worker.trainer.stop()
-            self._set_state(STOPPING)
+            self._set_state(RunState.STOPPING)
 
     def request_capture(self) -> None:
         """Probe the (possibly changed) capture settings now, even while paused."""
@@ -153,5 +170,5 @@ class TrainingController(QObject):
         thread.deleteLater()
         gui_thread_collector().release()
         self._raster_threads.release()
-        self._set_state(IDLE)
+        self._set_state(RunState.IDLE)
         self.run_ended.emit(result)

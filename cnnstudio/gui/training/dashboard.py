@@ -31,8 +31,8 @@ from cnnstudio.gui.plots.feature_maps import FeatureMapsView
 from cnnstudio.gui.plots.filters import FiltersView
 from cnnstudio.gui.plots.history import RunHistory
 from cnnstudio.gui.plots.style import layout_boundary, restyle
-from cnnstudio.gui.training.control_bar import PREPARING, ControlBar
-from cnnstudio.gui.training.controller import IDLE, PAUSED, RUNNING, TrainingController
+from cnnstudio.gui.training.control_bar import ControlBar
+from cnnstudio.gui.training.controller import TrainingController
 from cnnstudio.gui.training.data_panel import DataPanel, dims
 from cnnstudio.gui.training.dataset_loader import DataRequest, DatasetLoader
 from cnnstudio.gui.training.gallery import GalleryDialog
@@ -52,8 +52,8 @@ from cnnstudio.train.callbacks import (
 )
 from cnnstudio.train.config import ConfigError, training_config
 from cnnstudio.train.data.dataset import Dataset
-from cnnstudio.train.runs import RunFolder
-from cnnstudio.train.session import RESUMABLE_OVERRIDES
+from cnnstudio.train.resume import epochs_done, run_overrides, why_not_continue
+from cnnstudio.train.run_state import RunState
 
 # Feature captures: every 10 batches, at most twice a second. LeNet-5 on one core of this
 # 2-core machine runs ~150 batches/s, so twice a second; a model at 5 batches/s every 2 s. Every
@@ -283,7 +283,7 @@ class TrainingDashboard(QWidget):
         if self._preparing is not None and self._preparing[0].key == request.key:
             self._preparing = None
             self._end_read_only()
-            self._state_changed(IDLE)
+            self._state_changed(RunState.IDLE)
             self._report(f"Cannot train: {message}", "Check the Data tab.")
 
     def fix_input_shape(self, shape: list[int]) -> None:
@@ -321,56 +321,31 @@ class TrainingDashboard(QWidget):
             return
         resume_from: Path | None = None
         if mode != "restart":
-            resume_from, why_not = self._run_to_continue()
-            if resume_from is None and mode == "continue":
+            run = self.document.weights.run_to_continue(self.project)
+            why_not = why_not_continue(self.project, run)
+            resume_from = run if why_not is None else None
+            if why_not is not None and mode == "continue":
                 self._report(f"Cannot continue: {why_not}", "Use “Restart from scratch”.")
                 return
-        overrides: dict[str, Any] = {
-            "threads": editor_threads() if config.threads == "auto" else config.threads
-        }
-        if resume_from is not None:  # the project's resumable settings apply to the resumed run
-            section = self.project.training or {}
-            overrides.update(
-                epochs=self._epochs_done() + config.epochs,
-                device=config.device,
-                amp=config.amp,
-                early_stopping=section.get("early_stopping") or False,
-            )
+        overrides = run_overrides(
+            self.project,
+            config,
+            editor_threads(),
+            None if resume_from is None else self._epochs_done(),
+        )
         request = self.data_request()
         assert request is not None  # the analysis is valid, so the Input has a shape
         self.document.set_read_only(READ_ONLY_REASON)
         self.control.banner.hide()
         self._preparing = (request, resume_from, overrides)
-        self._state_changed(PREPARING)
+        self._state_changed(RunState.PREPARING)
         dataset = self.loader.load(request)
         if dataset is not None:
             self._launch(dataset)
 
-    def _run_to_continue(self) -> tuple[Path | None, str]:
-        run = self.document.weights.run_to_continue(self.project)
-        if run is None:
-            return None, "there are no trained weights of this network to continue from"
-        try:
-            snapshot = RunFolder(run).read_config()
-            then = training_config(snapshot["training"]).to_dict()
-            now = training_config(self.project.training).to_dict()
-        except (OSError, ValueError, KeyError, ConfigError):
-            return None, f"the run folder {run} cannot be read"
-        if snapshot["project"].get("dataset") != self.project.dataset:
-            return None, "the data settings changed since that run"
-        changed = [
-            k for k in now if k not in (*RESUMABLE_OVERRIDES, "threads") and now[k] != then[k]
-        ]
-        if changed:
-            return None, f"{', '.join(changed)} changed since that run"
-        return run, ""
-
     def _epochs_done(self) -> int:
         pending = self.document.weights.pending
-        if pending is not None:
-            return pending.epoch
-        epoch = (self.project.weights or {}).get("epoch")
-        return int(epoch) if isinstance(epoch, int) else 0
+        return epochs_done(self.project, pending.epoch if pending is not None else None)
 
     def _launch(self, dataset: Dataset) -> None:
         assert self._preparing is not None
@@ -378,7 +353,7 @@ class TrainingDashboard(QWidget):
         self._preparing = None
         if tuple(dataset.sample_shape) != request.input_shape:
             self._end_read_only()
-            self._state_changed(IDLE)
+            self._state_changed(RunState.IDLE)
             self.tabs.setCurrentIndex(_DATA)
             self.data_panel.show_dataset(dataset, *self._shapes())
             self._report(
@@ -404,14 +379,14 @@ class TrainingDashboard(QWidget):
         self.live.start()
 
     def pause_or_resume(self) -> None:
-        if self.controller.state == PAUSED:
+        if self.controller.state == RunState.PAUSED:
             self.controller.resume()
-        elif self.controller.state == RUNNING:
+        elif self.controller.state == RunState.RUNNING:
             self.controller.pause()
 
     def train_or_resume(self) -> None:
         """F5: resume a paused run, otherwise train."""
-        if self.controller.state == PAUSED:
+        if self.controller.state == RunState.PAUSED:
             self.controller.resume()
         else:
             self.train("auto")
@@ -421,7 +396,7 @@ class TrainingDashboard(QWidget):
             self._preparing = None
             self.loader.cancel()
             self._end_read_only()
-            self._state_changed(IDLE)
+            self._state_changed(RunState.IDLE)
             self.control.show_text("Stopped before training started", 0.0)
             return
         self.controller.stop()
@@ -429,19 +404,20 @@ class TrainingDashboard(QWidget):
     def _end_read_only(self) -> None:
         self.document.set_read_only(None)
 
-    def _state_changed(self, state: str) -> None:
-        shown = PREPARING if self._preparing is not None else state
+    def _state_changed(self, state: RunState) -> None:
+        shown = RunState.PREPARING if self._preparing is not None else state
         self._update_controls(shown)
-        running = shown != IDLE
+        running = shown != RunState.IDLE
         for panel in (self.data_panel, self.settings_panel):
             panel.setEnabled(not running)
         self.running_changed.emit(running)
 
-    def _update_controls(self, state: str | None = None) -> None:
+    def _update_controls(self, state: RunState | None = None) -> None:
         if state is None:
-            state = PREPARING if self._preparing is not None else self.controller.state
+            state = RunState.PREPARING if self._preparing is not None else self.controller.state
         can_continue = (
-            state == IDLE and self.document.weights.run_to_continue(self.project) is not None
+            state == RunState.IDLE
+            and self.document.weights.run_to_continue(self.project) is not None
         )
         self.control.set_state(state, can_continue)
 

@@ -7,24 +7,16 @@ on that scale, so they can be stored with a trained model and applied at inferen
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import torch
 
+from cnnstudio.train.loop_core import channel_stats, to_float
+
 if TYPE_CHECKING:
     from .dataset import LazyImages
 
-_CHUNK = 1024
-LAZY_STATS_SAMPLES = 2048
-_MIN_STD = 1e-6
-
-
-def to_float(x: torch.Tensor) -> torch.Tensor:
-    """uint8 in [0, 255] to float32 in [0, 1]; float input becomes float32 unchanged."""
-    if x.dtype == torch.uint8:
-        return x.to(torch.float32).div_(255.0)
-    return x.to(torch.float32)
+__all__ = ["Normalization", "compute_normalization", "to_float"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,34 +49,6 @@ class Normalization:
 
 
 def compute_normalization(x: torch.Tensor | LazyImages) -> Normalization:
-    """Mean/std per channel, in chunks (float64 sums) so big uint8 datasets never go float.
-
-    Lazy datasets are estimated from an evenly spread sample of at most
-    ``LAZY_STATS_SAMPLES`` images, since decoding all of them could take minutes.
-    """
-    n = len(x)
-    if n == 0:
-        raise ValueError("cannot compute normalisation statistics of an empty split")
-    if isinstance(x, torch.Tensor):
-        channels = x.shape[1]
-        chunks: Iterable[torch.Tensor] = (x[i : i + _CHUNK] for i in range(0, n, _CHUNK))
-    else:
-        channels = x.sample_shape[0]
-        picks = torch.linspace(0, n - 1, min(n, LAZY_STATS_SAMPLES)).round().long()
-        chunks = (
-            torch.stack([x[int(i)] for i in picks[j : j + _CHUNK]])
-            for j in range(0, len(picks), _CHUNK)
-        )
-    sums = torch.zeros(channels, dtype=torch.float64)
-    squares = torch.zeros(channels, dtype=torch.float64)
-    count = 0
-    for chunk in chunks:
-        values = chunk.to(torch.float64)
-        if chunk.dtype == torch.uint8:
-            values /= 255.0
-        sums += values.sum(dim=(0, 2, 3))
-        squares += values.square().sum(dim=(0, 2, 3))
-        count += values.numel() // channels
-    mean = sums / count
-    std = (squares / count - mean.square()).clamp_min(0).sqrt().clamp_min(_MIN_STD)
+    """Mean/std per channel (``loop_core.channel_stats``, which the exported script shares)."""
+    mean, std = channel_stats(x)
     return Normalization(tuple(mean.tolist()), tuple(std.tolist()))

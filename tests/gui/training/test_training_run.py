@@ -13,8 +13,8 @@ from cnnstudio.core.commands import SetParams
 from cnnstudio.core.project import EXTENSION, load_project
 from cnnstudio.gui.main_window import MainWindow
 from cnnstudio.gui.raster_threads import WHILE_TRAINING, raster_pool
-from cnnstudio.gui.training.controller import IDLE, PAUSED
 from cnnstudio.gui.training.dashboard import READ_ONLY_REASON
+from cnnstudio.train.run_state import RunState
 from cnnstudio.train.weights import load_project_weights
 
 pytestmark = [pytest.mark.slow, pytest.mark.qt_log_ignore("This plugin does not support")]
@@ -66,7 +66,7 @@ def test_pause_stops_batches_resume_continues_stop_ends_within_2s(
         click("trainButton")
     assert raster_pool().maxThreadCount() == WHILE_TRAINING  # torch keeps the other cores
     click("pauseButton")
-    assert controller.state == PAUSED
+    assert controller.state == RunState.PAUSED
     assert dashboard.control.pause_button.text() == "Resume"
     qtbot.wait(300)  # a report sent before the pause took effect may still arrive
     seen = len(dashboard.history.batch_x)
@@ -82,7 +82,7 @@ def test_pause_stops_batches_resume_continues_stop_ends_within_2s(
         click("stopButton")
     assert time.perf_counter() - started < 2.0
     assert ended.args[0].status == "stopped"
-    assert controller.state == IDLE
+    assert controller.state == RunState.IDLE
     assert raster_pool().maxThreadCount() == threads_before
 
 
@@ -127,7 +127,7 @@ def test_closing_while_training_asks_then_stops_cleanly(qtbot, window, dashboard
     assert time.perf_counter() - started < 2.0
     assert asked == ["Training is running", "Unsaved changes"]  # the trained weights are news
     assert not window.isVisible()
-    assert dashboard.controller.state == IDLE
+    assert dashboard.controller.state == RunState.IDLE
 
 
 def test_cancelling_the_close_keeps_training(qtbot, window, dashboard, click, answer) -> None:

@@ -18,8 +18,8 @@ from collections.abc import Iterator
 import torch
 import torch.fx as fx
 
-from cnnstudio.torch_backend.export.errors import EXTRA_HINT, ExportError
-from cnnstudio.torch_backend.export.traced import BATCH, block_of, exported_program, first_line
+from cnnstudio.export.errors import EXTRA_HINT, ExportError
+from cnnstudio.export.traced import BATCH, block_of, exported_program, first_line
 
 OPSET = 18  # ONNX Runtime >= 1.14 and every current converter read it
 INPUT_NAME, OUTPUT_NAME = "input", "output"

@@ -1,8 +1,9 @@
 """The training loop of an exported ``train.py``: one process, or many under torchrun (DDP).
 
 The script does not import this module: the exporter copies its source, with what it uses from
-``cnnstudio.train`` (shapes generator, split, optimizer, schedule, loss, augmentation), into
-the script, which then needs only torch and numpy for the built-in shapes dataset.
+``cnnstudio.train`` (shapes generator, split, optimizer, schedule, loss, augmentation, and the
+input scaling, normalisation statistics and early stopping of ``loop_core``), into the script,
+which then needs only torch and numpy for the built-in shapes dataset.
 
 Every optimizer step averages the gradient over one *global* batch of ``--batch-size`` samples,
 drawn by a shuffle that is the same on every process and split across them; each process
@@ -36,14 +37,13 @@ from cnnstudio.train.config import EarlyStopping, TrainingConfig
 from cnnstudio.train.data.augment import AugmentOptions, augment_batch
 from cnnstudio.train.data.shapes import SHAPE_CLASSES, generate_shapes
 from cnnstudio.train.data.split import split_indices
+from cnnstudio.train.loop_core import channel_stats, early_stop, to_float
 from cnnstudio.train.loss import cross_entropy
 from cnnstudio.train.optim import LrSchedule, build_optimizer
 
 BUILT_IN_SOURCES = ("shapes", "shapes-rgb")
 WEIGHTS_FILE, CHECKPOINT_FILE, METRICS_FILE = "model.safetensors", "checkpoint.pt", "metrics.jsonl"
 EVAL_BATCH = 256
-STATS_CHUNK = 1024
-LAZY_STATS_SAMPLES = 2048  # images sampled for statistics of a folder decoded on demand
 SAFETENSORS_DTYPES = {
     torch.float64: "F64",
     torch.float32: "F32",
@@ -119,6 +119,8 @@ def main(
         )
         data = load_data(dataset, input_shape, args, env)
         train(model_class, input_shape, output_kind, config, data, args, env, init_weights)
+        if env.world > 1:
+            dist.barrier()  # leave together: rank 0 has written every file
         return 0
     except (UsageError, Diverged) as exc:
         if env is None or env.main:
@@ -127,6 +129,21 @@ def main(
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
+
+
+def leave(code: int) -> None:
+    """End the process with ``code``.
+
+    A process of a torchrun job ends without the interpreter's teardown: after
+    ``destroy_process_group`` gloo still had threads in torch's C++ state, and destroying them
+    during finalisation aborted a process now and then ("terminate called without an active
+    exception", SIGABRT) after all its work was done, so a good run was reported as failed.
+    """
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def parse_args(config: TrainingConfig, argv: Sequence[str] | None) -> argparse.Namespace:
@@ -323,9 +340,10 @@ def train(
     schedule = LrSchedule(config, steps)
     scaler = torch.amp.GradScaler(env.device.type, enabled=amp_dtype == torch.float16)
     loss_fn = cross_entropy(output_kind, config.label_smoothing)
-    mean, std = (s.to(env.device).view(1, -1, 1, 1) for s in channel_stats(data.x_train))
+    mean, std = (s.float().to(env.device).view(1, -1, 1, 1) for s in channel_stats(data.x_train))
     shuffle = torch.Generator().manual_seed(config.seed)  # identical on every process
-    first_epoch, step, early = 1, 0, {"best": None, "bad": 0}
+    early: dict[str, Any] = {"best": None, "bad": 0}
+    first_epoch, step = 1, 0
     if state is not None:
         optimizer.load_state_dict(state["optimizer"])
         scaler.load_state_dict(state["scaler"])
@@ -388,7 +406,9 @@ def train(
             "seconds": elapsed_since(started),
             "samples_per_s": seen / max(train_seconds, 1e-9),
         }
-        stop = early_stop(config.early_stopping, early, val_loss, val_accuracy)
+        early["best"], early["bad"], stop = early_stop(
+            config.early_stopping, early["best"], early["bad"], val_loss, val_accuracy
+        )
         if env.main:
             save_checkpoint(out, model, optimizer, scaler, shuffle, epoch, step, early)
             with open(out / METRICS_FILE, "a", encoding="utf-8") as f:
@@ -441,20 +461,6 @@ def all_sum(values: torch.Tensor, env: Env) -> torch.Tensor:
     if env.world > 1:
         dist.all_reduce(values)
     return values.cpu()
-
-
-def early_stop(
-    rule: EarlyStopping | None, early: dict[str, Any], val_loss: float, val_accuracy: float
-) -> bool:
-    """cnnstudio's rule: stop after ``patience`` epochs without an improvement over ``min_delta``."""
-    if rule is None:
-        return False
-    value = -val_loss if rule.metric == "val_loss" else val_accuracy
-    if early["best"] is None or value > early["best"] + rule.min_delta:
-        early["best"], early["bad"] = value, 0
-        return False
-    early["bad"] += 1
-    return bool(early["bad"] >= rule.patience)
 
 
 def load_weights(model: nn.Module, path: Path) -> None:
@@ -536,33 +542,6 @@ def autocast_dtype(amp: str, device: torch.device) -> torch.dtype | None:
     if amp == "fp16" and device.type != "cuda":
         raise UsageError("--amp fp16 needs a CUDA device")
     return torch.float16 if amp == "fp16" else torch.bfloat16
-
-
-def channel_stats(x: Any) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-channel mean and std of the training images on the [0, 1] scale, like cnnstudio."""
-    n = len(x)
-    if isinstance(x, torch.Tensor):
-        chunks: Iterator[torch.Tensor] = (x[i : i + STATS_CHUNK] for i in range(0, n, STATS_CHUNK))
-    else:
-        picks = torch.unique(torch.linspace(0, n - 1, min(n, LAZY_STATS_SAMPLES)).round().long())
-        chunks = (
-            torch.stack([x[int(i)] for i in picks[j : j + STATS_CHUNK]])
-            for j in range(0, len(picks), STATS_CHUNK)
-        )
-    sums = squares = torch.zeros((), dtype=torch.float64)
-    count = 0
-    for chunk in chunks:
-        values = to_float(chunk).to(torch.float64)
-        sums = sums + values.sum(dim=(0, 2, 3))
-        squares = squares + values.square().sum(dim=(0, 2, 3))
-        count += values.numel() // values.shape[1]
-    mean = sums / count
-    std = (squares / count - mean.square()).clamp_min(0).sqrt().clamp_min(1e-6)
-    return mean.float(), std.float()
-
-
-def to_float(x: torch.Tensor) -> torch.Tensor:
-    return x.to(torch.float32).div_(255.0) if x.dtype == torch.uint8 else x.to(torch.float32)
 
 
 def take(x: Any, index: torch.Tensor) -> torch.Tensor:

@@ -11,13 +11,13 @@ import safetensors.torch
 from cnnstudio.core.errors import CnnStudioError
 from cnnstudio.core.fileio import atomic_path
 from cnnstudio.core.project import Project
-from cnnstudio.torch_backend.export.errors import ExportError
-from cnnstudio.torch_backend.export.model import ExportModel, export_model
-from cnnstudio.torch_backend.export.onnx_export import onnx_bytes
-from cnnstudio.torch_backend.export.python_code import model_code, python_file
-from cnnstudio.torch_backend.export.script import training_script
-from cnnstudio.torch_backend.export.torchscript import torchscript_bytes
-from cnnstudio.torch_backend.export.traced import pt2_bytes
+from cnnstudio.export.errors import ExportError
+from cnnstudio.export.model import ExportModel, export_model
+from cnnstudio.export.onnx_export import onnx_bytes
+from cnnstudio.export.python_code import model_code, python_file
+from cnnstudio.export.script import training_script
+from cnnstudio.export.torchscript import torchscript_bytes
+from cnnstudio.export.traced import pt2_bytes
 
 
 def write_export(

@@ -19,13 +19,13 @@ import torch.fx as fx
 from cnnstudio import __version__
 from cnnstudio.core.analysis import Analysis
 from cnnstudio.core.project import Project
-from cnnstudio.torch_backend.export import ddp_train
-from cnnstudio.torch_backend.export.codegen import dict_block, docstring_text, literal
-from cnnstudio.torch_backend.export.embed import Embedder
-from cnnstudio.torch_backend.export.errors import ExportError
-from cnnstudio.torch_backend.export.python_code import model_code
+from cnnstudio.export import ddp_train
+from cnnstudio.export.codegen import dict_block, docstring_text, literal
+from cnnstudio.export.embed import Embedder
+from cnnstudio.export.errors import ExportError
+from cnnstudio.export.python_code import model_code
 from cnnstudio.train import config as training_settings
-from cnnstudio.train import loss, optim
+from cnnstudio.train import loop_core, loss, optim
 from cnnstudio.train.config import training_config
 from cnnstudio.train.data import augment, shapes, split
 from cnnstudio.train.data.config import validate_dataset_config
@@ -95,12 +95,16 @@ def training_script(
         augment, ["AugmentOptions", "augment_batch"], "augmentation (cnnstudio.train.data.augment)"
     )
     embedder.add(
+        loop_core,
+        ["to_float", "channel_stats", "early_stop"],
+        "rules shared with cnnstudio's trainer (cnnstudio.train.loop_core)",
+    )
+    embedder.add(
         ddp_train,
-        ["main"],
-        "training loop, one process or DDP (cnnstudio.torch_backend.export.ddp_train)",
+        ["main", "leave"],
+        "training loop, one process or DDP (cnnstudio.export.ddp_train)",
     )
     for statement in (
-        "import sys",
         "from pathlib import Path",
         "import torch",
         "from torch import nn",
@@ -135,7 +139,7 @@ def training_script(
     main_call = (
         'if __name__ == "__main__":\n'
         f"    weights = Path(__file__).with_suffix({literal('.safetensors')})\n"
-        f"    sys.exit(main({code.class_name}, INPUT_SHAPE, TRAINING, DATASET, OUTPUT_KIND, weights))\n"
+        f"    leave(main({code.class_name}, INPUT_SHAPE, TRAINING, DATASET, OUTPUT_KIND, weights))\n"
     )
     parts = [
         doc,

@@ -8,8 +8,9 @@ import torch.fx as fx
 
 from cnnstudio.core.analysis import Analysis, analyze
 from cnnstudio.core.project import Project
+from cnnstudio.export.errors import ExportError, StaleWeightsError
 from cnnstudio.torch_backend.compiler import compile_graph
-from cnnstudio.torch_backend.export.errors import ExportError
+from cnnstudio.train.checkpoint import WeightsMismatch
 from cnnstudio.train.config import training_config
 from cnnstudio.train.weights import load_project_weights
 
@@ -39,7 +40,10 @@ def export_model(project: Project, fresh_weights: bool = False) -> ExportModel:
     seed = training_config(project.training).seed
     model = compile_graph(project.graph, seed=seed, name=project.name, analysis=analysis)
     if project.weights and not fresh_weights:
-        load_project_weights(project, model)
+        try:
+            load_project_weights(project, model)
+        except WeightsMismatch as exc:
+            raise StaleWeightsError(f"the trained weights are stale: {exc}") from None
         section = project.weights
         details = [f"{key} {section[key]}" for key in ("run", "epoch") if key in section]
         where = f" ({', '.join(details)})" if details else f" ({section.get('file')})"

@@ -21,8 +21,8 @@ import torch.fx as fx
 
 from cnnstudio import __version__
 from cnnstudio.core.analysis import Analysis
+from cnnstudio.export.codegen import docstring_text, literal, module_call, name
 from cnnstudio.torch_backend.compiler import NODE_IDS
-from cnnstudio.torch_backend.export.codegen import docstring_text, literal, module_call, name
 from cnnstudio.torch_backend.naming import class_name, fresh_name
 
 INDENT = "    "

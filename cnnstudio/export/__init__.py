@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cnnstudio.core.project import Project
-from cnnstudio.torch_backend.export.errors import EXTRA_HINT, ExportError
+from cnnstudio.export.errors import EXTRA_HINT, ExportError, StaleWeightsError
 
 Progress = Callable[[str], None]
 
@@ -68,16 +68,27 @@ def export_project(
     export goes, among them ``weights: trained (...)`` or ``weights: freshly initialised
     (seed N)``. Everything a user can cause (an invalid graph, a missing package, a block a
     format cannot express, an unwritable path) raises :class:`ExportError`, whose message is
-    fit to show as it is.
+    fit to show as it is; trained weights that no longer fit the edited network raise its
+    subclass :class:`StaleWeightsError` (``fresh_weights`` exports without them).
     """
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     target = Path(out)
     _check_target(target, FORMATS[fmt])
-    from cnnstudio.torch_backend.export.pipeline import write_export  # imports torch
+    from cnnstudio.export.pipeline import write_export  # imports torch
 
     files, weights = write_export(project, fmt, target, fresh_weights, progress or _ignore)
     return ExportResult(fmt, files, weights)
+
+
+def stale_weights(project: Project) -> str | None:
+    """Why ``project``'s trained weights do not fit its network, or None (they fit, or none).
+
+    Ask before exporting, to offer an export with fresh weights instead of a failure.
+    """
+    from cnnstudio.train.weights import weights_mismatch  # imports torch
+
+    return weights_mismatch(project)
 
 
 def _ignore(message: str) -> None:
@@ -97,4 +108,13 @@ def _check_target(target: Path, fmt: Format) -> None:
         raise ExportError(f"cannot write {target}: the folder {target.parent} does not exist")
 
 
-__all__ = ["EXTRA_HINT", "FORMATS", "ExportError", "ExportResult", "Format", "export_project"]
+__all__ = [
+    "EXTRA_HINT",
+    "FORMATS",
+    "ExportError",
+    "ExportResult",
+    "Format",
+    "StaleWeightsError",
+    "export_project",
+    "stale_weights",
+]

@@ -18,10 +18,10 @@ from export_support import EXAMPLES, ExportCache, python, run, sample_input
 from cnnstudio.core.analysis import analyze
 from cnnstudio.core.graph import Edge, GraphModel, Node
 from cnnstudio.core.project import Project, load_project
+from cnnstudio.export import export_project
+from cnnstudio.export.codegen import docstring_text, literal
+from cnnstudio.export.python_code import ModelCode, model_code, python_file
 from cnnstudio.torch_backend.compiler import NODE_IDS, compile_graph
-from cnnstudio.torch_backend.export import export_project
-from cnnstudio.torch_backend.export.codegen import docstring_text, literal
-from cnnstudio.torch_backend.export.python_code import ModelCode, model_code, python_file
 
 DRIVER = '''\
 """Load exported modules by path (cnnstudio hidden) and run them on saved inputs."""

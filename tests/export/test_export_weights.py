@@ -13,8 +13,8 @@ import torch
 from export_support import EXAMPLES, FILE_NAMES, sample_input
 
 from cnnstudio.core.project import load_project
+from cnnstudio.export import StaleWeightsError, export_project, stale_weights
 from cnnstudio.torch_backend.compiler import compile_graph
-from cnnstudio.torch_backend.export import ExportError, export_project
 from cnnstudio.train.weights import attach_weights
 
 LENET = next(p for p in EXAMPLES if p.stem == "lenet5")
@@ -63,14 +63,35 @@ def test_fresh_weights_on_request_use_the_training_seed(
     assert all(torch.equal(tensors[k], v) for k, v in seeded.items())
 
 
-def test_trained_weights_that_no_longer_fit_are_refused(
+def test_trained_weights_that_no_longer_fit_are_refused_by_name(
+    trained_project: Path, tmp_path: Path
+) -> None:
+    project = load_project(trained_project)
+    assert stale_weights(project) is None
+    project.graph.set_params("fc1", {"out_features": 100})
+    reason = stale_weights(project)
+    assert reason is not None
+    assert "fc1.weight is [120, 400] in the file but [100, 400] in the graph" in reason
+    with pytest.raises(StaleWeightsError, match=r"stale.*fc1\.weight is \[120, 400\]"):
+        export_project(project, "onnx", tmp_path / "model.onnx")
+    assert list(tmp_path.glob("model*")) == []
+
+
+def test_stale_weights_export_without_them_on_request(
     trained_project: Path, tmp_path: Path
 ) -> None:
     project = load_project(trained_project)
     project.graph.set_params("fc1", {"out_features": 100})
-    with pytest.raises(ExportError, match="do not fit the graph"):
-        export_project(project, "onnx", tmp_path / "model.onnx")
-    assert list(tmp_path.glob("model*")) == []
+    result = export_project(project, "python", tmp_path / "model.py", fresh_weights=True)
+    assert result.weights == "freshly initialised (seed 0)"
+    tensors = safetensors.torch.load_file(str(tmp_path / "model.safetensors"))
+    assert tensors["fc1.weight"].shape == (100, 400)
+    seeded = compile_graph(project.graph, seed=0).state_dict()
+    assert all(torch.equal(tensors[k], v) for k, v in seeded.items())
+
+
+def test_a_project_without_weights_is_never_stale() -> None:
+    assert stale_weights(load_project(LENET)) is None
 
 
 @pytest.mark.slow

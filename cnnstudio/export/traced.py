@@ -12,8 +12,8 @@ import re
 import torch
 import torch.fx as fx
 
+from cnnstudio.export.errors import ExportError
 from cnnstudio.torch_backend.compiler import NODE_IDS
-from cnnstudio.torch_backend.export.errors import ExportError
 
 EXAMPLE_BATCH = 2  # 0 and 1 are specialised by torch.export; any other size stays symbolic
 BATCH = "batch"

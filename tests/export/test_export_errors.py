@@ -10,7 +10,7 @@ from export_support import EXAMPLES
 
 from cnnstudio.core.graph import Edge, GraphModel, Node
 from cnnstudio.core.project import Project, load_project
-from cnnstudio.torch_backend.export import (
+from cnnstudio.export import (
     EXTRA_HINT,
     FORMATS,
     ExportError,

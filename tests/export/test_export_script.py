@@ -19,14 +19,10 @@ from export_support import EXAMPLES, ROOT, ExportCache, python, run
 
 from cnnstudio.core.graph import Edge, GraphModel, Node
 from cnnstudio.core.project import Project, load_project
+from cnnstudio.export import ExportError, export_project
+from cnnstudio.export.ddp_train import read_safetensors, write_safetensors
 from cnnstudio.torch_backend.compiler import compile_graph
-from cnnstudio.torch_backend.export import ExportError, export_project
-from cnnstudio.torch_backend.export.ddp_train import (
-    channel_stats,
-    read_safetensors,
-    write_safetensors,
-)
-from cnnstudio.train.data.normalize import compute_normalization
+from cnnstudio.train import loop_core
 from cnnstudio.train.trainer import Trainer
 
 LENET = next(p for p in EXAMPLES if p.stem == "lenet5")
@@ -187,14 +183,16 @@ def test_a_network_the_shapes_cannot_feed_is_refused(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_statistics_match_cnnstudio(tmp_path: Path) -> None:
-    images = torch.randint(
-        0, 256, (300, 3, 8, 8), dtype=torch.uint8, generator=torch.Generator().manual_seed(0)
-    )
-    mean, std = channel_stats(images)
-    expected = compute_normalization(images)
-    assert mean.tolist() == pytest.approx(expected.mean)
-    assert std.tolist() == pytest.approx(expected.std)
+def test_the_trainers_loop_rules_are_copied_verbatim(exports: ExportCache) -> None:
+    """Scaling, statistics and early stopping come from ``loop_core``, not a second copy."""
+    code = exports.get(LENET, "script").path.read_text()
+    source = Path(loop_core.__file__).read_text(encoding="utf-8")
+    shared = [n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
+    assert {n.name for n in shared} == {"to_float", "channel_stats", "StoppingRule", "early_stop"}
+    for node in shared:
+        assert ast.get_source_segment(source, node) in code, node.name
+    defined = [getattr(n, "name", None) for n in ast.parse(code).body]
+    assert all(defined.count(n.name) == 1 for n in shared)
 
 
 def test_safetensors_io_matches_the_library(tmp_path: Path) -> None:

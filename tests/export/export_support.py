@@ -20,10 +20,10 @@ import torch
 import torch.fx as fx
 
 from cnnstudio.core.project import Project, load_project
+from cnnstudio.export import ExportResult, export_project
 from cnnstudio.torch_backend.compiler import compile_graph
-from cnnstudio.torch_backend.export import ExportResult, export_project
 
-ROOT = Path(__file__).parents[3]
+ROOT = Path(__file__).parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.cnnstudio"))
 FILE_NAMES = {
     "python": "model.py",

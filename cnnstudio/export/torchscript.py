@@ -15,8 +15,8 @@ import warnings
 import torch
 import torch.fx as fx
 
-from cnnstudio.torch_backend.export.errors import ExportError
-from cnnstudio.torch_backend.export.traced import first_line
+from cnnstudio.export.errors import ExportError
+from cnnstudio.export.traced import first_line
 
 _JIT_DEPRECATED = r"`torch\.jit\.\w+` is deprecated"
 # Scripting an fx.GraphModule trips this for attributes torch.fx itself annotates.

@@ -10,7 +10,7 @@ from types import ModuleType
 
 import pytest
 
-from cnnstudio.torch_backend.export.embed import Embedder
+from cnnstudio.export.embed import Embedder
 from cnnstudio.train.data import shapes
 
 MakeModule = Callable[[str, str], ModuleType]

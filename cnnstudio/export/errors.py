@@ -1,4 +1,4 @@
-"""The one error an export raises for anything a user can cause."""
+"""The error an export raises for anything a user can cause, and its one named case."""
 
 from __future__ import annotations
 
@@ -17,3 +17,11 @@ class ExportError(CnnStudioError):
     def __init__(self, message: str, invalid_graph: bool = False) -> None:
         super().__init__(message)
         self.invalid_graph = invalid_graph
+
+
+class StaleWeightsError(ExportError):
+    """The trained weights do not fit the network, which was edited after training.
+
+    Exporting with ``fresh_weights`` (seeded initial weights) is the way out; the CLI and the
+    editor offer it by name.
+    """
