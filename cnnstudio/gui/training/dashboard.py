@@ -55,6 +55,7 @@ from cnnstudio.train.callbacks import (
     ValPredictions,
 )
 from cnnstudio.train.config import ConfigError, training_config
+from cnnstudio.train.data.config import dataset_name, declared_classes
 from cnnstudio.train.data.dataset import Dataset
 from cnnstudio.train.runs import RunFolder
 from cnnstudio.train.session import RESUMABLE_OVERRIDES
@@ -212,11 +213,13 @@ class TrainingDashboard(QWidget):
         self.control.banner.hide()
         self.control.show_text("Ready to train", 0.0)
         self.sections.set_document(project, stack)
+        self._dataset_known()
         self._update_filter_layers()
         self._update_controls()
 
     def _section_changed(self, name: str) -> None:
         if name == "dataset":
+            self._dataset_known()
             self.data_panel.set_section(self.sections.get("dataset"))
             if self.tabs.currentIndex() == _DATA:
                 self.load_preview()
@@ -247,6 +250,17 @@ class TrainingDashboard(QWidget):
             return None
         return DataRequest(self.project.dataset, input_shape, self.project.base_dir)
 
+    def _dataset_known(self, loaded: Dataset | None = None) -> None:
+        """Tell the analysis how many classes the project's data has: from the dataset section
+        when that fixes it, else from the data once loaded (``loaded``)."""
+        if self.analysis is None:
+            return
+        section = self.project.dataset
+        classes = declared_classes(section)
+        if classes is None and loaded is not None:
+            classes = loaded.num_classes
+        self.analysis.set_dataset_classes(classes, dataset_name(section))
+
     def _tab_changed(self, index: int) -> None:
         if index == _DATA:
             self.load_preview()
@@ -260,6 +274,7 @@ class TrainingDashboard(QWidget):
             return
         dataset = self.loader.load(request)
         if dataset is not None:
+            self._dataset_known(dataset)
             self.data_panel.show_dataset(dataset, *self._shapes())
         else:
             self.data_panel.show_loading("Loading the data…")
@@ -267,6 +282,7 @@ class TrainingDashboard(QWidget):
     def _data_loaded(self, request: DataRequest, dataset: Dataset) -> None:
         current = self.data_request()
         if current is not None and current.key == request.key:
+            self._dataset_known(dataset)
             self.data_panel.show_dataset(dataset, *self._shapes())
         if self._preparing is not None and self._preparing[0].key == request.key:
             self._launch(dataset)
