@@ -10,7 +10,6 @@ positions on release, as one undo step.
 from __future__ import annotations
 
 import math
-import re
 
 from PySide6.QtCore import QObject, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPainter, QUndoStack
@@ -168,18 +167,11 @@ class GraphScene(QGraphicsScene):
         except GraphError as exc:
             self.status_message.emit(str(exc))
             return None
-        node_id = self.new_id(block_type)
+        node_id = self.graph.new_id(block_type)
         if not self.push_command(AddNode(Node(node_id, block_type, {}, (pos.x(), pos.y())))):
             return None
         self.select_nodes([node_id])
         return node_id
-
-    def new_id(self, block_type: str) -> str:
-        """A fresh id people can read: ``conv_1``, ``batchnorm_2``, ``relu6_1`` (the type without
-        its ``2d``), or ``input`` and ``output`` for the first of those."""
-        base = re.sub(r"[123]d$", "", block_type.lower())
-        spec = get_spec(block_type)
-        return self.graph.unique_id(base if not spec.inputs or not spec.outputs else f"{base}_1")
 
     def add_block_after_selection(self, block_type: str, pos: QPointF) -> str | None:
         """Add a block wired after the one selected node if its shapes fit, else near ``pos``.
@@ -198,7 +190,7 @@ class GraphScene(QGraphicsScene):
             return None
         if source is None or source.output is None or spec.inputs == 0:
             return self._reveal(self.add_block(block_type, self._free_spot_near(pos)))
-        node_id = self.new_id(block_type)
+        node_id = self.graph.new_id(block_type)
         edge = Edge(source.node_id, node_id, 0)
         misfit = None if spec.variadic else self._misfit(Node(node_id, block_type), edge)
         if misfit is not None:
