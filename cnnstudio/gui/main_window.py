@@ -110,9 +110,6 @@ class MainWindow(QMainWindow):
         self.resizeDocks(
             [self.palette_dock, self.inspector_dock], [210, 330], Qt.Orientation.Horizontal
         )
-        self.resizeDocks(
-            [self.inspector_dock, self.issues_dock], [640, 150], Qt.Orientation.Vertical
-        )
         self.summary = SummaryBar()
         self.statusBar().addPermanentWidget(self.summary)
         self.quick_add_popup = QuickAdd(self)
@@ -416,7 +413,7 @@ class MainWindow(QMainWindow):
     def open_dialog(self) -> bool:
         if not self._confirm_discard("opening another project"):
             return False
-        start = str(self.project.path.parent) if self.project.path else str(Path.home())
+        start = str(self.settings.last_folder())
         path, _ = QFileDialog.getOpenFileName(self, "Open Project", start, FILE_FILTER)
         return bool(path) and self._open_or_report(path)
 
@@ -456,7 +453,7 @@ class MainWindow(QMainWindow):
         return self.save_project(self.project.path)
 
     def save_as(self) -> bool:
-        start = self.project.path or Path.home() / f"{self.project.name}{EXTENSION}"
+        start = self.project.path or self.settings.last_folder() / f"{self.project.name}{EXTENSION}"
         path, _ = QFileDialog.getSaveFileName(self, "Save Project As", str(start), FILE_FILTER)
         if not path:
             return False
@@ -713,11 +710,19 @@ class MainWindow(QMainWindow):
         state = self.settings.bytes_value("window/state")
         if state is not None:
             self.restoreState(state, STATE_VERSION)
+        self._dock_heights_pending = state is None  # set once the window is laid out
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state, STATE_VERSION)
         for dock in (self.palette_dock, self.inspector_dock, self.issues_dock):
             dock.show()
+        QTimer.singleShot(0, self, self._default_dock_heights)  # once the restored layout is set
+
+    def _default_dock_heights(self) -> None:
+        """Inspector above, Issues below with room for several rows (only works once shown)."""
+        self.resizeDocks(
+            [self.inspector_dock, self.issues_dock], [400, 240], Qt.Orientation.Vertical
+        )
 
     def _save_layout(self) -> None:
         self.settings.set_value("window/geometry", self.saveGeometry())
@@ -726,6 +731,9 @@ class MainWindow(QMainWindow):
     # ---- events -----------------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if self._dock_heights_pending:
+            self._dock_heights_pending = False
+            self._default_dock_heights()
         if self._view_pending:
             self._view_pending = False
             QTimer.singleShot(0, self, self.show_start)
