@@ -527,7 +527,8 @@ class MainWindow(QMainWindow):
         except CnnStudioError as exc:
             self.show_message(f"Nothing pasted: {exc}.")
             return
-        self._add_fragment(fragment, self._cursor_scene_pos())
+        at = self._mouse_scene_pos()
+        self._add_fragment(fragment, at if at is not None else self._scene().paste_spot(fragment))
 
     def duplicate(self) -> None:
         ids = self._scene().selected_node_ids()
@@ -564,18 +565,21 @@ class MainWindow(QMainWindow):
         self.quick_add_popup.popup(global_pos)
 
     def _quick_add_chosen(self, block_type: str) -> None:
-        self._scene().add_block(block_type, self._quick_add_at)
+        self._scene().add_block_after_selection(block_type, self._quick_add_at)
 
     def _add_from_palette(self, block_type: str) -> None:
         centre = self.view.mapToScene(self.view.viewport().rect().center())
         self._scene().add_block_after_selection(block_type, centre)
 
     def _cursor_scene_pos(self) -> QPointF:
+        at = self._mouse_scene_pos()
+        return at if at is not None else self.view.mapToScene(self.view.viewport().rect().center())
+
+    def _mouse_scene_pos(self) -> QPointF | None:
+        """The scene point under the mouse, or None when the mouse is not over the canvas."""
         viewport = self.view.viewport()
         local = viewport.mapFromGlobal(QCursor.pos())
-        if not viewport.rect().contains(local):
-            local = viewport.rect().center()
-        return self.view.mapToScene(local)
+        return self.view.mapToScene(local) if viewport.rect().contains(local) else None
 
     def show_start(self) -> None:
         """Fit the network in the canvas, or if it would be too small to read, show its start

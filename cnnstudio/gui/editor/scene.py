@@ -37,6 +37,7 @@ SCENE_EXTENT = 100_000.0  # the canvas is effectively unbounded; the view hides 
 NUDGE, NUDGE_FAST = 10.0, 50.0
 NUDGE_BURST_MS = 800  # arrow presses closer together than this are one undo step
 REVEAL_MARGIN = 60  # view pixels kept around a block the views scroll to show
+PASTE_STEP = (40.0, 40.0)  # a paste not aimed with the mouse lands this far from the copied blocks
 
 _ARROWS = {
     Qt.Key.Key_Left: (-1, 0),
@@ -204,6 +205,23 @@ class GraphScene(QGraphicsScene):
             return None
         self.select_nodes([node_id])
         return self._reveal(node_id)
+
+    def paste_spot(self, fragment: GraphModel) -> QPointF:
+        """Where to centre pasted blocks when the mouse does not show where: beside the copied
+        blocks' own places, one step further for each earlier paste already standing there."""
+        points = [n.position for n in fragment.nodes]
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        centre = QPointF((min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2)
+        taken = [item.pos() for item in self._nodes.values()]
+        step = QPointF(*PASTE_STEP)
+        shift = step
+        while any(
+            _distance(QPointF(x, y) + shift, other) < step.x() / 2
+            for x, y in points
+            for other in taken
+        ):
+            shift += step
+        return centre + shift
 
     def _reveal(self, node_id: str | None) -> str | None:
         """Scroll the views to show ``node_id`` (a block added away from the mouse)."""
