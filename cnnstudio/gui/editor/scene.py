@@ -16,7 +16,7 @@ from PySide6.QtGui import QKeyEvent, QPainter, QUndoStack
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
 from cnnstudio.core.analysis import NodeInfo, analyze
-from cnnstudio.core.blocks import get_spec
+from cnnstudio.core.blocks import BlockSpec, get_spec
 from cnnstudio.core.commands import AddNode, Command, Connect, Disconnect, Macro, Move, remove_nodes
 from cnnstudio.core.errors import GraphError
 from cnnstudio.core.graph import Edge, GraphModel, Node
@@ -173,6 +173,54 @@ class GraphScene(QGraphicsScene):
             return None
         self.select_nodes([node_id])
         return node_id
+
+    def drop_block(self, block_type: str, pos: QPointF) -> str | None:
+        """A block dropped from the palette: into the wire under ``pos`` (one undo step), else
+        at ``pos``. A block that cannot sit in a wire is refused there, saying why."""
+        self._set_insert_target(None)
+        wire = self._wire_at(pos)
+        if wire is None:
+            return self.add_block(block_type, pos)
+        try:
+            spec = get_spec(block_type)
+        except GraphError as exc:
+            self.status_message.emit(str(exc))
+            return None
+        e = wire.edge
+        if not _fits_in_wire(spec):
+            self.status_message.emit(
+                f"{block_type} cannot go into the wire {e.source} → {e.target}: only a block "
+                "with one input and an output can; drop it beside the wire"
+            )
+            return None
+        node_id = self.graph.new_id(block_type)
+        node = Node(node_id, block_type, {}, (pos.x(), pos.y()))
+        command = Macro(
+            f"Insert {node_id} between {e.source} and {e.target}",
+            [
+                Disconnect(e),
+                AddNode(node),
+                Connect(Edge(e.source, node_id, 0)),
+                Connect(Edge(node_id, e.target, e.target_port)),
+            ],
+        )
+        if not self.push_command(command):
+            return None
+        self.select_nodes([node_id])
+        return node_id
+
+    def drop_hover(self, pos: QPointF | None) -> None:
+        """Highlight the wire a block dragged from the palette would go into (None: none)."""
+        self._set_insert_target(self._wire_at(pos) if pos is not None else None)
+
+    def _wire_at(self, pos: QPointF) -> EdgeItem | None:
+        """The wire under ``pos``, unless a block is there too (a drop on a block is no insert)."""
+        if self.node_at(pos) is not None:
+            return None
+        for under in self.items(QRectF(pos.x() - 8, pos.y() - 8, 16, 16)):
+            if isinstance(under, EdgeItem):
+                return under
+        return None
 
     def add_block_after_selection(self, block_type: str, pos: QPointF) -> str | None:
         """Add a block wired after the one selected node if its shapes fit, else near ``pos``.
@@ -427,9 +475,7 @@ class GraphScene(QGraphicsScene):
         if len(self._drag_from) != 1:
             return None
         item = self._nodes.get(next(iter(self._drag_from)))
-        if item is None or item.edges or item.output is None:
-            return None
-        if item.spec.inputs != 1 or item.spec.variadic:
+        if item is None or item.edges or not _fits_in_wire(item.spec):
             return None
         c = item.pos()
         for under in self.items(QRectF(c.x() - 8, c.y() - 8, 16, 16)):
@@ -507,6 +553,11 @@ class GraphScene(QGraphicsScene):
     # ---- background ----------------------------------------------------------------------
     def drawBackground(self, painter: QPainter, exposed: QRectF | QRect) -> None:
         draw_grid(painter, QRectF(exposed), self.look.paints)
+
+
+def _fits_in_wire(spec: BlockSpec) -> bool:
+    """Whether a block can be inserted into a wire: one input to take it, an output to go on."""
+    return spec.inputs == 1 and not spec.variadic and spec.outputs > 0
 
 
 def _distance(a: QPointF, b: QPointF) -> float:
