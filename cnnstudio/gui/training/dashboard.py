@@ -108,6 +108,7 @@ class TrainingDashboard(QWidget):
         self.predictions: ValPredictions | None = None
         self.progress: BatchProgress | None = None
         self._preparing: tuple[DataRequest, Path | None, dict[str, Any]] | None = None
+        self._preview_key: str | None = None  # the data request the Data tab last asked for
         self._probe: OfflineProbe | None = None
         self._pending_thumbnails: Features | None = None
         self._progress_dirty = False
@@ -232,7 +233,10 @@ class TrainingDashboard(QWidget):
         if self.data_panel.dataset is not None:
             shapes = self._shapes()
             self.data_panel.check_fit(*shapes)
-            if self.tabs.currentIndex() == _DATA:
+            request = self.data_request()  # the data follow the Input's shape, not other edits
+            if self.tabs.currentIndex() == _DATA and (
+                request is None or request.key != self._preview_key
+            ):
                 self.load_preview()
 
     def _shapes(self) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:
@@ -272,6 +276,7 @@ class TrainingDashboard(QWidget):
         if request is None:
             self.data_panel.show_error("Give the network a valid Input node to see its data.")
             return
+        self._preview_key = request.key
         dataset = self.loader.load(request)
         if dataset is not None:
             self._dataset_known(dataset)
