@@ -6,7 +6,6 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QListWidget
 
-from cnnstudio.gui import settings
 from cnnstudio.gui.main_window import MainWindow
 
 # The offscreen platform cannot resize hints, raise or grab; the tests do not depend on it.
@@ -14,14 +13,8 @@ pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
 
 
 @pytest.fixture
-def window(qtbot, monkeypatch) -> MainWindow:
-    monkeypatch.setattr(settings, "_MEMORY", {})
-    w = MainWindow()
-    qtbot.addWidget(w, before_close_func=lambda w: w.undo_stack.setClean())
-    w.resize(1200, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+def window(shown_window) -> MainWindow:
+    return shown_window()
 
 
 def _issue_rows(issues: QListWidget) -> list[str]:

@@ -8,7 +8,6 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from cnnstudio.gui import settings
 from cnnstudio.gui.main_window import MainWindow
 
 # The offscreen platform cannot resize hints, raise or grab; the tests do not depend on it.
@@ -17,28 +16,13 @@ pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
 ROWS_SHOWN = 6  # issues the list must have room for without scrolling
 
 
-@pytest.fixture
-def make_window(qtbot, monkeypatch):
-    monkeypatch.setattr(settings, "_MEMORY", {})
-
-    def make() -> MainWindow:
-        w = MainWindow()
-        qtbot.addWidget(w, before_close_func=lambda w: w.undo_stack.setClean())
-        w.resize(1440, 900)
-        w.show()
-        qtbot.waitExposed(w)
-        return w
-
-    return make
-
-
 def _issue_rows_room(window: MainWindow) -> float:
     issues = window.issues
     return issues.viewport().height() / (issues.fontMetrics().height() + 4)
 
 
-def test_issues_dock_shows_several_rows_by_default_and_after_reset(qtbot, make_window) -> None:
-    window = make_window()
+def test_issues_dock_shows_several_rows_by_default_and_after_reset(qtbot, shown_window) -> None:
+    window = shown_window(1440, 900)
     qtbot.waitUntil(lambda: _issue_rows_room(window) >= ROWS_SHOWN)
     assert window.inspector_dock.height() > window.issues_dock.height()  # the form stays first
     assert window.issues_dock.height() > 0.5 * window.inspector_dock.height()
@@ -67,12 +51,12 @@ def _folder_the_open_dialog_shows(qtbot, window: MainWindow) -> Path:
     return seen[0]
 
 
-def test_open_dialog_starts_in_the_folder_last_used(qtbot, make_window, tmp_path: Path) -> None:
-    window = make_window()
+def test_open_dialog_starts_in_the_folder_last_used(qtbot, shown_window, tmp_path: Path) -> None:
+    window = shown_window(1440, 900)
     assert _folder_the_open_dialog_shows(qtbot, window) == Path.home()
     folder = tmp_path / "projects"
     folder.mkdir()
     assert window.save_project(folder / "net.cnnstudio")
     assert _folder_the_open_dialog_shows(qtbot, window) == folder.resolve()
-    later = make_window()  # another window, or the app started again: remembered
+    later = shown_window(1440, 900)  # another window, or the app started again: remembered
     assert _folder_the_open_dialog_shows(qtbot, later) == folder.resolve()
