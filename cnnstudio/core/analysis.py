@@ -121,8 +121,12 @@ def _ancestors(graph: GraphModel, node_id: str) -> set[str]:
     return seen
 
 
-def analyze(graph: GraphModel) -> Analysis:
-    """Infer every node's output shape, parameters and MACs; collect issues naming node and shapes."""
+def analyze(graph: GraphModel, classes: int | None = None, dataset: str = "") -> Analysis:
+    """Infer every node's output shape, parameters and MACs; collect issues naming node and shapes.
+
+    ``classes`` is the number of classes of the project's dataset (named ``dataset``), when
+    known: an Output of another size is an error before any training starts.
+    """
     issues: list[Issue] = []
     input_id = _singletons(graph, "Input", issues)
     output_id = _singletons(graph, "Output", issues)
@@ -183,4 +187,53 @@ def analyze(graph: GraphModel) -> Analysis:
                     "warning",
                 )
             )
-    return Analysis(infos, order, issues, input_id, output_id)
+    analysis = Analysis(infos, order, issues, input_id, output_id)
+    if classes is not None:
+        misfit = class_mismatch(graph, analysis, classes, dataset)
+        if misfit is not None:
+            issues.append(misfit)
+    return analysis
+
+
+def class_mismatch(
+    graph: GraphModel, analysis: Analysis, classes: int, dataset: str
+) -> Issue | None:
+    """The error when the Output does not give one score per class of ``dataset``, else None.
+
+    The issue names the node that sets the size (the last one before the Output that changes
+    the shape, e.g. the final Linear), since that is the one to edit. One rule for the editor,
+    which checks as soon as the dataset is known, and for training, which checks the loaded data.
+    """
+    out = analysis.nodes.get(analysis.output_id) if analysis.output_id else None
+    if out is None or out.status != "ok" or out.output_shape is None:
+        return None  # no Output, or its shape is unknown: other issues say why
+    if tuple(out.output_shape) == (classes,):
+        return None
+    at_fault = _size_setter(graph, analysis, out.id)
+    node = analysis.nodes[at_fault]
+    what = f"dataset {dataset!r}" if dataset else "the dataset"
+    shape = out.output_shape
+    if len(shape) == 1 and any(p.name == "out_features" for p in get_spec(node.type).params):
+        return Issue(
+            at_fault,
+            f"{at_fault} ({node.type}): {shape[0]} outputs but {what} has {classes} classes "
+            f"— set out_features to {classes}",
+        )
+    return Issue(
+        at_fault,
+        f"{at_fault} ({node.type}): gives {fmt_shape(shape)} but {what} has {classes} classes "
+        f"— end the network in {classes} values, e.g. a Linear layer with out_features={classes}",
+    )
+
+
+def _size_setter(graph: GraphModel, analysis: Analysis, node_id: str) -> str:
+    """Walk back from ``node_id`` past nodes that keep their input's shape (ReLU, Dropout, the
+    Output itself) to the one that sets it."""
+    while True:
+        info = analysis.nodes[node_id]
+        edges = graph.inputs_of(node_id)
+        if len(edges) != 1 or info.input_shapes != [info.output_shape]:
+            return node_id
+        if any(p.name == "out_features" for p in get_spec(info.type).params):
+            return node_id
+        node_id = edges[0].source

@@ -119,15 +119,15 @@ class GraphModel:
     def has_edge(self, edge: Edge) -> bool:
         return edge in self._edges
 
-    def unique_id(self, base: str) -> str:
-        """``base`` if free, else ``base`` with the smallest free number appended."""
-        stem = re.sub(r"\d+$", "", base) or base
-        if base not in self._nodes:
-            return base
+    def new_id(self, block_type: str) -> str:
+        """A fresh id for a new node, one scheme for every block: the type in lower case without
+        its ``1d``/``2d``/``3d`` and the smallest free number (``input_1``, ``conv_2``,
+        ``relu6_1``)."""
+        base = re.sub(r"[123]d$", "", block_type.lower())
         i = 1
-        while f"{stem}{i}" in self._nodes:
+        while f"{base}_{i}" in self._nodes:
             i += 1
-        return f"{stem}{i}"
+        return f"{base}_{i}"
 
     def topological_order(self) -> list[str]:
         """Node ids in a stable topological order (Kahn's algorithm, insertion order for ties)."""

@@ -20,6 +20,7 @@ class AnalysisModel(QObject):
     def __init__(self, graph: GraphModel, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.graph = graph
+        self._classes: tuple[int, str] | None = None  # the dataset's class count and name
         self._analysis = analyze(graph)
         self._dirty = False
         self._timer = QTimer(self)
@@ -32,9 +33,18 @@ class AnalysisModel(QObject):
     @property
     def analysis(self) -> Analysis:
         if self._dirty:
-            self._analysis = analyze(self.graph)
+            classes, dataset = self._classes or (None, "")
+            self._analysis = analyze(self.graph, classes, dataset)
             self._dirty = False
         return self._analysis
+
+    def set_dataset_classes(self, classes: int | None, dataset: str = "") -> None:
+        """The project's dataset has ``classes`` classes (None: not known without loading it),
+        so an Output of another size is an issue before training is tried."""
+        known = (classes, dataset) if classes is not None else None
+        if known != self._classes:
+            self._classes = known
+            self._on_changed()
 
     @property
     def pending(self) -> bool:

@@ -105,9 +105,6 @@ class MainWindow(QMainWindow):
         self.resizeDocks(
             [self.palette_dock, self.inspector_dock], [210, 330], Qt.Orientation.Horizontal
         )
-        self.resizeDocks(
-            [self.inspector_dock, self.issues_dock], [640, 150], Qt.Orientation.Vertical
-        )
         self.summary = SummaryBar()
         self.statusBar().addPermanentWidget(self.summary)
         self.quick_add_popup = QuickAdd(self)
@@ -408,8 +405,7 @@ class MainWindow(QMainWindow):
     def open_dialog(self) -> bool:
         if not self._confirm_discard("opening another project"):
             return False
-        current = self.document.path
-        start = str(current.parent) if current else str(Path.home())
+        start = str(self.settings.last_folder())
         path, _ = QFileDialog.getOpenFileName(self, "Open Project", start, FILE_FILTER)
         return bool(path) and self._open_or_report(path)
 
@@ -449,7 +445,9 @@ class MainWindow(QMainWindow):
         return self.save_project(self.document.path)
 
     def save_as(self) -> bool:
-        start = self.document.path or Path.home() / f"{self.document.name}{EXTENSION}"
+        start = (
+            self.document.path or self.settings.last_folder() / f"{self.document.name}{EXTENSION}"
+        )
         path, _ = QFileDialog.getSaveFileName(self, "Save Project As", str(start), FILE_FILTER)
         if not path:
             return False
@@ -516,7 +514,8 @@ class MainWindow(QMainWindow):
         except CnnStudioError as exc:
             self.show_message(f"Nothing pasted: {exc}.")
             return
-        self._add_fragment(fragment, self._cursor_scene_pos())
+        at = self._mouse_scene_pos()
+        self._add_fragment(fragment, at if at is not None else self._scene().paste_spot(fragment))
 
     def duplicate(self) -> None:
         ids = self._scene().selected_node_ids()
@@ -554,18 +553,21 @@ class MainWindow(QMainWindow):
         self.quick_add_popup.popup(global_pos)
 
     def _quick_add_chosen(self, block_type: str) -> None:
-        self._scene().add_block(block_type, self._quick_add_at)
+        self._scene().add_block_after_selection(block_type, self._quick_add_at)
 
     def _add_from_palette(self, block_type: str) -> None:
         centre = self.view.mapToScene(self.view.viewport().rect().center())
         self._scene().add_block_after_selection(block_type, centre)
 
     def _cursor_scene_pos(self) -> QPointF:
+        at = self._mouse_scene_pos()
+        return at if at is not None else self.view.mapToScene(self.view.viewport().rect().center())
+
+    def _mouse_scene_pos(self) -> QPointF | None:
+        """The scene point under the mouse, or None when the mouse is not over the canvas."""
         viewport = self.view.viewport()
         local = viewport.mapFromGlobal(QCursor.pos())
-        if not viewport.rect().contains(local):
-            local = viewport.rect().center()
-        return self.view.mapToScene(local)
+        return self.view.mapToScene(local) if viewport.rect().contains(local) else None
 
     def show_start(self) -> None:
         """Fit the network in the canvas, or if it would be too small to read, show its start
@@ -698,11 +700,19 @@ class MainWindow(QMainWindow):
         state = self.settings.bytes_value("window/state")
         if state is not None:
             self.restoreState(state, STATE_VERSION)
+        self._dock_heights_pending = state is None  # set once the window is laid out
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state, STATE_VERSION)
         for dock in (self.palette_dock, self.inspector_dock, self.issues_dock):
             dock.show()
+        QTimer.singleShot(0, self, self._default_dock_heights)  # once the restored layout is set
+
+    def _default_dock_heights(self) -> None:
+        """Inspector above, Issues below with room for several rows (only works once shown)."""
+        self.resizeDocks(
+            [self.inspector_dock, self.issues_dock], [400, 240], Qt.Orientation.Vertical
+        )
 
     def _save_layout(self) -> None:
         self.settings.set_value("window/geometry", self.saveGeometry())
@@ -711,6 +721,9 @@ class MainWindow(QMainWindow):
     # ---- events -----------------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if self._dock_heights_pending:
+            self._dock_heights_pending = False
+            self._default_dock_heights()
         if self._view_pending:
             self._view_pending = False
             QTimer.singleShot(0, self, self.show_start)

@@ -1,7 +1,8 @@
 """Keyboard quick add (Shift+A, or Tab on the canvas): type a few letters, press Enter.
 
 A popup at the mouse lists the blocks matching the search (by name first, then category and
-help text); the window adds the chosen block where the mouse is.
+help text); the window adds the chosen block wired after the selected block, as a double click
+in the palette does, or where the mouse is when nothing is selected.
 """
 
 from __future__ import annotations

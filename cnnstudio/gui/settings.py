@@ -55,9 +55,17 @@ class Settings:
         return [str(v) for v in value or []][:MAX_RECENT]
 
     def add_recent_file(self, path: str | os.PathLike[str]) -> None:
-        entry = str(Path(path).resolve())
-        files = [entry] + [f for f in self.recent_files() if f != entry]
+        """Remember a project just opened or saved, and its folder for the next file dialog."""
+        entry = Path(path).resolve()
+        files = [str(entry)] + [f for f in self.recent_files() if f != str(entry)]
         self.set_value("recent_files", files[:MAX_RECENT])
+        self.set_value("last_folder", str(entry.parent))
+
+    def last_folder(self) -> Path:
+        """Where the last project was opened or saved (home until then, or if it is gone)."""
+        value = self.value("last_folder")
+        folder = Path(str(value)) if value else None
+        return folder if folder is not None and folder.is_dir() else Path.home()
 
     def remove_recent_file(self, path: str) -> None:
         self.set_value("recent_files", [f for f in self.recent_files() if f != path])

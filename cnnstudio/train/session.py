@@ -13,13 +13,13 @@ from typing import Any
 import torch
 import torch.fx as fx
 
-from cnnstudio.core.analysis import analyze
+from cnnstudio.core.analysis import analyze, class_mismatch
 from cnnstudio.core.project import Project, graph_structure, graph_to_dict
 from cnnstudio.torch_backend.compiler import compile_graph
 from cnnstudio.train.capture import FeatureProbe
 from cnnstudio.train.checkpoint import CheckpointError, load_checkpoint, load_weights_into
 from cnnstudio.train.config import ConfigError, TrainingConfig, training_config
-from cnnstudio.train.data.config import dataset_from_config
+from cnnstudio.train.data.config import dataset_from_config, dataset_name
 from cnnstudio.train.data.dataset import Dataset
 from cnnstudio.train.data.download import CancelCheck, ProgressCallback
 from cnnstudio.train.data.normalize import Normalization
@@ -130,7 +130,12 @@ def open_session(
             progress=download_progress,
             cancel=cancel,
         )
-    _check_fit(dataset, input_shape, tuple(analysis.output_shape or ()))
+    _check_fit(dataset, input_shape)
+    misfit = class_mismatch(
+        project.graph, analysis, dataset.num_classes, dataset_name(dataset_section)
+    )
+    if misfit is not None:
+        raise TrainingError("graph", misfit.message)
     kind = output_kind(project.graph, analysis.output_id)
     model = compile_graph(project.graph, seed=config.seed, name=project.name, analysis=analysis)
     model.to(runtime.device)
@@ -193,9 +198,7 @@ def _restore(s: Session, resumed: _Resumed) -> None:
     s.snapshot = {**resumed.snapshot, "training": s.config.to_dict()}
 
 
-def _check_fit(
-    dataset: Dataset, input_shape: tuple[int, ...], output_shape: tuple[int, ...]
-) -> None:
+def _check_fit(dataset: Dataset, input_shape: tuple[int, ...]) -> None:
     if len(dataset.train) == 0:
         raise TrainingError("data", "the dataset has no training samples")
     if len(dataset.val) == 0:
@@ -207,15 +210,6 @@ def _check_fit(
             "data",
             f"the dataset's images are {_fmt(dataset.sample_shape)} but the Input expects "
             f"{_fmt(input_shape)}",
-        )
-    classes = dataset.num_classes
-    if output_shape != (classes,):
-        names = ", ".join(dataset.class_names[:5]) + (", ..." if classes > 5 else "")
-        raise TrainingError(
-            "graph",
-            f"the Output's shape is {_fmt(output_shape)} but the dataset has {classes} classes "
-            f"({names}); the network must end in {classes} values, e.g. a Linear layer with "
-            f"out_features={classes}",
         )
 
 

@@ -188,7 +188,10 @@ def test_output_shape_mismatch_exits_1(tmp_path: Path, capsys: pytest.CaptureFix
     project.graph.set_params("fc3", {"out_features": 4})
     project.save()
     assert main(["train", str(path)]) == 1
-    assert "the Output's shape is [4] but the dataset has 10 classes" in capsys.readouterr().err
+    assert (
+        "fc3 (Linear): 4 outputs but dataset 'shapes' has 10 classes — set out_features to 10"
+        in capsys.readouterr().err
+    )
 
 
 def test_text_output_and_attach(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -260,14 +260,6 @@ def test_has_path() -> None:
     assert g.has_path("b", "b")
 
 
-def test_unique_id() -> None:
-    g = GraphModel.from_parts([Node(n, "ReLU") for n in ("conv", "conv1", "conv2", "relu")], [])
-    assert g.unique_id("pool") == "pool"
-    assert g.unique_id("conv") == "conv3"
-    assert g.unique_id("conv1") == "conv3"
-    assert g.unique_id("relu") == "relu1"
-
-
 def test_copy_is_equal_and_independent(residual: GraphModel) -> None:
     clone = residual.copy()
     assert graph_to_dict(clone) == graph_to_dict(residual)
@@ -289,3 +281,13 @@ def test_clear_removes_everything(residual: GraphModel) -> None:
     residual.clear()
     assert len(residual) == 0
     assert residual.edges == []
+
+
+def test_new_ids_follow_one_scheme_for_every_block() -> None:
+    g = GraphModel()
+    for block in ("Input", "Conv2d", "Conv2d", "BatchNorm1d", "Output"):
+        g.add_node(Node(g.new_id(block), block))
+    assert [n.id for n in g.nodes] == ["input_1", "conv_1", "conv_2", "batchnorm_1", "output_1"]
+    g.remove_node("conv_1")
+    assert g.new_id("Conv2d") == "conv_1"  # the smallest free number
+    assert g.new_id("Input") == "input_2"

@@ -466,3 +466,39 @@ def test_a_kernel_larger_than_a_shrunken_input_is_reported_where_it_happens(
     ]
     assert result.nodes["conv2"].output_shape == (16, 3, 3)
     assert result.nodes["flat"].status == "unknown"
+
+
+def test_output_size_against_the_dataset_classes_names_the_layer_to_fix(
+    make_chain: MakeChain,
+) -> None:
+    g = make_chain(
+        [("flat", "Flatten", {}), ("fc3", "Linear", {"out_features": 7}), ("act", "ReLU", {})],
+        shape=[1, 4, 4],
+    )
+    assert analyze(g).valid  # without a dataset nothing is known about the classes
+    assert analyze(g, 7, "shapes").valid
+    result = analyze(g, 10, "shapes")
+    assert result.errors == [
+        Issue(
+            "fc3",  # past the ReLU, the layer whose setting decides the size
+            "fc3 (Linear): 7 outputs but dataset 'shapes' has 10 classes — set out_features to 10",
+        )
+    ]
+
+
+def test_output_size_set_by_a_block_without_out_features(make_chain: MakeChain) -> None:
+    result = analyze(make_chain([("flat", "Flatten", {})], shape=[2, 2, 2]), 10, "mnist")
+    assert [(i.node, i.message) for i in result.errors] == [
+        (
+            "flat",
+            "flat (Flatten): gives [8] but dataset 'mnist' has 10 classes — end the network in "
+            "10 values, e.g. a Linear layer with out_features=10",
+        )
+    ]
+
+
+def test_no_class_issue_while_the_output_shape_is_unknown(make_chain: MakeChain) -> None:
+    g = make_chain([("fc", "Linear", {"out_features": 7})], shape=[1, 4, 4])
+    g.disconnect(Edge("input", "fc"))
+    result = analyze(g, 10, "shapes")
+    assert [i.node for i in result.errors] == ["fc"]  # only the missing wire

@@ -1,4 +1,5 @@
-"""Shared GUI fixtures: example graphs, a live canvas, and a guard against leaked threads."""
+"""Shared GUI fixtures: example graphs, a live canvas, a shown main window, and a guard against
+leaked threads."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from PySide6.QtWidgets import QApplication
 
 from cnnstudio.core.graph import GraphModel
 from cnnstudio.core.project import EXTENSION, Project, load_project
+from cnnstudio.gui import settings
 from cnnstudio.gui.analysis_model import AnalysisModel
 from cnnstudio.gui.document import Document
 from cnnstudio.gui.editor.scene import GraphScene
 from cnnstudio.gui.editor.view import GraphView
+from cnnstudio.gui.main_window import MainWindow
 from cnnstudio.gui.templates import examples_dir
 
 _threads: weakref.WeakSet[QThread] = weakref.WeakSet()
@@ -197,3 +200,20 @@ def make_canvas(qtbot: Any) -> Iterator[Callable[[GraphModel], Canvas]]:
         canvas.scene.detach()
         canvas.document.close()
         canvas.view.setScene(None)
+
+
+@pytest.fixture
+def shown_window(qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[..., MainWindow]:
+    """``shown_window(width, height)``: a main window on the default example, shown; its
+    preferences live in memory, shared by the windows of one test as QSettings would be."""
+    monkeypatch.setattr(settings, "_MEMORY", {})
+
+    def make(width: int = 1200, height: int = 800) -> MainWindow:
+        window = MainWindow()
+        qtbot.addWidget(window, before_close_func=lambda w: w.document.undo_stack.setClean())
+        window.resize(width, height)
+        window.show()
+        qtbot.waitExposed(window)
+        return window
+
+    return make

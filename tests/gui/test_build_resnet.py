@@ -26,7 +26,7 @@ pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
 # Where the user drops each block (scene coordinates at the zoom the test sets): the main
 # path on top, the 1x1 projection below it, the classifier head on a second row.
 LAYOUT = [
-    ("Input", "input", (0, 0)),
+    ("Input", "input_1", (0, 0)),
     ("Conv2d", "conv_1", (200, 0)),
     ("BatchNorm2d", "batchnorm_1", (400, 0)),
     ("ReLU", "relu_1", (600, 0)),
@@ -37,10 +37,10 @@ LAYOUT = [
     ("AdaptiveAvgPool2d", "adaptiveavgpool_1", (0, 260)),
     ("Flatten", "flatten_1", (200, 260)),
     ("Linear", "linear_1", (400, 260)),
-    ("Output", "output", (600, 260)),
+    ("Output", "output_1", (600, 260)),
 ]
 WIRES = [
-    ("input", "conv_1", 0),
+    ("input_1", "conv_1", 0),
     ("conv_1", "batchnorm_1", 0),
     ("batchnorm_1", "relu_1", 0),
     ("relu_1", "conv_2", 0),
@@ -51,10 +51,10 @@ WIRES = [
     ("add_1", "adaptiveavgpool_1", 0),
     ("adaptiveavgpool_1", "flatten_1", 0),
     ("flatten_1", "linear_1", 0),
-    ("linear_1", "output", 0),
+    ("linear_1", "output_1", 0),
 ]
 SHAPES = {
-    "input": "3x32x32",
+    "input_1": "3x32x32",
     "conv_1": "16x32x32",
     "batchnorm_1": "16x32x32",
     "relu_1": "16x32x32",
@@ -65,7 +65,7 @@ SHAPES = {
     "adaptiveavgpool_1": "32x1x1",
     "flatten_1": "32",
     "linear_1": "10",
-    "output": "10",
+    "output_1": "10",
 }
 
 
@@ -181,7 +181,7 @@ def test_build_a_residual_block_from_a_blank_window(
         _type_into(qtbot, widget, text)
         _settle(qtbot, window)
 
-    edit("input", "shape", "3, 32, 32")
+    edit("input_1", "shape", "3, 32, 32")
     edit("conv_1", "padding", "1")
     edit("conv_2", "out_channels", "32")
     edit("conv_2", "stride", "2")
@@ -190,7 +190,7 @@ def test_build_a_residual_block_from_a_blank_window(
     edit("conv_3", "kernel_size", "1")
     edit("conv_3", "stride", "2")
     params = {n.id: n.params for n in window.document.graph.nodes}
-    assert params["input"] == {"shape": [3, 32, 32]}
+    assert params["input_1"] == {"shape": [3, 32, 32]}
     assert params["conv_1"] == {"padding": 1}
     assert params["conv_2"] == {"out_channels": 32, "stride": 2, "padding": 1}
     assert params["conv_3"] == {"out_channels": 32, "kernel_size": 1, "stride": 2}

@@ -80,16 +80,17 @@ def test_paste_between_two_windows_with_new_ids_internal_edges_one_step(make_win
     assert len(source.document.graph) == before  # the source window is untouched
 
 
-def test_paste_away_from_the_canvas_lands_in_its_centre(make_window) -> None:
+def test_paste_away_from_the_canvas_lands_beside_the_originals(make_window) -> None:
     window = make_window()
-    _copy(window, ["fc3"])
-    QCursor.setPos(-500, -500)
-    window.action_paste.trigger()
-    (new,) = window.scene.selected_node_ids()
-    centre = window.view.mapToScene(window.view.viewport().rect().center())
-    assert window.document.graph.node(new).position == pytest.approx(
-        (centre.x(), centre.y()), abs=1
-    )
+    _copy(window, ["fc3", "out"])
+    QCursor.setPos(-500, -500)  # Ctrl+V with the mouse over another panel
+    x0, y0 = window.document.graph.node("fc3").position
+    for step in (1, 2):  # a second paste does not cover the first
+        window.action_paste.trigger()
+        new_fc, new_out = window.scene.selected_node_ids()
+        assert window.document.graph.node(new_fc).position == (x0 + 40 * step, y0 + 40 * step)
+        assert Edge(new_fc, new_out) in window.document.graph.edges
+    assert window.document.undo_stack.count() == 2
 
 
 def test_paste_plain_text_json_from_a_text_editor(make_window) -> None:

@@ -43,8 +43,8 @@ def test_ranking_puts_name_matches_first() -> None:
 
 def test_shift_a_search_and_enter_adds_the_block_at_the_mouse(qtbot, window) -> None:
     view = window.view
-    view.centerOn(0, 300)
-    QCursor.setPos(view.viewport().mapToGlobal(view.mapFromScene(100, 350)))
+    view.centerOn(0, 500)
+    QCursor.setPos(view.viewport().mapToGlobal(view.mapFromScene(100, 600)))  # below the blocks
     window.action_quick_add.trigger()
     popup = window.quick_add_popup
     assert popup.isVisible()
@@ -58,7 +58,7 @@ def test_shift_a_search_and_enter_adds_the_block_at_the_mouse(qtbot, window) -> 
     assert "batchnorm_1" in window.document.graph
     assert window.scene.selected_node_ids() == ["batchnorm_1"]
     x, y = window.document.graph.node("batchnorm_1").position
-    assert (x, y) == pytest.approx((100, 350), abs=3)
+    assert (x, y) == pytest.approx((100, 600), abs=3)
     assert window.document.undo_stack.count() == 1
 
 
@@ -87,3 +87,20 @@ def test_clicking_a_result_adds_it(qtbot, window) -> None:
     qtbot.mouseClick(results.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert "concat_1" in window.document.graph
     assert not popup.isVisible()
+
+
+def test_with_a_block_selected_the_new_one_is_wired_after_it(qtbot, window, mouse_on) -> None:
+    scene = window.scene
+    mouse_on(window.view).click(scene.node_item("fc3").pos())
+    assert scene.selected_node_ids() == ["fc3"]
+    source = scene.node_item("fc3").pos()
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_Tab)
+    qtbot.keyClicks(window.quick_add_popup.search, "dropout")
+    qtbot.keyClick(window.quick_add_popup.search, Qt.Key.Key_Return)
+    assert window.document.graph.inputs_of("dropout_1")[0].source == "fc3"
+    added = scene.node_item("dropout_1")
+    assert added.x() > source.x()  # beside it, not on top of it
+    assert not added.collidesWithItem(scene.node_item("fc3"))
+    assert scene.selected_node_ids() == ["dropout_1"]  # the next add chains on
+    assert window.document.undo_stack.count() == 1

@@ -105,7 +105,9 @@ class BlockListModel(QStandardItemModel):
 
 
 class _BlockFilter(QSortFilterProxyModel):
-    """Keeps blocks whose type or category contains the filter text, and their categories."""
+    """Keeps blocks whose type or category contains the filter text, and their categories;
+    while filtering, the best matches come first (see ``_match``), the category holding the
+    best one first too, so "output" lists Output above Input."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -116,6 +118,7 @@ class _BlockFilter(QSortFilterProxyModel):
         self.beginFilterChange()
         self._needle = text.strip().lower()
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        self.sort(0 if self._needle else -1)  # -1: the categories' own order again
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
         if not self._needle:
@@ -123,6 +126,19 @@ class _BlockFilter(QSortFilterProxyModel):
         index = self.sourceModel().index(source_row, 0, source_parent)
         text = index.data(_SEARCH_ROLE)
         return bool(text) and self._needle in text
+
+    def lessThan(self, left: _Index, right: _Index) -> bool:
+        return (self._rank(left), left.row()) < (self._rank(right), right.row())
+
+    def _rank(self, index: _Index) -> int:
+        block_type = index.data(BLOCK_TYPE_ROLE)
+        if block_type:
+            return _match(block_type, self._needle)
+        model = self.sourceModel()
+        children = (model.index(r, 0, index) for r in range(model.rowCount(index)))
+        return min(
+            (self._rank(c) for c in children if self._needle in c.data(_SEARCH_ROLE)), default=4
+        )
 
 
 class BlockPalette(QWidget):

@@ -10,17 +10,16 @@ positions on release, as one undo step.
 from __future__ import annotations
 
 import math
-import re
 
 from PySide6.QtCore import QObject, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPainter
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
 from cnnstudio.core.analysis import NodeInfo, analyze
-from cnnstudio.core.blocks import get_spec
+from cnnstudio.core.blocks import BlockSpec, get_spec
 from cnnstudio.core.commands import AddNode, Command, Connect, Disconnect, Macro, Move, remove_nodes
 from cnnstudio.core.errors import GraphError
-from cnnstudio.core.graph import Edge, Node
+from cnnstudio.core.graph import Edge, GraphModel, Node
 from cnnstudio.core.layout import COLUMN_WIDTH, ROW_HEIGHT
 from cnnstudio.gui.document import Document
 from cnnstudio.gui.editor.edge_item import EdgeItem
@@ -37,6 +36,7 @@ SCENE_EXTENT = 100_000.0  # the canvas is effectively unbounded; the view hides 
 NUDGE, NUDGE_FAST = 10.0, 50.0
 NUDGE_BURST_MS = 800  # arrow presses closer together than this are one undo step
 REVEAL_MARGIN = 60  # view pixels kept around a block the views scroll to show
+PASTE_STEP = (40.0, 40.0)  # a paste not aimed with the mouse lands this far from the copied blocks
 
 _ARROWS = {
     Qt.Key.Key_Left: (-1, 0),
@@ -183,18 +183,59 @@ class GraphScene(QGraphicsScene):
         except GraphError as exc:
             self.status_message.emit(str(exc))
             return None
-        node_id = self.new_id(block_type)
+        node_id = self.graph.new_id(block_type)
         if not self.push_command(AddNode(Node(node_id, block_type, {}, (pos.x(), pos.y())))):
             return None
         self.select_nodes([node_id])
         return node_id
 
-    def new_id(self, block_type: str) -> str:
-        """A fresh id people can read: ``conv_1``, ``batchnorm_2``, ``relu6_1`` (the type without
-        its ``2d``), or ``input`` and ``output`` for the first of those."""
-        base = re.sub(r"[123]d$", "", block_type.lower())
-        spec = get_spec(block_type)
-        return self.graph.unique_id(base if not spec.inputs or not spec.outputs else f"{base}_1")
+    def drop_block(self, block_type: str, pos: QPointF) -> str | None:
+        """A block dropped from the palette: into the wire under ``pos`` (one undo step), else
+        at ``pos``. A block that cannot sit in a wire is refused there, saying why."""
+        self._set_insert_target(None)
+        wire = self._wire_at(pos)
+        if wire is None:
+            return self.add_block(block_type, pos)
+        try:
+            spec = get_spec(block_type)
+        except GraphError as exc:
+            self.status_message.emit(str(exc))
+            return None
+        e = wire.edge
+        if not _fits_in_wire(spec):
+            self.status_message.emit(
+                f"{block_type} cannot go into the wire {e.source} → {e.target}: only a block "
+                "with one input and an output can; drop it beside the wire"
+            )
+            return None
+        node_id = self.graph.new_id(block_type)
+        node = Node(node_id, block_type, {}, (pos.x(), pos.y()))
+        command = Macro(
+            f"Insert {node_id} between {e.source} and {e.target}",
+            [
+                Disconnect(e),
+                AddNode(node),
+                Connect(Edge(e.source, node_id, 0)),
+                Connect(Edge(node_id, e.target, e.target_port)),
+            ],
+        )
+        if not self.push_command(command):
+            return None
+        self.select_nodes([node_id])
+        return node_id
+
+    def drop_hover(self, pos: QPointF | None) -> None:
+        """Highlight the wire a block dragged from the palette would go into (None: none)."""
+        self._set_insert_target(self._wire_at(pos) if pos is not None else None)
+
+    def _wire_at(self, pos: QPointF) -> EdgeItem | None:
+        """The wire under ``pos``, unless a block is there too (a drop on a block is no insert)."""
+        if self.node_at(pos) is not None:
+            return None
+        for under in self.items(QRectF(pos.x() - 8, pos.y() - 8, 16, 16)):
+            if isinstance(under, EdgeItem):
+                return under
+        return None
 
     def add_block_after_selection(self, block_type: str, pos: QPointF) -> str | None:
         """Add a block wired after the one selected node if its shapes fit, else near ``pos``.
@@ -213,7 +254,7 @@ class GraphScene(QGraphicsScene):
             return None
         if source is None or source.output is None or spec.inputs == 0:
             return self._reveal(self.add_block(block_type, self._free_spot_near(pos)))
-        node_id = self.new_id(block_type)
+        node_id = self.graph.new_id(block_type)
         edge = Edge(source.node_id, node_id, 0)
         misfit = None if spec.variadic else self._misfit(Node(node_id, block_type), edge)
         if misfit is not None:
@@ -227,6 +268,23 @@ class GraphScene(QGraphicsScene):
             return None
         self.select_nodes([node_id])
         return self._reveal(node_id)
+
+    def paste_spot(self, fragment: GraphModel) -> QPointF:
+        """Where to centre pasted blocks when the mouse does not show where: beside the copied
+        blocks' own places, one step further for each earlier paste already standing there."""
+        points = [n.position for n in fragment.nodes]
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        centre = QPointF((min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2)
+        taken = [item.pos() for item in self._nodes.values()]
+        step = QPointF(*PASTE_STEP)
+        shift = step
+        while any(
+            _distance(QPointF(x, y) + shift, other) < step.x() / 2
+            for x, y in points
+            for other in taken
+        ):
+            shift += step
+        return centre + shift
 
     def _reveal(self, node_id: str | None) -> str | None:
         """Scroll the views to show ``node_id`` (a block added away from the mouse)."""
@@ -432,9 +490,7 @@ class GraphScene(QGraphicsScene):
         if len(self._drag_from) != 1:
             return None
         item = self._nodes.get(next(iter(self._drag_from)))
-        if item is None or item.edges or item.output is None:
-            return None
-        if item.spec.inputs != 1 or item.spec.variadic:
+        if item is None or item.edges or not _fits_in_wire(item.spec):
             return None
         c = item.pos()
         for under in self.items(QRectF(c.x() - 8, c.y() - 8, 16, 16)):
@@ -520,6 +576,11 @@ class GraphScene(QGraphicsScene):
     # ---- background ----------------------------------------------------------------------
     def drawBackground(self, painter: QPainter, exposed: QRectF | QRect) -> None:
         draw_grid(painter, QRectF(exposed), self.look.paints)
+
+
+def _fits_in_wire(spec: BlockSpec) -> bool:
+    """Whether a block can be inserted into a wire: one input to take it, an output to go on."""
+    return spec.inputs == 1 and not spec.variadic and spec.outputs > 0
 
 
 def _distance(a: QPointF, b: QPointF) -> float:

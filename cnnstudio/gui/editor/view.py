@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
+    QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
     QKeyEvent,
@@ -253,15 +254,24 @@ class GraphView(QGraphicsView):
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         if self._accepts(event):
             event.acceptProposedAction()
+            scene = self.graph_scene()
+            if scene is not None and block_type_from_mime(event.mimeData()) is not None:
+                scene.drop_hover(self.mapToScene(event.position().toPoint()))
         else:
             event.ignore()
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        scene = self.graph_scene()
+        if scene is not None:
+            scene.drop_hover(None)
+        super().dragLeaveEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
         block_type = block_type_from_mime(event.mimeData())
         scene = self.graph_scene()
         if block_type is not None and scene is not None:
             event.acceptProposedAction()
-            scene.add_block(block_type, self.mapToScene(event.position().toPoint()))
+            scene.drop_block(block_type, self.mapToScene(event.position().toPoint()))
             self.setFocus(Qt.FocusReason.OtherFocusReason)
             return
         path = self._dropped_file(event)

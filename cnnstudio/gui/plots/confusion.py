@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from cnnstudio.gui import theme
@@ -28,13 +28,18 @@ from cnnstudio.gui.plots.views import PlotWidget
 
 MAX_COUNTS_SHOWN = 15  # more classes than this and numbers in cells would not fit
 MAX_NAMED = 30
+MIN_COUNT_PX = 7.0  # counts smaller than this are not written in the cells, only shown on hover
+CELL_FILL = 0.85  # the share of a cell's width (and height) its count may take
+CLICK_HINT = "Click a cell to see its validation images"
 
 
 class CellCounts(pg.GraphicsObject):
     """Every cell's count in one item: one paint call instead of one text item per cell.
 
     (100 pyqtgraph TextItems took ~60 ms to create and ~10 ms to update; this takes ~1 ms.)
-    Text is drawn in device pixels at each cell's centre, so it stays sharp at any zoom.
+    Text is drawn in device pixels at each cell's centre, so it stays sharp at any zoom, in a
+    font shrunk until the widest count fits its cell; below ``MIN_COUNT_PX`` none is written
+    (the count shows on hover instead).
     """
 
     def __init__(self) -> None:
@@ -42,6 +47,7 @@ class CellCounts(pg.GraphicsObject):
         self.n = 0
         self.texts: list[str] = []
         self.colours: list[QColor] = []
+        self.font_px: float | None = None  # the text height last drawn; None: too small to draw
 
     def set_counts(self, texts: list[str], colours: list[QColor], n: int) -> None:
         self.prepareGeometryChange()
@@ -51,12 +57,32 @@ class CellCounts(pg.GraphicsObject):
     def boundingRect(self) -> QRectF:
         return QRectF(0, 0, self.n, self.n)
 
+    def fitted_font(self, font: QFont, cell: QRectF) -> QFont | None:
+        """``font``, made smaller if need be so every count fits in ``cell`` (device pixels)."""
+        metrics = QFontMetricsF(font)
+        widest = max((metrics.horizontalAdvance(t) for t in self.texts if t), default=0.0)
+        if not widest:
+            return None
+        scale = min(
+            1.0, CELL_FILL * cell.width() / widest, CELL_FILL * cell.height() / metrics.height()
+        )
+        if metrics.height() * scale < MIN_COUNT_PX:
+            return None
+        fitted = QFont(font)
+        fitted.setPointSizeF(font.pointSizeF() * scale)
+        return fitted
+
     def paint(self, painter: QPainter, *args: object) -> None:
         if not self.n:
             return
         to_device = painter.transform()
         painter.resetTransform()
         cell = to_device.mapRect(QRectF(0, 0, 1, 1))
+        font = self.fitted_font(painter.font(), cell)
+        self.font_px = QFontMetricsF(font).height() if font is not None else None
+        if font is None:
+            return
+        painter.setFont(font)
         for i, (text, colour) in enumerate(zip(self.texts, self.colours, strict=True)):
             if not text:
                 continue
@@ -119,7 +145,8 @@ class ConfusionView(QWidget):
         plot.addItem(self.image)
         plot.addItem(self.counts)
         plot.scene().sigMouseClicked.connect(self._clicked)
-        self.widget.setToolTip("Click a cell to see its validation images")
+        plot.scene().sigMouseMoved.connect(self._hovered)
+        self.widget.setToolTip(CLICK_HINT)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addWidget(self.caption)
@@ -217,6 +244,21 @@ class ConfusionView(QWidget):
         if 0 <= row < n and 0 <= col < n:
             return row, col
         return None
+
+    def _hovered(self, scene_pos: QPointF) -> None:
+        """The cell under the mouse, with its count, becomes the tooltip (small cells show no
+        numbers of their own)."""
+        cell = self.cell_at(scene_pos)
+        if cell is None or self.matrix is None:
+            self.widget.setToolTip(CLICK_HINT)
+            return
+        true, predicted = cell
+        count = int(self.matrix[true, predicted])
+        names = self.class_names
+        self.widget.setToolTip(
+            f"true {true} {names[true]}, predicted {predicted} {names[predicted]}: "
+            f"{count:,} image{'s' * (count != 1)}. Click to see them."
+        )
 
     def _clicked(self, event: object) -> None:
         cell = self.cell_at(event.scenePos())  # type: ignore[attr-defined]

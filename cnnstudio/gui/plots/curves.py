@@ -71,7 +71,8 @@ class _RangeKeeper:
 
 
 class CurvesView(QWidget):
-    """Three linked plots (x in epochs): loss, accuracy, learning rate; log scale and export."""
+    """Three plots (x in epochs): loss above accuracy, x-linked, learning rate beside them; log
+    scale and export."""
 
     export_failed = Signal(str)
 
@@ -140,9 +141,12 @@ class CurvesView(QWidget):
                 legend.addItem(item, name)
         self.retheme()
         ap.setYRange(0, 100, padding=0.02)
-        lp.getAxis("bottom").setStyle(showValues=False)  # the plots below label the epochs
+        # Loss above accuracy at the same width and axis width: linked, the epochs line up. Each
+        # labels its epochs, which also keeps the loss's 0 clear of the accuracy's 100.
+        ap.setXLink(lp)
         ap.setLabel("bottom", "epoch")
         rp.setLabel("bottom", "epoch")
+        rp.getAxis("left").setWidth(None)  # alone in its column: as wide as "lr" and 0.00025 need
         self._loss_range = _RangeKeeper(lp)
         self._lr_range = _RangeKeeper(rp)
         h = history
@@ -157,16 +161,17 @@ class CurvesView(QWidget):
         self.lr_hover = HoverReadout(rp, lambda: (("lr", h.lr_x.values, h.lr.values, ".3g"),))
 
         self.plots = QWidget()
-        column = QVBoxLayout(self.plots)
+        column = QVBoxLayout()
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
+        column.addWidget(self.loss_plot, 3)
+        column.addWidget(self.accuracy_plot, 2)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
-        row.addWidget(self.accuracy_plot, 3)
+        row.addLayout(column, 3)
         row.addWidget(self.lr_plot, 2)
-        column.addWidget(self.loss_plot, 3)
-        column.addLayout(row, 2)
+        self.plots.setLayout(row)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addLayout(bar)
@@ -229,8 +234,9 @@ class CurvesView(QWidget):
             self._apply_x()
 
     def _apply_x(self) -> None:
-        """The same epochs on every plot (not setXLink: it aligns linked views by screen
-        position, which shifts side-by-side plots against each other)."""
+        """The same epochs on every plot. Loss and accuracy are also x-linked (one above the
+        other); the lr plot is not: setXLink aligns by screen position, which would shift a plot
+        of another width."""
         start = min(self._x_start, self._first_x())
         for widget in (self.loss_plot, self.accuracy_plot, self.lr_plot):
             widget.getPlotItem().setXRange(start, self._x_end, padding=0.01)

@@ -51,6 +51,7 @@ from cnnstudio.train.callbacks import (
     ValPredictions,
 )
 from cnnstudio.train.config import ConfigError, training_config
+from cnnstudio.train.data.config import dataset_name, declared_classes
 from cnnstudio.train.data.dataset import Dataset
 from cnnstudio.train.resume import epochs_done, run_overrides, why_not_continue
 from cnnstudio.train.run_state import RunState
@@ -98,6 +99,7 @@ class TrainingDashboard(QWidget):
         self.predictions: ValPredictions | None = None
         self.progress: BatchProgress | None = None
         self._preparing: tuple[DataRequest, Path | None, dict[str, Any]] | None = None
+        self._preview_key: str | None = None  # the data request the Data tab last asked for
         self._probe: OfflineProbe | None = None
         self._pending_thumbnails: Features | None = None
         self._progress_dirty = False
@@ -223,6 +225,7 @@ class TrainingDashboard(QWidget):
 
     def _section_changed(self, name: str) -> None:
         if name == "dataset":
+            self._dataset_known()
             self.data_panel.set_section(self.document.section("dataset"))
             if self.tabs.currentIndex() == _DATA:
                 self.load_preview()
@@ -236,7 +239,10 @@ class TrainingDashboard(QWidget):
         if self.data_panel.dataset is not None:
             shapes = self._shapes()
             self.data_panel.check_fit(*shapes)
-            if self.tabs.currentIndex() == _DATA:
+            request = self.data_request()  # the data follow the Input's shape, not other edits
+            if self.tabs.currentIndex() == _DATA and (
+                request is None or request.key != self._preview_key
+            ):
                 self.load_preview()
 
     def _shapes(self) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:
@@ -252,6 +258,15 @@ class TrainingDashboard(QWidget):
             return None
         return DataRequest(self.project.dataset, input_shape, self.project.base_dir)
 
+    def _dataset_known(self, loaded: Dataset | None = None) -> None:
+        """Tell the analysis how many classes the project's data has: from the dataset section
+        when that fixes it, else from the data once loaded (``loaded``)."""
+        section = self.project.dataset
+        classes = declared_classes(section)
+        if classes is None and loaded is not None:
+            classes = loaded.num_classes
+        self.document.analysis.set_dataset_classes(classes, dataset_name(section))
+
     def _tab_changed(self, index: int) -> None:
         if index == _DATA:
             self.load_preview()
@@ -263,8 +278,10 @@ class TrainingDashboard(QWidget):
         if request is None:
             self.data_panel.show_error("Give the network a valid Input node to see its data.")
             return
+        self._preview_key = request.key
         dataset = self.loader.load(request)
         if dataset is not None:
+            self._dataset_known(dataset)
             self.data_panel.show_dataset(dataset, *self._shapes())
         else:
             self.data_panel.show_loading("Loading the data…")
@@ -272,6 +289,7 @@ class TrainingDashboard(QWidget):
     def _data_loaded(self, request: DataRequest, dataset: Dataset) -> None:
         current = self.data_request()
         if current is not None and current.key == request.key:
+            self._dataset_known(dataset)
             self.data_panel.show_dataset(dataset, *self._shapes())
         if self._preparing is not None and self._preparing[0].key == request.key:
             self._launch(dataset)

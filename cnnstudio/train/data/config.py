@@ -97,6 +97,30 @@ def dataset_from_config(
     return _checked(dataset, shape, source) if check_shape else dataset
 
 
+def dataset_name(cfg: Mapping[str, Any] | None) -> str:
+    """What messages call the dataset: its source, or the folder or file it is read from."""
+    if cfg is None:
+        return "shapes"
+    source = str(cfg.get("source", ""))
+    path = cfg.get("path")
+    if source in _NEEDS_PATH and isinstance(path, str) and path.strip():
+        return Path(path).name or source
+    return source
+
+
+def declared_classes(cfg: Mapping[str, Any] | None) -> int | None:
+    """The number of classes a ``dataset`` section fixes without loading any data.
+
+    None where only the data can tell (an image folder, an npz file) or the section is invalid.
+    """
+    source = "shapes" if cfg is None else cfg.get("source")
+    if source in _SHAPES:
+        return len(SHAPE_CLASSES)
+    if isinstance(source, str) and source in STANDARD_DATASETS:
+        return len(STANDARD_DATASETS[source].class_names)
+    return None
+
+
 def _load_shapes(conf: dict[str, Any], shape: tuple[int, ...]) -> Dataset:
     source = conf["source"]
     size = conf.get("image_size") or _image_input(shape, f"source {source!r}")[1:]

@@ -180,4 +180,4 @@ def test_new_blocks_get_readable_numbered_ids(qtbot, make_canvas):
         scene.add_block(t, QPointF(250 * i, 0))
         for i, t in enumerate(["Input", "Conv2d", "Conv2d", "BatchNorm2d", "ReLU6", "Output"])
     ]
-    assert added == ["input", "conv_1", "conv_2", "batchnorm_1", "relu6_1", "output"]
+    assert added == ["input_1", "conv_1", "conv_2", "batchnorm_1", "relu6_1", "output_1"]

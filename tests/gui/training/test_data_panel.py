@@ -95,6 +95,14 @@ def test_numpy_archive_is_loaded_from_the_chosen_file(
     assert "40 training and 8 validation images" in panel.status.text()
     assert "ends in 10 values but the data has 4 classes" in panel.mismatch.text()
     assert not panel.fix_button.isVisible()  # that fix is the user's to make
+    # Only the loaded file could tell the class count; now the Issues list names the fix too.
+    issues = [(i.node, i.message) for i in window.document.analysis.analysis.errors]
+    assert issues == [
+        (
+            "fc3",
+            "fc3 (Linear): 10 outputs but dataset 'digits.npz' has 4 classes — set out_features to 4",
+        )
+    ]
 
 
 def test_missing_data_says_what_is_missing(qtbot, window, dashboard, tmp_path) -> None:

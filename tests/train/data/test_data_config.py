@@ -18,6 +18,7 @@ from cnnstudio.train.data import (
     dataset_from_config,
     validate_dataset_config,
 )
+from cnnstudio.train.data.config import dataset_name, declared_classes
 
 
 def test_none_means_shapes_at_the_input_shape() -> None:
@@ -207,3 +208,15 @@ def test_npz_through_config(tmp_path: Path) -> None:
         {"source": "npz", "path": "d.npz", "val_fraction": 0.2}, (2, 3, 3), tmp_path
     )
     assert (len(ds.train), len(ds.val)) == (8, 2)
+
+
+def test_class_count_known_without_loading_only_where_the_source_fixes_it() -> None:
+    assert declared_classes(None) == len(SHAPE_CLASSES)  # the built-in shapes
+    assert declared_classes({"source": "shapes-rgb"}) == len(SHAPE_CLASSES)
+    assert declared_classes({"source": "cifar100"}) == 100
+    assert declared_classes({"source": "folder", "path": "flowers"}) is None  # the data tell
+    assert declared_classes({"source": "npz", "path": "a.npz"}) is None
+    assert declared_classes({"source": "nonsense"}) is None
+    assert dataset_name(None) == "shapes"
+    assert dataset_name({"source": "mnist"}) == "mnist"
+    assert dataset_name({"source": "folder", "path": "data/flowers/"}) == "flowers"
