@@ -85,7 +85,7 @@ def test_an_edit_is_autosaved_and_nothing_is_written_without_one(
     assert _recovery_files(app_data_dir) == []  # an untouched project leaves no trace
 
     make_edits(window.document)
-    qtbot.waitUntil(lambda: window.autosaver.slot.path.exists(), timeout=2000)
+    qtbot.waitUntil(lambda: window.autosaver.slot.path.exists(), timeout=5000)
     (path,) = _recovery_files(app_data_dir)
     recovered = read_recovery(path)
     assert recovered.project.to_dict() == window.document.snapshot().to_dict()
@@ -97,15 +97,15 @@ def test_an_edit_is_autosaved_and_nothing_is_written_without_one(
     assert (again.st_ino, again.st_mtime_ns) == (written.st_ino, written.st_mtime_ns)  # unchanged
 
     window.document.push(Move({"relu1": (900.0, 10.0)}))
-    qtbot.waitUntil(lambda: path.stat().st_ino != written.st_ino, timeout=2000)
+    qtbot.waitUntil(lambda: path.stat().st_ino != written.st_ino, timeout=5000)
     assert read_recovery(path).project.graph.node("relu1").position == (900.0, 10.0)
 
 
 def test_undo_back_to_the_saved_state_removes_the_autosave(qtbot, window) -> None:
     window.document.push(SetParams("fc1", {"out_features": 64}))
-    qtbot.waitUntil(lambda: window.autosaver.slot.path.exists(), timeout=2000)
+    qtbot.waitUntil(lambda: window.autosaver.slot.path.exists(), timeout=5000)
     window.undo()
-    qtbot.waitUntil(lambda: not window.autosaver.slot.path.exists(), timeout=2000)
+    qtbot.waitUntil(lambda: not window.autosaver.slot.path.exists(), timeout=5000)
 
 
 def test_autosave_never_writes_the_users_file_and_a_save_removes_it(
@@ -114,7 +114,7 @@ def test_autosave_never_writes_the_users_file_and_a_save_removes_it(
     assert window.open_project(user_file)
     original = user_file.read_bytes()
     make_edits(window.document)
-    qtbot.waitUntil(lambda: window.autosaver.slot.path.exists(), timeout=2000)
+    qtbot.waitUntil(lambda: window.autosaver.slot.path.exists(), timeout=5000)
     assert user_file.read_bytes() == original
     assert read_recovery(window.autosaver.slot.path).file == user_file.resolve()
 
@@ -145,7 +145,7 @@ def test_leaving_after_discarding_removes_the_autosave(
     qtbot, window, answers, app_data_dir, leave
 ) -> None:
     make_edits(window.document)
-    qtbot.waitUntil(lambda: window.autosaver.slot.path.exists(), timeout=2000)
+    qtbot.waitUntil(lambda: window.autosaver.slot.path.exists(), timeout=5000)
     if leave == "close":
         assert window.close()
         assert sorted(recovery_dir(app_data_dir).iterdir()) == []  # file and lock gone
@@ -165,7 +165,7 @@ def test_a_failed_autosave_is_reported_in_the_status_bar(
     window = MainWindow()
     qtbot.addWidget(window)
     make_edits(window.document)
-    qtbot.waitUntil(lambda: "Autosave failed" in window.statusBar().currentMessage(), timeout=2000)
+    qtbot.waitUntil(lambda: "Autosave failed" in window.statusBar().currentMessage(), timeout=5000)
     assert str(blocker) in window.statusBar().currentMessage()
 
 
