@@ -38,7 +38,9 @@ from PySide6.QtWidgets import (
 from cnnstudio.core.errors import CnnStudioError, ProjectFileError
 from cnnstudio.core.graph import GraphModel
 from cnnstudio.core.project import EXTENSION, Project, load_project
+from cnnstudio.core.recovery import RecoveredProject
 from cnnstudio.gui import clipboard, theme
+from cnnstudio.gui.autosave import Autosaver
 from cnnstudio.gui.document import Document
 from cnnstudio.gui.editor.node_item import DETAIL_LOD
 from cnnstudio.gui.editor.palette import BlockPalette
@@ -49,7 +51,7 @@ from cnnstudio.gui.help import install_help_menu
 from cnnstudio.gui.inspector import Inspector
 from cnnstudio.gui.issues import IssuesList
 from cnnstudio.gui.quick_add import QuickAdd
-from cnnstudio.gui.settings import Settings
+from cnnstudio.gui.settings import Settings, data_dir
 from cnnstudio.gui.summary_bar import SummaryBar
 from cnnstudio.gui.templates import DEFAULT_TEMPLATE, TEMPLATES, new_project
 from cnnstudio.gui.training.install import install_dashboard
@@ -116,6 +118,9 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_layout()
         self._install_dashboard()
+        self.autosaver = Autosaver(data_dir(), self.settings.autosave_interval_s(), self)
+        self.autosaver.failed.connect(self.show_message)
+        self.document_changed.connect(self.autosaver.set_document)
 
         project = self._load(project_path) if project_path is not None else None
         self._set_document(
@@ -435,6 +440,14 @@ class MainWindow(QMainWindow):
         self.show_message(f"Opened {path}")
         return True
 
+    def restore_recovered(self, recovered: RecoveredProject) -> None:
+        """Open an autosave a crash left: modified until saved, and Save writes the user's file."""
+        self._set_document(recovered.project)
+        self.document.undo_stack.resetClean()
+        self.autosaver.save_now()  # safe in this session's slot before the crashed one's goes
+        recovered.discard()
+        self.show_message(f"Restored the autosave of “{recovered.name}” from {recovered.path}")
+
     def _open_later(self, path: str) -> None:
         # Dropped files open after the drop has finished, so the dialogs are not nested in it.
         QTimer.singleShot(0, self, lambda: self.open_project(path))
@@ -735,6 +748,7 @@ class MainWindow(QMainWindow):
             return
         self._save_layout()
         self.quick_add_popup.hide()
+        self.autosaver.close()
         event.accept()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

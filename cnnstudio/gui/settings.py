@@ -1,4 +1,4 @@
-"""Persistent preferences (window layout, recent files, theme) in QSettings.
+"""Persistent preferences (window layout, recent files, theme, autosave) in QSettings.
 
 Tests set ``CNNSTUDIO_NO_SETTINGS=1``: values then live in this process's memory only (shared by
 every window, as QSettings would be), so a test run neither reads nor changes the user's
@@ -11,9 +11,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 MAX_RECENT = 10
+MAX_AUTOSAVE_INTERVAL_S = 24 * 3600.0
+AUTOSAVE_INTERVAL_KEY = "autosave/interval_s"
+DEFAULT_AUTOSAVE_INTERVAL_S = 30.0
 _MEMORY: dict[str, Any] = {}
 
 
@@ -47,6 +50,14 @@ class Settings:
             return "this process's memory (CNNSTUDIO_NO_SETTINGS=1)"
         return self._qsettings.fileName()
 
+    def autosave_interval_s(self) -> float:
+        """Seconds from an edit to its autosave; 0 turns autosave off. A bad value is the default."""
+        try:
+            seconds = float(self.value(AUTOSAVE_INTERVAL_KEY, DEFAULT_AUTOSAVE_INTERVAL_S))
+        except (TypeError, ValueError):  # QSettings hands back text from an edited file
+            return DEFAULT_AUTOSAVE_INTERVAL_S
+        return seconds if 0 <= seconds <= MAX_AUTOSAVE_INTERVAL_S else DEFAULT_AUTOSAVE_INTERVAL_S
+
     # ---- recent files ----------------------------------------------------------------------
     def recent_files(self) -> list[str]:
         value = self.value("recent_files", [])
@@ -72,3 +83,13 @@ class Settings:
 
     def clear_recent_files(self) -> None:
         self.set_value("recent_files", [])
+
+
+def data_dir() -> Path:
+    """The app's own data folder (autosaves, runs of unsaved projects); tests and portable setups
+    point ``CNNSTUDIO_DATA_DIR`` elsewhere so the user's folder is never touched."""
+    override = os.environ.get("CNNSTUDIO_DATA_DIR")
+    if override:
+        return Path(override)
+    location = QStandardPaths.StandardLocation.AppLocalDataLocation
+    return Path(QStandardPaths.writableLocation(location) or Path.home() / ".cnnstudio")

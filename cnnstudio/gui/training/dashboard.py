@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QStandardPaths, Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
@@ -31,6 +31,7 @@ from cnnstudio.gui.plots.feature_maps import FeatureMapsView
 from cnnstudio.gui.plots.filters import FiltersView
 from cnnstudio.gui.plots.history import RunHistory
 from cnnstudio.gui.plots.style import layout_boundary, restyle
+from cnnstudio.gui.settings import data_dir
 from cnnstudio.gui.training.control_bar import ControlBar
 from cnnstudio.gui.training.controller import TrainingController
 from cnnstudio.gui.training.data_panel import DataPanel, dims
@@ -77,8 +78,7 @@ def editor_threads() -> int:
 
 def default_run_base() -> Path:
     """Where runs of a project that was never saved go (a saved one's go beside its file)."""
-    location = QStandardPaths.StandardLocation.AppLocalDataLocation
-    return Path(QStandardPaths.writableLocation(location) or Path.home() / ".cnnstudio") / "runs"
+    return data_dir() / "runs"
 
 
 class TrainingDashboard(QWidget):
