@@ -1,5 +1,5 @@
 import sys
 
-from cnnstudio.cli import main
+from cnnstudio.launcher import main
 
 sys.exit(main())

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cnnstudio.cli import main
+from cnnstudio.launcher import main
 
 ROOT = Path(__file__).parents[2]
 TIMEOUT_S = 60
@@ -22,7 +22,7 @@ EDITOR_BLOCKED = "cnnstudio: the editor cannot start: import of cnnstudio.gui.ap
 # Runs in a fresh interpreter, so that no earlier test has imported Qt.
 MAIN_THEN_CHECK_QT = """
 import sys
-from cnnstudio.cli import main
+from cnnstudio.launcher import main
 code = main(sys.argv[1:])
 qt = sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "shiboken6", "pyqtgraph"))
 assert not qt, qt

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QWidget
 from cnnstudio.gui.help.about import AboutDialog, diagnostics_text
 from cnnstudio.gui.help.docs_viewer import DocsWindow
 from cnnstudio.gui.help.shortcuts import ShortcutSheet
+from cnnstudio.gui.settings import data_dir
 
 if TYPE_CHECKING:
     from cnnstudio.gui.main_window import MainWindow
@@ -79,7 +80,7 @@ class HelpMenu(QObject):
 
     def copy_diagnostics(self) -> None:
         """Versions, platform, device and settings path as plain text for a bug report."""
-        text = diagnostics_text(self.window.settings.location())
+        text = diagnostics_text(self.window.settings.location(), str(data_dir()))
         QGuiApplication.clipboard().setText(text)
         self.window.show_message(
             "Diagnostics copied to the clipboard: paste them into a bug report."

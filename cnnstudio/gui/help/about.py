@@ -65,9 +65,9 @@ def environment() -> list[tuple[str, str]]:
     return [*versions(), ("Platform", platform.platform()), ("Device", device_text())]
 
 
-def diagnostics_text(settings_location: str) -> str:
+def diagnostics_text(settings_location: str, data_folder: str) -> str:
     """Plain text for a bug report: one ``name: value`` line per fact."""
-    rows = [*environment(), ("Settings", settings_location)]
+    rows = [*environment(), ("Settings", settings_location), ("Data folder", data_folder)]
     return "".join(f"{name}: {value}\n" for name, value in rows)
 
 

@@ -15,6 +15,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication
 
 from cnnstudio.gui.main_window import MainWindow
+from cnnstudio.gui.settings import data_dir
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
 
@@ -49,6 +50,7 @@ def test_copy_diagnostics_puts_a_report_on_the_clipboard(window: MainWindow) -> 
     assert facts["Platform"] == platform.platform()
     assert _expected_device() in facts["Device"]
     assert facts["Settings"] == window.settings.location()
+    assert facts["Data folder"] == str(data_dir())  # autosaves and runs of unsaved projects
     assert "clipboard" in window.statusBar().currentMessage()
 
 

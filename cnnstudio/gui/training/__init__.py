@@ -1,0 +1,1 @@
+"""The training dashboard: data, settings, the run and its live views."""
