@@ -749,6 +749,7 @@ class MainWindow(QMainWindow):
         self._save_layout()
         self.quick_add_popup.hide()
         self.autosaver.close()
+        self.dashboard.shutdown()  # no training process outlives the window
         event.accept()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

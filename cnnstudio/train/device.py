@@ -67,12 +67,11 @@ def resolve_precision(amp: str, device: torch.device) -> Precision:
 
 
 def resolve_threads(threads: int | str) -> int:
-    """``auto`` = all cores, minus one on machines with more than 2 so the editor stays smooth."""
+    """``auto`` = every core: a run has its own process (the editor's training process too)."""
     if threads != "auto":
         return int(threads)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    cores = cores or 1
-    return cores - 1 if cores > 2 else cores
+    return cores or 1
 
 
 @dataclasses.dataclass(frozen=True)

@@ -47,15 +47,15 @@ def epochs_done(project: Project, pending_epoch: int | None = None) -> int:
 
 
 def run_overrides(
-    project: Project, config: TrainingConfig, threads: int, continue_after: int | None
+    project: Project, config: TrainingConfig, continue_after: int | None
 ) -> dict[str, Any]:
     """The trainer's keyword overrides for a run of ``project``.
 
-    ``threads`` replaces ``auto``. A run continued after ``continue_after`` epochs trains the
-    project's ``epochs`` more, and takes the project's resumable settings (device, precision,
-    early stopping) rather than the ones it was started with.
+    A run continued after ``continue_after`` epochs trains the project's ``epochs`` more, and
+    takes the project's resumable settings (device, precision, early stopping) rather than the
+    ones it was started with.
     """
-    overrides: dict[str, Any] = {"threads": threads if config.threads == "auto" else config.threads}
+    overrides: dict[str, Any] = {}
     if continue_after is not None:
         section = project.training or {}
         overrides.update(

@@ -53,8 +53,8 @@ def test_amp_auto_on_cuda_picks_bf16_or_fp16_with_scaler(
     assert precision.grad_scaler is not bf16
 
 
-@pytest.mark.parametrize(("cores", "threads"), [(1, 1), (2, 2), (3, 2), (16, 15)])
-def test_auto_threads_leave_a_core_for_the_editor_above_two(
+@pytest.mark.parametrize(("cores", "threads"), [(1, 1), (2, 2), (3, 3), (16, 16)])
+def test_auto_threads_are_every_core(
     monkeypatch: pytest.MonkeyPatch, cores: int, threads: int
 ) -> None:
     monkeypatch.setattr(

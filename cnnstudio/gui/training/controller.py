@@ -1,22 +1,22 @@
-"""Starts, controls and cleanly ends training runs in a worker thread.
+"""Starts, controls and cleanly ends training runs, each in its own training process.
 
-One run at a time. The thread has no event loop of its own to speak of: the worker's ``run`` slot
-trains and then quits the thread, so ending never depends on the GUI thread (``stop_and_wait`` can
-block the GUI thread without deadlock). Reports reach the GUI thread as queued signals, all of
-them before ``run_ended``, which is emitted only once the thread has finished.
+One run at a time. A QThread drives the run (``RunDriver``): it sends the job to a training
+process started beforehand (``prewarm``), turns the process's messages into reports and ends
+with the run's result — also when the process was killed or crashed. Reports reach the GUI
+thread as queued signals, all before ``run_ended``, which is emitted once the thread has ended.
+Pause, resume, stop and capture are messages to the process.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread, Signal
 
 from cnnstudio.core.project import Project
-from cnnstudio.gui.gc_guard import gui_thread_collector
-from cnnstudio.gui.raster_threads import RasterThreadLimit
-from cnnstudio.gui.training.worker import TrainingWorker
+from cnnstudio.gui.training.worker_process import RunDriver, TrainingProcess
 from cnnstudio.train.callbacks import (
     BatchProgress,
     DownloadProgress,
@@ -28,9 +28,7 @@ from cnnstudio.train.callbacks import (
     ValPredictions,
 )
 from cnnstudio.train.capture import CaptureSettings
-from cnnstudio.train.data.dataset import Dataset
 from cnnstudio.train.run_state import RunState
-from cnnstudio.train.trainer import Trainer
 
 # The controller signal that carries each report type (they are typed by it below).
 REPORT_SIGNALS: dict[type, str] = {
@@ -60,8 +58,8 @@ class TrainingController(QObject):
         self.capture = CaptureSettings()
         self._state = RunState.IDLE
         self._thread: QThread | None = None
-        self._worker: TrainingWorker | None = None
-        self._raster_threads = RasterThreadLimit()
+        self._driver: RunDriver | None = None
+        self._spare: TrainingProcess | None = None  # started before Train, waiting for a job
         self.last_result: TrainingResult | None = None
 
     @property
@@ -73,44 +71,56 @@ class TrainingController(QObject):
         return self._state != RunState.IDLE
 
     @property
-    def trainer(self) -> Trainer | None:
-        return self._worker.trainer if self._worker is not None else None
+    def process(self) -> TrainingProcess | None:
+        """The process training now, if any."""
+        return self._driver.process if self._driver is not None else None
+
+    def prewarm(self) -> None:
+        """Start a training process now, so that Train finds torch already imported."""
+        if self._spare is None or not self._spare.alive:
+            self._spare = TrainingProcess()
 
     def _set_state(self, state: RunState) -> None:
         if state != self._state:
             self._state = state
             self.state_changed.emit(state)
 
+    def _take_spare(self) -> TrainingProcess:
+        self.prewarm()
+        process, self._spare = self._spare, None
+        assert process is not None
+        return process
+
     def start(
         self,
         project: Project,
-        dataset: Dataset | None,
         *,
         run_dir: Path | None = None,
         resume_from: Path | None = None,
+        processes: int = 1,
         **overrides: Any,
     ) -> None:
-        """Train ``project`` (the caller's private copy: the thread reads it) in a new thread."""
+        """Train ``project`` in a training process (``processes`` > 1: under torchrun)."""
         if self._thread is not None:
             raise RuntimeError("a run is already going; stop it first")
-        worker = TrainingWorker(
-            project,
-            run_dir=run_dir,
-            resume_from=resume_from,
-            dataset=dataset,
-            capture=self.capture,
-            **overrides,
-        )
+        job = {
+            "project": project.to_dict(),
+            "path": str(project.path) if project.path is not None else None,
+            "run_dir": str(run_dir) if run_dir is not None else None,
+            "resume_from": str(resume_from) if resume_from is not None else None,
+            "overrides": overrides,
+            "capture": dataclasses.asdict(self.capture),
+        }
+        process = TrainingProcess(processes, job) if processes > 1 else self._take_spare()
+        driver = RunDriver(process, job)
         thread = QThread()
         thread.setObjectName("trainingThread")
-        worker.moveToThread(thread)
-        worker.report.connect(self._forward)
-        thread.started.connect(worker.run)
+        driver.moveToThread(thread)
+        driver.report.connect(self._forward)
+        thread.started.connect(driver.run)
         thread.finished.connect(self._thread_finished)
-        self._thread, self._worker = thread, worker
+        self._thread, self._driver = thread, driver
         self._set_state(RunState.RUNNING)
-        gui_thread_collector().hold()
-        self._raster_threads.hold()
         thread.start()
 
     def _forward(self, report: object) -> None:
@@ -122,25 +132,25 @@ class TrainingController(QObject):
 
     # -- control ----------------------------------------------------------------------------
     def pause(self) -> None:
-        if self._worker is not None and self._state == RunState.RUNNING:
-            self._worker.trainer.pause()
+        if self._driver is not None and self._state == RunState.RUNNING:
+            self._driver.process.send("pause")
             self._set_state(RunState.PAUSED)
 
     def resume(self) -> None:
-        if self._worker is not None and self._state == RunState.PAUSED:
-            self._worker.trainer.resume()
+        if self._driver is not None and self._state == RunState.PAUSED:
+            self._driver.process.send("resume")
             self._set_state(RunState.RUNNING)
 
     def stop(self) -> None:
         """Ask the run to end after the current batch (it saves a checkpoint first)."""
-        if self._worker is not None and self._state in (RunState.RUNNING, RunState.PAUSED):
-            self._worker.trainer.stop()
+        if self._driver is not None and self._state in (RunState.RUNNING, RunState.PAUSED):
+            self._driver.process.send("stop")
             self._set_state(RunState.STOPPING)
 
     def request_capture(self) -> None:
         """Probe the (possibly changed) capture settings now, even while paused."""
-        if self._worker is not None:
-            self._worker.trainer.request_capture()
+        if self._driver is not None:
+            self._driver.process.send("capture", **dataclasses.asdict(self.capture))
 
     def stop_and_wait(self, timeout_ms: int = 2000) -> bool:
         """Stop and block until the thread has ended (True) or ``timeout_ms`` passed (False).
@@ -159,16 +169,24 @@ class TrainingController(QObject):
 
     # -- the end ----------------------------------------------------------------------------
     def _thread_finished(self) -> None:
-        thread, worker = self._thread, self._worker
-        if thread is None or worker is None:
+        thread, driver = self._thread, self._driver
+        if thread is None or driver is None:
             return  # already handled by stop_and_wait
         thread.wait()
-        self._thread = self._worker = None
-        result = worker.result or TrainingResult("failed", None, 0, None, None, ())
+        self._thread = self._driver = None
+        driver.process.close(wait=False)
+        result = driver.result or TrainingResult("failed", None, 0, None, None, ())
         self.last_result = result
-        worker.deleteLater()
+        driver.deleteLater()
         thread.deleteLater()
-        gui_thread_collector().release()
-        self._raster_threads.release()
         self._set_state(RunState.IDLE)
         self.run_ended.emit(result)
+        self.prewarm()  # the next Train finds its process ready
+
+    def shutdown(self, timeout_ms: int = 2000) -> bool:
+        """Stop a run and end every training process (the window is closing)."""
+        stopped = self.stop_and_wait(timeout_ms)
+        if self._spare is not None:
+            self._spare.close()
+            self._spare = None
+        return stopped

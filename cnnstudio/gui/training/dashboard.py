@@ -7,11 +7,11 @@ controller, and keeps the reports in buffers that ``LiveRefresh`` draws from one
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
@@ -42,6 +42,7 @@ from cnnstudio.gui.training.probe import OfflineProbe
 from cnnstudio.gui.training.project_sections import SECTIONS
 from cnnstudio.gui.training.settings_panel import SettingsPanel
 from cnnstudio.gui.training.thumbnails import CanvasThumbnails
+from cnnstudio.gui.training.worker_process import CRASH
 from cnnstudio.train.callbacks import (
     BatchProgress,
     EpochMetrics,
@@ -64,16 +65,12 @@ from cnnstudio.train.run_state import RunState
 CAPTURE_EVERY = 10
 CAPTURE_INTERVAL_S = 0.5
 STRIP_SAMPLES = 32
-STOP_TIMEOUT_MS = 2000
+# A training process starts this long after the dashboard shows (importing torch takes a core
+# for ~1.5 s: not during the editor's own start), so that Train finds it ready.
+PREWARM_DELAY_MS = 3000
+STOP_TIMEOUT_MS = 5000  # the process checkpoints, reports and exits (killed after 3 s)
 READ_ONLY_REASON = "training is running"
 _LIVE, _DATA, _SETTINGS = range(3)
-
-
-def editor_threads() -> int:
-    """CPU threads for a run whose setting is ``auto``: all cores but one, which the editor keeps
-    (on a 2-core machine two training threads plus the GUI thread were ~8x slower than one)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max((cores or 1) - 1, 1)
 
 
 def default_run_base() -> Path:
@@ -346,10 +343,7 @@ class TrainingDashboard(QWidget):
                 self._report(f"Cannot continue: {why_not}", "Use “Restart from scratch”.")
                 return
         overrides = run_overrides(
-            self.project,
-            config,
-            editor_threads(),
-            None if resume_from is None else self._epochs_done(),
+            self.project, config, None if resume_from is None else self._epochs_done()
         )
         request = self.data_request()
         assert request is not None  # the analysis is valid, so the Input has a shape
@@ -393,7 +387,7 @@ class TrainingDashboard(QWidget):
         self.controller.capture.sample = min(
             self.controller.capture.sample, max(len(dataset.val) - 1, 0)
         )
-        self.controller.start(copy, dataset, run_dir=run_dir, resume_from=resume_from, **overrides)
+        self.controller.start(copy, run_dir=run_dir, resume_from=resume_from, **overrides)
         self.live.start()
 
     def pause_or_resume(self) -> None:
@@ -487,6 +481,9 @@ class TrainingDashboard(QWidget):
         self.predictions = p
 
     def _failed(self, failure: TrainingFailure) -> None:
+        if failure.kind == CRASH:  # the message says what happened, where, and what is kept
+            self._report(failure.message, failure.details)
+            return
         where = ""
         if failure.epoch is not None:
             batch = f", batch {failure.batch}" if failure.batch is not None else ""
@@ -616,6 +613,14 @@ class TrainingDashboard(QWidget):
         names = self.info.class_names if self.info else self.dataset.class_names
         self.gallery.show_cell(self.dataset.val, self.predictions, names, true, predicted)
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        QTimer.singleShot(PREWARM_DELAY_MS, self, self._prewarm)
+
+    def _prewarm(self) -> None:
+        if self.isVisible() and not self.busy:
+            self.controller.prewarm()
+
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:  # the light/dark theme was switched
@@ -653,7 +658,7 @@ class TrainingDashboard(QWidget):
 
     def shutdown(self) -> None:
         """End every thread (the window is going away)."""
-        self.controller.stop_and_wait(STOP_TIMEOUT_MS)
+        self.controller.shutdown(STOP_TIMEOUT_MS)
         self.loader.shutdown(10_000)
         self.live.stop()
 

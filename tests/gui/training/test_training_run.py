@@ -12,7 +12,6 @@ from PySide6.QtWidgets import QMessageBox
 from cnnstudio.core.commands import SetParams
 from cnnstudio.core.project import EXTENSION, load_project
 from cnnstudio.gui.main_window import MainWindow
-from cnnstudio.gui.raster_threads import WHILE_TRAINING, raster_pool
 from cnnstudio.gui.training.dashboard import READ_ONLY_REASON
 from cnnstudio.train.run_state import RunState
 from cnnstudio.train.weights import load_project_weights
@@ -56,15 +55,13 @@ def test_train_fills_curves_feature_maps_and_confusion_matrix(
     assert dashboard.control.progress.value() == dashboard.control.progress.maximum()
 
 
-def test_pause_stops_batches_resume_continues_stop_ends_within_2s(
+def test_pause_stops_batches_resume_continues_stop_ends_within_1s(
     qtbot, window, dashboard, click
 ) -> None:
     _long_run(window)
     controller = dashboard.controller
-    threads_before = raster_pool().maxThreadCount()
     with qtbot.waitSignal(controller.batches, timeout=RUN_S):
         click("trainButton")
-    assert raster_pool().maxThreadCount() == WHILE_TRAINING  # torch keeps the other cores
     click("pauseButton")
     assert controller.state == RunState.PAUSED
     assert dashboard.control.pause_button.text() == "Resume"
@@ -80,10 +77,9 @@ def test_pause_stops_batches_resume_continues_stop_ends_within_2s(
     started = time.perf_counter()
     with qtbot.waitSignal(controller.run_ended, timeout=2000) as ended:
         click("stopButton")
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < 1.0
     assert ended.args[0].status == "stopped"
     assert controller.state == RunState.IDLE
-    assert raster_pool().maxThreadCount() == threads_before
 
 
 def test_f5_trains_and_shift_f5_stops(qtbot, window, dashboard) -> None:
