@@ -186,6 +186,8 @@ def _warm_up(dev: torch.device, config: TrainingConfig) -> None:
 
 def _probe_main() -> int:
     """The probe process: a project and a batch size in (JSON on stdin), the peak out."""
+    from cnnstudio.train.faults import is_oom  # imported before the heap is capped
+
     request = json.loads(sys.stdin.read())
     if request.get("threads"):
         torch.set_num_threads(int(request["threads"]))
@@ -197,11 +199,9 @@ def _probe_main() -> int:
     try:
         peak = measure_step_peak(project, int(request["batch_size"]), request["device"])
     except Exception as exc:
-        from cnnstudio.train.faults import is_oom
-
         if not is_oom(exc):
             raise
-        print(json.dumps({"error": f"out of memory: {exc}"}), flush=True)
+        print(json.dumps({"error": f"out of memory: {exc or type(exc).__name__}"}), flush=True)
         return 3
     print(json.dumps({"peak": peak}), flush=True)
     return 0
