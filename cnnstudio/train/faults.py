@@ -18,6 +18,7 @@ from cnnstudio.train.callbacks import TrainingFailure
 from cnnstudio.train.checkpoint import CheckpointError
 from cnnstudio.train.config import ConfigError
 from cnnstudio.train.data.errors import DatasetError
+from cnnstudio.train.memory import out_of_memory_message
 
 if TYPE_CHECKING:
     from cnnstudio.train.session import Session
@@ -63,12 +64,10 @@ def describe_failure(exc: Exception, s: Session | None) -> TrainingFailure:
     if is_oom(exc):
         if s is not None and s.runtime.device.type == "cuda":
             torch.cuda.empty_cache()
-        where = f" on {s.runtime.device}" if s is not None else ""
-        size = f" with batch_size {s.config.batch_size}" if s is not None else ""
+        if s is None:
+            return TrainingFailure("oom", "out of memory; use a smaller network", epoch)
         return TrainingFailure(
-            "oom",
-            f"out of memory{where}{size}; lower training.batch_size or use a smaller network",
-            epoch,
+            "oom", out_of_memory_message(s.project, s.config, s.runtime.device), epoch
         )
     if isinstance(exc, CnnStudioError):
         return TrainingFailure("graph", str(exc), epoch)

@@ -9,10 +9,13 @@ import pytest
 import torch
 
 from cnnstudio.core.graph import Edge
+from cnnstudio.core.memory import format_bytes
 from cnnstudio.core.project import Project
 from cnnstudio.train import trainer as trainer_mod
 from cnnstudio.train.callbacks import TrainingFailure, TrainingResult
+from cnnstudio.train.config import training_config
 from cnnstudio.train.data.dataset import Dataset
+from cnnstudio.train.memory import estimate_for
 from cnnstudio.train.trainer import train
 
 
@@ -141,8 +144,28 @@ def test_out_of_memory_names_the_batch_size(
     monkeypatch.setattr(trainer_mod, "_plain_step", oom)
     failure = _failed(lenet, dataset=shapes_600)
     assert failure.kind == "oom"
-    assert failure.message == (
-        "out of memory on cpu with batch_size 32; lower training.batch_size or use a smaller network"
+    estimate = estimate_for(lenet, training_config(lenet.training, batch_size=32, device="cpu"))
+    assert failure.message.startswith(
+        f"out of memory at batch size 32 on cpu (estimated {format_bytes(estimate.total)}, "
+    )
+    # LeNet-5's estimate leaves room for far more than 32, so the suggestion halves the batch.
+    assert failure.message.endswith(
+        " available) — try batch size 16 or use Find largest batch (Settings tab)"
+    )
+
+
+def test_out_of_memory_at_batch_one_says_no_batch_fits(
+    lenet: Project, shapes_600: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def oom(*args: Any) -> Any:
+        raise MemoryError
+
+    monkeypatch.setattr(trainer_mod, "_plain_step", oom)
+    failure = _failed(lenet, dataset=shapes_600, batch_size=1)
+    assert failure.kind == "oom"
+    assert failure.message.startswith("out of memory at batch size 1 on cpu (estimated ")
+    assert failure.message.endswith(
+        "even a batch of 1 does not fit; use a smaller network or another device"
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cnnstudio.core.blocks.rules import check_dim, kwargs
-from cnnstudio.core.blocks.spec import BlockSpec, Inference, Shape, fmt_shape
+from cnnstudio.core.blocks.spec import BlockSpec, Inference, Saved, Shape, fmt_shape
 from cnnstudio.core.errors import ShapeError
 from cnnstudio.core.params import Param
 
@@ -33,8 +33,10 @@ def _softmax(shapes: list[Shape], p: dict[str, Any]) -> Inference:
     return Inference(shapes[0], kwargs(p, "dim"))
 
 
-def _simple(name: str, help_: str) -> BlockSpec:
-    return BlockSpec(name, CAT, help_, _elementwise(), torch_class=f"torch.nn.{name}")
+def _simple(name: str, help_: str, saved: Saved = Saved.INPUT) -> BlockSpec:
+    return BlockSpec(
+        name, CAT, help_, _elementwise(), torch_class=f"torch.nn.{name}", saved_for_backward=saved
+    )
 
 
 _DIM = Param(
@@ -42,7 +44,7 @@ _DIM = Param(
 )
 
 SPECS = [
-    _simple("ReLU", "max(0, x): the standard activation."),
+    _simple("ReLU", "max(0, x): the standard activation.", Saved.OUTPUT),
     _simple("ReLU6", "min(max(0, x), 6): ReLU capped at 6 (mobile networks)."),
     BlockSpec(
         "LeakyReLU",
@@ -91,8 +93,8 @@ SPECS = [
     _simple("SiLU", "x * sigmoid(x), a.k.a. swish (EfficientNet)."),
     _simple("Mish", "x * tanh(softplus(x)): smooth, self-regularising."),
     _simple("Hardswish", "Cheap piecewise approximation of swish (MobileNetV3)."),
-    _simple("Sigmoid", "Squashes to (0, 1)."),
-    _simple("Tanh", "Squashes to (-1, 1)."),
+    _simple("Sigmoid", "Squashes to (0, 1).", Saved.OUTPUT),
+    _simple("Tanh", "Squashes to (-1, 1).", Saved.OUTPUT),
     BlockSpec(
         "Softmax",
         CAT,
@@ -101,6 +103,7 @@ SPECS = [
         (_DIM,),
         torch_class="torch.nn.Softmax",
         summary=lambda p: f"dim {p['dim']}",
+        saved_for_backward=Saved.OUTPUT,
     ),
     BlockSpec(
         "LogSoftmax",
@@ -110,5 +113,6 @@ SPECS = [
         (_DIM,),
         torch_class="torch.nn.LogSoftmax",
         summary=lambda p: f"dim {p['dim']}",
+        saved_for_backward=Saved.OUTPUT,
     ),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cnnstudio.core.blocks.rules import check_window, hw, image, kwargs, window_out
-from cnnstudio.core.blocks.spec import BlockSpec, Inference, Shape
+from cnnstudio.core.blocks.spec import BlockSpec, Inference, Saved, Shape
 from cnnstudio.core.errors import ShapeError
 from cnnstudio.core.params import Param, as_pair
 
@@ -156,6 +156,7 @@ SPECS = [
             ),
         ),
         torch_class="torch.nn.Conv2d",
+        saved_for_backward=Saved.INPUT | Saved.COLUMNS,
         summary=_conv_summary,
     ),
     BlockSpec(
@@ -174,6 +175,7 @@ SPECS = [
             _pair("dilation", 1, "Spacing between filter taps."),
         ),
         torch_class="torch.nn.ConvTranspose2d",
+        saved_for_backward=Saved.INPUT | Saved.COLUMNS,
         summary=_conv_summary,
     ),
     BlockSpec(
@@ -192,6 +194,7 @@ SPECS = [
             ),
         ),
         torch_class="torch.nn.ZeroPad2d",
+        saved_for_backward=Saved.NOTHING,  # the backward only crops
         summary=lambda p: f"pad {p['padding']}",
     ),
     BlockSpec(
@@ -234,6 +237,7 @@ SPECS = [
             ),
         ),
         torch_class="torch.nn.Upsample",
+        saved_for_backward=Saved.NOTHING,  # the backward needs only the sizes
         summary=lambda p: (
             f"x{p['scale_factor']:g} {p['mode']}"
             if p["size"] is None

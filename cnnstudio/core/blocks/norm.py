@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cnnstudio.core.blocks.rules import image, kwargs
-from cnnstudio.core.blocks.spec import BlockSpec, Inference, Shape, fmt_shape, numel
+from cnnstudio.core.blocks.spec import BlockSpec, Inference, Saved, Shape, fmt_shape, numel
 from cnnstudio.core.errors import ShapeError
 from cnnstudio.core.params import Param
 
@@ -134,6 +134,7 @@ SPECS = [
         _dropout,
         (_P,),
         torch_class="torch.nn.Dropout",
+        saved_for_backward=Saved.MASK,
         summary=lambda p: f"p={p['p']:g}",
     ),
     BlockSpec(
@@ -143,6 +144,7 @@ SPECS = [
         _dropout2d,
         (_P,),
         torch_class="torch.nn.Dropout2d",
+        saved_for_backward=Saved.NOTHING,  # a mask of one value per channel
         summary=lambda p: f"p={p['p']:g}",
     ),
 ]

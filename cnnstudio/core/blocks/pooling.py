@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cnnstudio.core.blocks.rules import check_window, hw, image, kwargs, window_out
-from cnnstudio.core.blocks.spec import BlockSpec, Inference, Shape
+from cnnstudio.core.blocks.spec import BlockSpec, Inference, Saved, Shape
 from cnnstudio.core.errors import ShapeError
 from cnnstudio.core.params import Param, as_pair
 
@@ -78,6 +78,7 @@ SPECS = [
             _CEIL,
         ),
         torch_class="torch.nn.MaxPool2d",
+        saved_for_backward=Saved.INPUT | Saved.INDICES,
         summary=_window_summary,
     ),
     BlockSpec(
@@ -111,6 +112,7 @@ SPECS = [
         _adaptive,
         (_OUTPUT_SIZE,),
         torch_class="torch.nn.AdaptiveMaxPool2d",
+        saved_for_backward=Saved.INPUT | Saved.INDICES,
         summary=lambda p: f"→ {hw(p['output_size'])}",
     ),
 ]

@@ -40,6 +40,24 @@ class Lowering(enum.Enum):
     FUNCTION = "call_function"  # ``function`` applied to the inputs, inferred kwargs as keywords
 
 
+class Saved(enum.Flag):
+    """What autograd keeps of a block between its forward and backward pass.
+
+    Read by the memory estimate (``core/memory.py``); each flag follows what torch's derivative
+    formulas save, e.g. ``relu`` saves its result, ``convolution`` its input, ``max_pool2d`` its
+    input and an int64 index per output element.
+    """
+
+    NOTHING = 0
+    INPUT = enum.auto()  # the input tensor(s): conv, linear, norms, most activations
+    OUTPUT = enum.auto()  # the result: ReLU, Sigmoid, Tanh, Softmax
+    INDICES = enum.auto()  # an int64 argmax per output element: max pooling
+    MASK = enum.auto()  # a dropout mask, one element per input element
+    # Not kept but built while the block runs forward and backward: the unfolded input (im2col),
+    # one row of kernel taps per output position, i.e. MACs / output channels per sample.
+    COLUMNS = enum.auto()
+
+
 @dataclass(frozen=True)
 class Function:
     """A block computed by a plain function rather than a module, named by its dotted ``path``.
@@ -61,6 +79,8 @@ class BlockSpec:
     one with no output port its output; any other block names either the ``torch_class`` to build
     (a dotted path such as ``torch.nn.Conv2d``) or the ``function`` to call.
     ``inputs`` is the number of input ports, or the minimum number for ``variadic`` merges.
+    ``saved_for_backward`` is what a training step keeps of the block until its backward pass;
+    ``aliases_input`` says that its output is a view of its input (no memory of its own).
     """
 
     type: str
@@ -74,6 +94,8 @@ class BlockSpec:
     torch_class: str | None = None
     function: Function | None = None
     summary: Callable[[dict[str, Any]], str] | None = None
+    saved_for_backward: Saved = Saved.INPUT
+    aliases_input: bool = False
 
     def __post_init__(self) -> None:
         named = [n for n in ("torch_class", "function") if getattr(self, n) is not None]

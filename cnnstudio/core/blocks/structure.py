@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from cnnstudio.core.blocks.rules import check_dim, kwargs
-from cnnstudio.core.blocks.spec import BlockSpec, Function, Inference, Shape, fmt_shape, numel
+from cnnstudio.core.blocks.spec import (
+    BlockSpec,
+    Function,
+    Inference,
+    Saved,
+    Shape,
+    fmt_shape,
+    numel,
+)
 from cnnstudio.core.errors import ShapeError
 from cnnstudio.core.params import Param
 
@@ -81,6 +89,7 @@ SPECS = [
         (Param("shape", "shape", [1, 28, 28], "Sample shape without the batch dimension."),),
         inputs=0,
         summary=lambda p: "x".join(str(s) for s in p["shape"]),
+        saved_for_backward=Saved.NOTHING,
     ),
     BlockSpec(
         "Output",
@@ -88,6 +97,7 @@ SPECS = [
         "The network's output (class scores / logits).",
         _output,
         outputs=0,
+        saved_for_backward=Saved.NOTHING,
     ),
     BlockSpec(
         "Add",
@@ -97,6 +107,7 @@ SPECS = [
         inputs=2,
         variadic=True,
         function=Function("operator.add", chain=True),
+        saved_for_backward=Saved.NOTHING,
     ),
     BlockSpec(
         "Concat",
@@ -108,6 +119,7 @@ SPECS = [
         variadic=True,
         function=Function("torch.cat"),
         summary=lambda p: f"dim {p['dim']}",
+        saved_for_backward=Saved.NOTHING,
     ),
     BlockSpec(
         "Flatten",
@@ -119,6 +131,8 @@ SPECS = [
             Param("end_dim", "int", -1, "Last dimension to flatten.", -8, 8),
         ),
         torch_class="torch.nn.Flatten",
+        saved_for_backward=Saved.NOTHING,
+        aliases_input=True,
     ),
     BlockSpec(
         "Identity",
@@ -126,6 +140,8 @@ SPECS = [
         "Passes its input through unchanged (a placeholder or a named tap).",
         lambda shapes, p: Inference(shapes[0], {}),
         torch_class="torch.nn.Identity",
+        saved_for_backward=Saved.NOTHING,
+        aliases_input=True,
     ),
     BlockSpec(
         "Linear",

@@ -208,6 +208,7 @@ class TrainingDashboard(QWidget):
         self.control.info.setText("")
         for name in SECTIONS:
             self._section_changed(name)
+        self.settings_panel.set_model(self.project, self.document.analysis.analysis)
         self._update_filter_layers()
         self._update_controls()
         self._show_readiness()
@@ -230,6 +231,7 @@ class TrainingDashboard(QWidget):
             self.settings_panel.set_section(self.document.section("training"))
 
     def _analysis_updated(self) -> None:
+        self.settings_panel.set_model(self.project, self.document.analysis.analysis)
         self._update_filter_layers()
         self._update_controls()
         self._show_readiness()
@@ -333,6 +335,8 @@ class TrainingDashboard(QWidget):
             config = training_config(self.project.training)
         except ConfigError as exc:
             self._report(f"Cannot train: {exc}", "Change the setting in the Settings tab.")
+            return
+        if not self.settings_panel.confirm_fit():
             return
         resume_from: Path | None = None
         if mode != "restart":
@@ -659,6 +663,7 @@ class TrainingDashboard(QWidget):
     def shutdown(self) -> None:
         """End every thread (the window is going away)."""
         self.controller.shutdown(STOP_TIMEOUT_MS)
+        self.settings_panel.stop_search()
         self.loader.shutdown(10_000)
         self.live.stop()
 

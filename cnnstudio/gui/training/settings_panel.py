@@ -12,7 +12,7 @@ import dataclasses
 import math
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -23,11 +23,17 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from cnnstudio.core.analysis import Analysis
+from cnnstudio.core.memory import MemoryEstimate, format_bytes
+from cnnstudio.core.project import Project
+from cnnstudio.gui import theme
 from cnnstudio.train.config import (
     AMP_MODES,
     EARLY_STOPPING_METRICS,
@@ -39,7 +45,14 @@ from cnnstudio.train.config import (
     TrainingConfig,
     training_config,
 )
-from cnnstudio.train.device import available_devices
+from cnnstudio.train.device import available_devices, resolve_device
+from cnnstudio.train.memory import (
+    Probe,
+    ProbeCancelled,
+    available_bytes,
+    estimate_for,
+    find_largest_batch,
+)
 
 INT_MAX = 1_000_000_000
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -139,6 +152,12 @@ class SettingsPanel(QWidget):
         self.config = TrainingConfig()
         self.editors: dict[str, QWidget] = {}
         self._loading = False
+        self.project: Project | None = None
+        self.analysis: Analysis | None = None
+        self.estimate: MemoryEstimate | None = None
+        self.available = 0
+        self.probe_options: dict[str, Any] = {}  # extra find_largest_batch arguments
+        self._search: tuple[QThread, _BatchSearch] | None = None
         self.error = QLabel()
         self.error.setObjectName("settingsError")
         self.error.setWordWrap(True)
@@ -158,6 +177,8 @@ class SettingsPanel(QWidget):
             for name in names:
                 editor = self._editor(name, getattr(TrainingConfig(), name))
                 form.addRow(_label(name), editor)
+                if name == "batch_size":
+                    form.addRow(self._memory_rows())
             if title == "Run":
                 form.addRow(self._early_stopping_box())
             columns.addWidget(box)
@@ -244,6 +265,139 @@ class SettingsPanel(QWidget):
             self._update_applicable()
         finally:
             self._loading = False
+        self._update_memory()
+
+    # ---- will it fit? -----------------------------------------------------------------------
+    def _memory_rows(self) -> QWidget:
+        box = QWidget()
+        rows = QVBoxLayout(box)
+        rows.setContentsMargins(0, 0, 0, 0)
+        self.memory = QLabel()
+        self.memory.setObjectName("memoryEstimate")
+        self.memory.setWordWrap(True)
+        buttons = QHBoxLayout()
+        self.find_batch = QPushButton("Find largest batch")
+        self.find_batch.setObjectName("findLargestBatch")
+        self.find_batch.setToolTip(
+            "Run real training steps at growing batch sizes (each in its own process) and "
+            "offer the largest that fits with 10 % of the memory left free"
+        )
+        self.find_batch.clicked.connect(self._find_or_cancel)
+        self.use_batch = QPushButton()
+        self.use_batch.setObjectName("useBatchSize")
+        self.use_batch.clicked.connect(
+            lambda: self._edit("batch_size", self.use_batch.property("batch"))
+        )
+        self.use_batch.hide()
+        buttons.addWidget(self.find_batch)
+        buttons.addWidget(self.use_batch)
+        buttons.addStretch(1)
+        rows.addWidget(self.memory)
+        rows.addLayout(buttons)
+        return box
+
+    def set_model(self, project: Project, analysis: Analysis) -> None:
+        """The network the estimate is for; called whenever its analysis changes."""
+        self.project, self.analysis = project, analysis
+        self._update_memory()
+
+    def _update_memory(self) -> None:
+        self.estimate = None
+        if self.project is None or self.analysis is None or not self.analysis.valid:
+            self.memory.setText("Peak memory of one step: shown once the network is valid")
+            self.memory.setStyleSheet("")
+            self.find_batch.setEnabled(False)
+            return
+        try:
+            device = resolve_device(self.config.device)
+        except ConfigError as exc:
+            self.memory.setText(f"Peak memory of one step: unknown ({exc})")
+            self.find_batch.setEnabled(False)
+            return
+        self.estimate = estimate_for(self.project, self.config, device, self.analysis)
+        self.available = available_bytes(device)
+        room = f"{format_bytes(self.available)} available on {device}"
+        fits = self.estimate.fits(self.available)
+        warning = "" if fits else " — will probably not fit: lower the batch size"
+        self.memory.setText(
+            f"Peak memory of one step {self.estimate.describe()} of {room}{warning}"
+        )
+        self.memory.setStyleSheet("" if fits else f"color: {theme.current_theme().warning};")
+        self.find_batch.setEnabled(True)
+
+    def confirm_fit(self) -> bool:
+        """Before Train: True when the run should fit, or when the user says to train anyway."""
+        if self.estimate is None or self.estimate.fits(self.available):
+            return True
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self,
+            "Not enough memory",
+            "This run will probably not fit in memory (estimated "
+            f"{format_bytes(self.estimate.total)} of {format_bytes(self.available)} available). "
+            "Train anyway?",
+            buttons.Yes | buttons.No,
+            buttons.No,
+        )
+        return answer == buttons.Yes
+
+    def _find_or_cancel(self) -> None:
+        if self._search is not None:
+            self._search[1].cancelled = True
+            self.find_batch.setText("Cancelling…")
+            self.find_batch.setEnabled(False)
+            return
+        if self.project is None:
+            return
+        snapshot = Project.from_dict(self.project.to_dict())
+        snapshot.training = dict(self.section or {})
+        device = str(resolve_device(self.config.device))
+        options = {"start": self.config.batch_size, **self.probe_options}
+        search = _BatchSearch(snapshot, device, options)
+        thread = QThread(self)
+        search.moveToThread(thread)
+        thread.started.connect(search.run)
+        search.probed.connect(self._probed)
+        search.done.connect(self._search_done)
+        search.done.connect(thread.quit)
+        thread.finished.connect(self._search_ended)
+        self._search = (thread, search)
+        self.use_batch.hide()
+        self.find_batch.setText("Cancel")
+        self.memory.setText("Finding the largest batch: starting a probe…")
+        thread.start()
+
+    def _probed(self, result: Probe) -> None:
+        outcome = (
+            f"does not fit ({result.reason})"
+            if result.reason or result.peak is None
+            else f"{format_bytes(result.peak)}, fits"
+        )
+        self.memory.setText(f"Finding the largest batch: {result.batch_size} → {outcome}")
+
+    def _search_done(self, largest: int, message: str) -> None:
+        self.memory.setText(message)
+        self.memory.setStyleSheet("")
+        if largest > 0:
+            self.use_batch.setText(f"Use batch size {largest}")
+            self.use_batch.setProperty("batch", largest)
+            self.use_batch.show()
+
+    def _search_ended(self) -> None:
+        if self._search is not None:
+            thread, search = self._search
+            search.deleteLater()
+            thread.deleteLater()
+        self._search = None
+        self.find_batch.setText("Find largest batch")
+        self.find_batch.setEnabled(self.estimate is not None)
+
+    def stop_search(self) -> None:
+        """Cancel a running search and wait for its thread (the panel is going away)."""
+        if self._search is not None:
+            thread, search = self._search
+            search.cancelled = True
+            thread.wait()
 
     def _update_applicable(self) -> None:
         for name, (control, values) in APPLIES.items():
@@ -283,6 +437,38 @@ class SettingsPanel(QWidget):
     def _show_error(self, message: str | None) -> None:
         self.error.setText(message or "")
         self.error.setVisible(bool(message))
+
+
+class _BatchSearch(QObject):
+    """Runs ``find_largest_batch`` in a worker thread; ``cancelled`` ends it at the next poll."""
+
+    probed = Signal(object)  # Probe
+    done = Signal(int, str)  # the largest batch (0: none) and what to tell the user
+
+    def __init__(self, project: Project, device: str, options: dict[str, Any]) -> None:
+        super().__init__()
+        self.project, self.device, self.options = project, device, options
+        self.cancelled = False
+
+    def run(self) -> None:
+        try:
+            largest = find_largest_batch(
+                self.project,
+                self.device,
+                progress=self.probed.emit,
+                cancel=lambda: self.cancelled,
+                **self.options,
+            )
+        except ProbeCancelled:
+            self.done.emit(0, "Finding the largest batch: cancelled")
+            return
+        except Exception as exc:  # a probe that cannot start: say why, keep the editor
+            self.done.emit(0, f"Cannot find the largest batch: {type(exc).__name__}: {exc}")
+            return
+        if largest == 0:
+            self.done.emit(0, "Not even a batch of 1 fits with 10 % of the memory free")
+        else:
+            self.done.emit(largest, f"The largest batch that fits with 10 % free: {largest}")
 
 
 def _set_value(editor: QWidget, value: Any) -> None:
