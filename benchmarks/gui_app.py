@@ -47,16 +47,21 @@ def log(text: str) -> None:
 
 
 class App:
-    def __init__(self, training: dict[str, Any], dataset: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        training: dict[str, Any],
+        dataset: dict[str, Any] | None = None,
+        project: str | None = None,
+    ) -> None:
         self.app = QApplication.instance() or QApplication(sys.argv[:1])
-        self.window = MainWindow()  # the LeNet-5 example, as the app opens with no file
+        self.window = MainWindow(project)  # None: the LeNet-5 example, as the app opens
         self.dashboard: TrainingDashboard = self.window.dashboard
         self.runs = tempfile.TemporaryDirectory(prefix="cnnstudio-bench-")
         self.dashboard.run_base = Path(self.runs.name)
-        sections = self.dashboard.sections
+        document = self.window.document
         if dataset is not None:
-            sections.set("dataset", dataset, "benchmark data")
-        sections.set("training", {**(self.window.document.project.training or {}), **training}, "bench")
+            document.set_section("dataset", dataset, "benchmark data")
+        document.set_section("training", {**(document.project.training or {}), **training}, "bench")
         self.window.resize(*WINDOW)
         self.window.show()
         self.dashboard.tabs.setCurrentIndex(0)  # Live

@@ -1,42 +1,56 @@
-"""Does training in the editor, with every live view on, keep up with a plain PyTorch loop?
+"""Does training from the editor, with every live view on, keep up with a plain PyTorch loop?
 
-In-app: the LeNet-5 example trains one epoch in the main window (its own batch size and
-optimiser settings, the built-in shapes, the CPU threads the app picks) with the Live tab
-shown, feature maps and filters switched every second, the confusion matrix and the canvas
-thumbnails on. Its speed is the trainer's ``samples_per_s`` of that epoch (the training
-phase; the app keeps drawing all the while).
+In-app: an example (LeNet-5 on the built-in shapes, or ``--example vgg_small`` on shapes-rgb)
+trains ``EPOCHS`` epochs from the main window (its own batch size and optimiser settings,
+``threads: auto``, i.e. every core in the training process) with the Live tab shown, feature
+maps and filters switched every second, the confusion matrix and the canvas thumbnails on. Its
+speed is the trainer's ``samples_per_s`` of those epochs (the training phase; the editor keeps
+drawing all the while).
 
-Plain: the same compiled model, the same data tensors (the very dataset the app loaded),
-batch size, Adam (fused, as the trainer) and thread count, shuffled index batches scaled and normalised like the
-trainer's -- forward, cross-entropy, backward, step, nothing else -- in the same process with
-the window idle.
+Plain: in a fresh process of its own (as the training process is), the same compiled model,
+the same data (the project's dataset section, loaded the same way), batch size, Adam (fused, as
+the trainer) and every core, shuffled index batches scaled and normalised like the trainer's --
+forward, cross-entropy, backward, step, nothing else -- while the window is idle.
 
-Each run times ``EPOCHS`` epochs of each (their mean speed), alternating which goes first so
-both see the same machine load, after a warm-up of each. The table shows medians over the runs
-and ratio = in-app / plain samples per second (target >= 0.95), the median of the per-run
-ratios, with their spread: on a shared machine single epochs vary by +-15 % either way.
+Each run times both, alternating which goes first so both see the same machine load, after a
+warm-up of each. It prints medians over the runs and ratio = in-app / plain samples per second
+(target >= 0.90), the median of the per-run ratios, with their spread: on a shared machine
+single epochs vary by +-15 % either way.
 
-Run from the repository root: ``python -m benchmarks.gui_throughput [--runs 5]``
+Run from the repository root: ``python -m benchmarks.gui_throughput [--runs 5] [--example E]``
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 
-from benchmarks.gui_app import App, log, median
-from cnnstudio.core.project import Project
-from cnnstudio.gui.training.dashboard import editor_threads
+from cnnstudio.core.analysis import analyze
+from cnnstudio.core.project import Project, load_project
+from cnnstudio.core.shipped import examples_dir
 from cnnstudio.torch_backend.compiler import compile_graph
 from cnnstudio.train.callbacks import EpochMetrics
 from cnnstudio.train.config import training_config
+from cnnstudio.train.data.config import dataset_from_config
 from cnnstudio.train.data.dataset import Dataset
+from cnnstudio.train.device import resolve_threads
 
-TARGET = 0.95
+if TYPE_CHECKING:  # the plain process imports no Qt
+    from benchmarks.gui_app import App
+
+TARGET = 0.90
 EPOCHS = 2
+EXAMPLES = {  # example -> the data it trains on here
+    "lenet5": None,
+    "vgg_small": {"source": "shapes-rgb", "num_samples": 4000},
+}
 
 
 def plain_epoch(project: Project, data: Dataset, batch: int, lr: float, seed: int) -> float:
@@ -63,6 +77,32 @@ def plain_epoch(project: Project, data: Dataset, batch: int, lr: float, seed: in
     return n / (time.perf_counter() - start)
 
 
+def plain_process(path: Path, seed: int) -> float:
+    """Mean samples per second of ``EPOCHS`` plain epochs in a fresh process, after a warm-up."""
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.gui_throughput", "--plain", str(path), str(seed)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(done.stdout.split()[-1])
+
+
+def plain_main(path: str, seed: int) -> None:
+    project = load_project(path)
+    config = training_config(project.training)
+    torch.set_num_threads(resolve_threads("auto"))
+    analysis = analyze(project.graph)
+    assert analysis.input_shape is not None
+    data = dataset_from_config(project.dataset, analysis.input_shape, project.base_dir)
+    plain_epoch(project, data, config.batch_size, config.lr, seed=-1)  # warm-up
+    speeds = [
+        plain_epoch(project, data, config.batch_size, config.lr, seed * EPOCHS + i)
+        for i in range(EPOCHS)
+    ]
+    print(sum(speeds) / len(speeds))
+
+
 def app_epochs(app: App) -> float:
     """Mean samples per second of ``EPOCHS`` epochs trained in the app, live views on."""
     epochs: list[EpochMetrics] = []
@@ -76,35 +116,35 @@ def app_epochs(app: App) -> float:
     return sum(m.samples_per_s for m in epochs) / len(epochs)
 
 
-def plain_epochs(project: Project, data: Dataset, batch: int, lr: float, seed: int) -> float:
-    speeds = [plain_epoch(project, data, batch, lr, seed * EPOCHS + i) for i in range(EPOCHS)]
-    return sum(speeds) / len(speeds)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--example", choices=EXAMPLES, default="lenet5")
+    parser.add_argument("--plain", nargs=2, metavar=("PROJECT", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    app = App({"epochs": EPOCHS, "optimizer": "adam", "scheduler": "none"})
+    if args.plain:
+        plain_main(args.plain[0], int(args.plain[1]))
+        return
+    from benchmarks.gui_app import App, log, median
+
+    path = None if args.example == "lenet5" else str(examples_dir() / f"{args.example}.cnnstudio")
+    training = {"epochs": EPOCHS, "optimizer": "adam", "scheduler": "none", "threads": "auto"}
+    app = App(training, EXAMPLES[args.example], path)
     project = app.window.document.project
     config = training_config(project.training)
-    threads = editor_threads()
+    threads = resolve_threads("auto")
+    saved = Path(app.runs.name) / "plain.cnnstudio"
+    project.save(saved)  # what the plain process trains: the same network, data and settings
     try:
-        app_epochs(app)  # warm-up; also loads the dataset the plain loop then uses
-        request = app.dashboard.data_request()
-        assert request is not None
-        data = app.dashboard.loader.cached(request)
-        assert data is not None
-        torch.set_num_threads(threads)
-        plain_epoch(project, data, config.batch_size, config.lr, seed=0)
+        app_epochs(app)  # warm-up
         plain, ours, ratios = [], [], []
         for run in range(args.runs):
             if run % 2 == 0:
-                p = plain_epochs(project, data, config.batch_size, config.lr, seed=run)
+                p = plain_process(saved, seed=run)
                 a = app_epochs(app)
             else:
                 a = app_epochs(app)
-                p = plain_epochs(project, data, config.batch_size, config.lr, seed=run)
+                p = plain_process(saved, seed=run)
             plain.append(p)
             ours.append(a)
             ratios.append(a / p)
@@ -113,8 +153,8 @@ def main() -> None:
         app.close()
     ratio = median(ratios)
     print(
-        f"LeNet-5, {len(data.train):,} training images, batch {config.batch_size}, "
-        f"{threads} thread(s), {args.runs} runs (medians)"
+        f"{project.name}, batch {config.batch_size}, {threads} thread(s) in both, "
+        f"{args.runs} runs (medians)"
     )
     print(
         f"plain {median(plain):,.0f} samples/s  in-app {median(ours):,.0f} samples/s  "

@@ -80,6 +80,17 @@ class TrainingController(QObject):
         if self._spare is None or not self._spare.alive:
             self._spare = TrainingProcess()
 
+    @property
+    def prewarmed(self) -> bool:
+        """A training process is waiting, ready, for the next Train."""
+        return self._spare is not None and self._spare.ready
+
+    def drop_prewarmed(self) -> None:
+        """End the waiting training process (the next Train starts its own)."""
+        if self._spare is not None:
+            self._spare.close()
+            self._spare = None
+
     def _set_state(self, state: RunState) -> None:
         if state != self._state:
             self._state = state
@@ -186,7 +197,5 @@ class TrainingController(QObject):
     def shutdown(self, timeout_ms: int = 2000) -> bool:
         """Stop a run and end every training process (the window is closing)."""
         stopped = self.stop_and_wait(timeout_ms)
-        if self._spare is not None:
-            self._spare.close()
-            self._spare = None
+        self.drop_prewarmed()
         return stopped
