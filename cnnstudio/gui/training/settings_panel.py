@@ -89,7 +89,7 @@ HELP = {
     "seed": "Same seed, same network and data order: runs can be repeated exactly",
     "device": "Only devices this machine has are offered",
     "amp": "Lower-precision arithmetic on GPUs ('auto': bf16 or fp16 on CUDA, off elsewhere)",
-    "threads": "CPU threads for training ('auto': all cores but one, so the editor stays fluid)",
+    "threads": "CPU threads of the training process ('auto': every core)",
     "early_stopping": "Stop when the metric has not improved for 'patience' epochs",
 }
 # Fields that only matter for some choices: field -> (controlling field, values it applies to).
