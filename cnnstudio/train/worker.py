@@ -52,10 +52,16 @@ def main(argv: list[str]) -> int:
 
 
 def _prepare() -> None:
-    """Import what a run needs before the editor asks for one (the pre-warmed part)."""
-    import torch  # noqa: F401
+    """Import and start what a run needs before the editor asks for one (the pre-warmed part):
+    torch, the trainer, the built-in data, one tiny step with the default optimizer."""
+    import torch
 
+    import cnnstudio.train.data.shapes
     import cnnstudio.train.trainer  # noqa: F401
+    from cnnstudio.train.config import training_config
+    from cnnstudio.train.warm import warm_up
+
+    warm_up(torch.device("cpu"), training_config({}))
 
 
 def serve(conn: Connection, job_file: str | None = None) -> int:
