@@ -66,12 +66,15 @@ def resolve_precision(amp: str, device: torch.device) -> Precision:
     return Precision(torch.bfloat16)
 
 
-def resolve_threads(threads: int | str) -> int:
-    """``auto`` = all cores, minus one on machines with more than 2 so the editor stays smooth."""
+def resolve_threads(threads: int | str, processes: int = 1) -> int:
+    """``auto`` = all cores, minus one on machines with more than 2 so the editor stays smooth;
+    with several training processes on one machine, each gets its share of the cores."""
     if threads != "auto":
         return int(threads)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     cores = cores or 1
+    if processes > 1:
+        return max(1, cores // processes)
     return cores - 1 if cores > 2 else cores
 
 
@@ -84,6 +87,8 @@ class Runtime:
     threads: int
 
 
-def resolve_runtime(config: TrainingConfig) -> Runtime:
+def resolve_runtime(config: TrainingConfig, processes: int = 1) -> Runtime:
+    """``processes`` is the size of the torchrun job this process belongs to (1 without one)."""
     device = resolve_device(config.device)
-    return Runtime(device, resolve_precision(config.amp, device), resolve_threads(config.threads))
+    threads = resolve_threads(config.threads, processes)
+    return Runtime(device, resolve_precision(config.amp, device), threads)
