@@ -39,7 +39,7 @@ from cnnstudio.train.data.batches import batches
 from cnnstudio.train.data.dataset import Dataset
 from cnnstudio.train.data.errors import DownloadCancelled
 from cnnstudio.train.data.normalize import to_float
-from cnnstudio.train.distributed import Control, exchange, leave_group, share_buffers
+from cnnstudio.train.distributed import BatchExchange, Control, leave_group, share_buffers
 from cnnstudio.train.evaluate import early_stop, validate
 from cnnstudio.train.faults import CallbackFailed, TrainingError, describe_failure
 from cnnstudio.train.loop_core import loss_weight, process_share
@@ -100,7 +100,6 @@ class Trainer:
         self._go = threading.Event()
         self._go.set()
         self._capture_now = threading.Event()
-        self._control = Control.GO  # rank 0's controls as every rank of a torchrun job saw them
         self._started = False
 
     # -- control, from any thread ----------------------------------------------------------
@@ -255,12 +254,13 @@ class Trainer:
         capture_every = self.capture.every if self.callbacks.wants("on_features") else 0
         step_fn = _amp_step if s.runtime.precision.dtype is not None else _plain_step
         group = s.group
+        shared = BatchExchange(group, self._report_interval)
         for b in range(skip, nb):
             if group.parallel:
-                if self._control is Control.PAUSE:
+                if shared.control is Control.PAUSE:
                     reporter.flush(b)
                     self._capture_now.set()
-                    self._wait_paused_together(s, epoch, b, (clock, train_clock))
+                    self._wait_paused_together(s, shared, epoch, b, (clock, train_clock))
                 elif self._capture_now.is_set():
                     self._capture_now.clear()
                     self._capture(s, epoch, b)
@@ -269,7 +269,7 @@ class Trainer:
                     reporter.flush(b)
                     self._capture_now.set()
                 self._wait_paused(s, epoch, b, (clock, train_clock))
-            stop = self._control is Control.STOP if group.parallel else self._stop.is_set()
+            stop = shared.control is Control.STOP if group.parallel else self._stop.is_set()
             if stop:
                 reporter.flush(b)
                 self._save_partial(s, epoch, b, metrics, clock, train_clock)
@@ -277,12 +277,16 @@ class Trainer:
             x, y = next(data)
             lr = s.schedule.apply(s.optimizer, pos.step)
             if group.parallel:
-                self._parallel_step(s, step_fn, x, y, metrics)
+                self._parallel_step(s, step_fn, x, y, shared)
             else:
                 loss, outputs = step_fn(s, x, y, 1.0)
                 metrics.update(loss, outputs, y)
             pos.step += 1
-            if time.perf_counter() >= reporter.due:
+            if group.parallel:  # every rank reports (rank 0 to its callbacks) what it exchanged
+                if shared.due(epoch_ends=b + 1 == nb):
+                    shared.exchange(self._control_wish(), metrics)
+                    reporter.flush(b + 1, lr)
+            elif time.perf_counter() >= reporter.due:
                 reporter.flush(b + 1, lr)
             if (
                 capture_every
@@ -308,45 +312,36 @@ class Trainer:
         step_fn: _Step,
         x: torch.Tensor,
         y: torch.Tensor,
-        metrics: RunningMetrics,
+        shared: BatchExchange,
     ) -> None:
-        """Train on this rank's share of the global batch ``x``; one all-reduce brings back the
-        global batch's loss and correct count (what one process would record) with rank 0's
-        control for the next batch."""
+        """Train on this rank's share of the global batch ``x``; its scores wait in ``shared``
+        until the exchange that sums them into the global batch's (what one process records)."""
         rank, world = s.group.rank, s.group.world
         mine_x = process_share(x, world, rank)
         mine_y = process_share(y, world, rank)
         size = mine_y.shape[0]
         loss, outputs = step_fn(s, mine_x, mine_y, loss_weight(size, world, y.shape[0]))
-        wish = float(self._control_wish()) if s.group.main else 0.0
-        sums = torch.stack(
-            [
-                loss.detach().double() * size,
-                (outputs.detach().argmax(1) == mine_y).sum().double(),
-                torch.tensor(wish, dtype=torch.float64, device=loss.device),
-            ]
-        )
-        exchange(sums, s.group)
-        metrics.add(sums[0] / y.shape[0], sums[1], y.shape[0])
-        self._control = Control(int(sums[2].item()))
+        correct = (outputs.detach().argmax(1) == mine_y).sum()
+        shared.add(loss, correct, size, y.shape[0])
 
     def _wait_paused_together(
-        self, s: Session, epoch: int, batch: int, clocks: tuple[_Clock, _Clock]
+        self,
+        s: Session,
+        shared: BatchExchange,
+        epoch: int,
+        batch: int,
+        clocks: tuple[_Clock, _Clock],
     ) -> None:
         """Every rank waits while rank 0 is paused, asking it again every ``_PAUSE_POLL_S``."""
         started = time.perf_counter()
-        flag = torch.zeros(1, dtype=torch.float64, device=s.runtime.device)
-        while self._control is Control.PAUSE:
+        while shared.control is Control.PAUSE:
             if s.group.main:
                 if self._capture_now.is_set():
                     self._capture_now.clear()
                     if self.callbacks.wants("on_features"):
                         self._capture(s, epoch, batch)
                 self._go.wait(_PAUSE_POLL_S)
-                flag.fill_(float(self._control_wish()))
-            else:
-                flag.zero_()
-            self._control = Control(int(exchange(flag, s.group).item()))
+            shared.ask(self._control_wish(), s.runtime.device)
         waited = time.perf_counter() - started
         for clock in clocks:
             clock.paused += waited
