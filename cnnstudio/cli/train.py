@@ -92,7 +92,7 @@ def run(ns: argparse.Namespace) -> int:
         return fail(exc)
     rank = int(os.environ.get("RANK", "0"))
     if "WORLD_SIZE" not in os.environ:
-        processes = ns.processes or _project_processes(project)
+        processes = _project_processes(project) if ns.processes is None else ns.processes
         if processes < 1:
             return fail(CliError(f"--processes must be >= 1, got {processes}", EXIT_UNREADABLE))
         if processes > 1:
@@ -102,9 +102,8 @@ def run(ns: argparse.Namespace) -> int:
     if "WORLD_SIZE" in os.environ:
         from cnnstudio.train.loop_core import leave
 
-        if job:
-            if rank == 0:
-                atomic_write_text(Path(job) / "exit", str(code))
+        if job and rank == 0:
+            atomic_write_text(Path(job) / "exit", str(code))
             code = EXIT_OK
         leave(code)  # a rank of a torchrun job skips the interpreter's teardown
     return code
@@ -113,6 +112,7 @@ def run(ns: argparse.Namespace) -> int:
 def _train(ns: argparse.Namespace, project: Any, main: bool, job: Path | None) -> int:
     """Train in this process; ``main`` False: a torchrun rank other than 0, which prints nothing;
     ``job``: the folder of the ``--processes`` job this process is a rank of."""
+    from cnnstudio.train.distributed import SHARED_FAULTS
     from cnnstudio.train.trainer import Trainer
 
     printer = _Printer(ns.json, sys.stdout, sys.stderr)
@@ -129,8 +129,9 @@ def _train(ns: argparse.Namespace, project: Any, main: bool, job: Path | None) -
         threading.Thread(target=_stop_on_file, args=(trainer, job / "stop"), daemon=True).start()
     result = trainer.run()
     printer.clear_bar()
-    if not main:
-        return EXIT_OK if result.failure is None else EXIT_INVALID
+    if not main:  # rank 0 reports; a failure of this rank alone must end the job
+        shared = result.failure is None or result.failure.kind in SHARED_FAULTS
+        return EXIT_OK if shared else EXIT_INVALID
     if result.failure is not None:
         code = EXIT_UNREADABLE if result.failure.kind in INPUT_FAULTS else EXIT_INVALID
         return fail(CliError(result.failure.message, code))
@@ -200,9 +201,8 @@ def _launch(ns: argparse.Namespace, processes: int) -> int:
                 code = job.wait()
             finally:
                 signal.signal(signal.SIGINT, previous)
-        if code == 0 and exit_file.is_file():
-            return int(exit_file.read_text(encoding="utf-8"))
-        return code
+        rank0 = int(exit_file.read_text(encoding="utf-8")) if exit_file.is_file() else 0
+        return rank0 if rank0 != 0 or code == 0 else code
 
 
 def _stop_on_file(trainer: Any, stop_file: Path) -> None:

@@ -35,6 +35,12 @@ class Control(enum.IntEnum):
     STOP = 2
 
 
+# Failures every rank meets alike, at the same point: same settings, data, graph, checkpoint and
+# global batch losses. The ranks still leave together after one; after any other failure (out of
+# memory, a bug, a callback on rank 0) the rank leaves alone and torchrun ends the job.
+SHARED_FAULTS = ("config", "data", "graph", "checkpoint", "nan")
+
+
 @dataclasses.dataclass(frozen=True)
 class Group:
     """This process's place in the job; ``world`` 1 is a plain one-process run."""
@@ -66,7 +72,14 @@ def join(group: Group, device: torch.device) -> torch.device:
         )
     if device.type == "cuda":
         local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-        device = torch.device("cuda", local_rank % torch.cuda.device_count())
+        here = int(os.environ.get("LOCAL_WORLD_SIZE", str(group.world)))
+        if here > torch.cuda.device_count():  # every rank refuses, before any collective
+            raise ConfigError(
+                "training.processes",
+                f"{here} processes need a GPU each (nccl refuses two on one), this machine has "
+                f"{torch.cuda.device_count()}; use fewer processes or device 'cpu'",
+            )
+        device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")

@@ -39,7 +39,13 @@ from cnnstudio.train.data.batches import batches
 from cnnstudio.train.data.dataset import Dataset
 from cnnstudio.train.data.errors import DownloadCancelled
 from cnnstudio.train.data.normalize import to_float
-from cnnstudio.train.distributed import BatchExchange, Control, leave_group, share_buffers
+from cnnstudio.train.distributed import (
+    SHARED_FAULTS,
+    BatchExchange,
+    Control,
+    leave_group,
+    share_buffers,
+)
 from cnnstudio.train.evaluate import early_stop, validate
 from cnnstudio.train.faults import CallbackFailed, TrainingError, describe_failure
 from cnnstudio.train.loop_core import loss_weight, process_share
@@ -167,7 +173,7 @@ class Trainer:
                 session.folder.write_summary(_summary(session, result))
             except OSError:
                 log.exception("cannot write the run's summary")
-        leave_group(together=failure is None)
+        leave_group(together=failure is None or failure.kind in SHARED_FAULTS)
         self.callbacks.emit_quietly("on_end", result)
         return result
 

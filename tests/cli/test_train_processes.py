@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from test_train import TIMEOUT_S, _env, cli, project_file
 
+from cnnstudio.cli import main
+
 TIMING_KEYS = ("seconds", "samples_per_s")
 
 
@@ -99,3 +101,21 @@ def test_ctrl_c_stops_every_process_within_a_second_and_resume_continues(
     )
     assert resumed.returncode == 0, resumed.stderr
     assert [json.loads(line)["epoch"] for line in resumed.stdout.splitlines()] == [stopped_epoch]
+
+
+@pytest.mark.slow
+@pytest.mark.torchrun
+def test_a_diverged_job_fails_on_every_rank_alike_with_one_line(tmp_path: Path) -> None:
+    """Every rank sees the same global losses, so all stop at the same batch and leave
+    together; rank 0's exit code and one-line message are the command's, torchrun stays quiet."""
+    path = project_file(tmp_path, {"optimizer": "sgd", "lr": 1e12})
+    proc = cli(path, "--json", "--processes", "2", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("cnnstudio: the loss became")
+    assert "try a lower learning rate" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_processes_below_1_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", str(project_file(tmp_path)), "--processes", "0"]) == 2
+    assert capsys.readouterr().err == "cnnstudio: --processes must be >= 1, got 0\n"
