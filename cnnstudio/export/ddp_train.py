@@ -2,8 +2,9 @@
 
 The script does not import this module: the exporter copies its source, with what it uses from
 ``cnnstudio.train`` (shapes generator, split, optimizer, schedule, loss, augmentation, and the
-input scaling, normalisation statistics and early stopping of ``loop_core``), into the script,
-which then needs only torch and numpy for the built-in shapes dataset.
+input scaling, normalisation statistics, early stopping, batch shares and torchrun exit of
+``loop_core``), into the script, which then needs only torch and numpy for the built-in shapes
+dataset.
 
 Every optimizer step averages the gradient over one *global* batch of ``--batch-size`` samples,
 drawn by a shuffle that is the same on every process and split across them; each process

@@ -2,7 +2,9 @@
 
 This module imports nothing from cnnstudio: the script exporter copies it verbatim into the
 standalone script (see ``cnnstudio.export.embed``), so the input scaling, the normalisation
-statistics and the early-stopping rule are written once and a fix lands in both.
+statistics, the early-stopping rule, the steps of an epoch, each process's share of a global
+batch with its loss weight, and the exit of a torchrun process are written once and a fix lands
+in both.
 """
 
 from __future__ import annotations
