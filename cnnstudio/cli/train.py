@@ -10,8 +10,9 @@ Exit codes: 0 done, 1 the run failed (diverged, bad graph, out of memory), 2 unr
 ``torchrun --standalone --nproc_per_node N``: every process runs ``run`` below, rank 0 prints.
 torchrun runs in a session of its own (a Ctrl-C would make it kill the job with a traceback);
 this process catches the Ctrl-C and creates a stop file that rank 0 watches, so the job stops
-after the current batch with a checkpoint, as one process does. The ranks exit 0 and rank 0
-leaves its exit code in a file, since torchrun reports any other code with a traceback.
+after the current batch with a checkpoint, as one process does. Rank 0 exits 0 and leaves its
+exit code in a file, since torchrun reports any other code with a traceback; another rank exits
+non-zero only after a failure of its own, so that torchrun ends the job.
 """
 
 from __future__ import annotations
