@@ -5,14 +5,28 @@ progress bar when it is a terminal and one line per problem. Ctrl-C stops after 
 batch and leaves a checkpoint that ``--resume RUN_DIR`` continues from.
 Exit codes: 0 done, 1 the run failed (diverged, bad graph, out of memory), 2 unreadable input
 (project, settings, dataset or run folder), 130 stopped by Ctrl-C.
+
+``--processes N`` (or ``training.processes``) runs the same command under
+``torchrun --standalone --nproc_per_node N``: every process runs ``run`` below, rank 0 prints.
+torchrun runs in a session of its own (a Ctrl-C would make it kill the job with a traceback);
+this process catches the Ctrl-C and creates a stop file that rank 0 watches, so the job stops
+after the current batch with a checkpoint, as one process does. Rank 0 exits 0 and leaves its
+exit code in a file, since torchrun reports any other code with a traceback; another rank exits
+non-zero only after a failure of its own, so that torchrun ends the job.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
+import subprocess
 import sys
+import tempfile
+import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from cnnstudio.cli.common import (
@@ -23,6 +37,7 @@ from cnnstudio.cli.common import (
     fail,
     open_project,
 )
+from cnnstudio.core.fileio import atomic_write_text
 
 if TYPE_CHECKING:
     from cnnstudio.train.callbacks import (
@@ -33,6 +48,8 @@ if TYPE_CHECKING:
     )
 
 EXIT_STOPPED = 130  # the shell's code for "ended by Ctrl-C"
+JOB_DIR_ENV = "CNNSTUDIO_JOB_DIR"  # a --processes job: where rank 0 finds "stop", leaves "exit"
+_STOP_POLL_S = 0.1
 INPUT_FAULTS = ("config", "data", "checkpoint")  # failures caused by unreadable input: exit 2
 _BAR_WIDTH = 28
 _BAR_INTERVAL_S = 0.1
@@ -53,6 +70,13 @@ def add_parser(sub: Any) -> None:
         "a run is written to DIR/<project>/<timestamp>/",
     )
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped or crashed run")
+    p.add_argument(
+        "--processes",
+        type=int,
+        metavar="N",
+        help="train data-parallel in N processes under torchrun, each a share of every batch "
+        "(override training.processes)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object per epoch")
     p.add_argument(
         "--attach",
@@ -67,20 +91,48 @@ def run(ns: argparse.Namespace) -> int:
         project = open_project(ns.file)
     except CliError as exc:
         return fail(exc)
+    rank = int(os.environ.get("RANK", "0"))
+    if "WORLD_SIZE" not in os.environ:
+        processes = _project_processes(project) if ns.processes is None else ns.processes
+        if processes < 1:
+            return fail(CliError(f"--processes must be >= 1, got {processes}", EXIT_UNREADABLE))
+        if processes > 1:
+            return _launch(ns, processes)
+    job = os.environ.get(JOB_DIR_ENV)
+    code = _train(ns, project, main=rank == 0, job=Path(job) if job else None)
+    if "WORLD_SIZE" in os.environ:
+        from cnnstudio.train.loop_core import leave
+
+        if job and rank == 0:
+            atomic_write_text(Path(job) / "exit", str(code))
+            code = EXIT_OK
+        leave(code)  # a rank of a torchrun job skips the interpreter's teardown
+    return code
+
+
+def _train(ns: argparse.Namespace, project: Any, main: bool, job: Path | None) -> int:
+    """Train in this process; ``main`` False: a torchrun rank other than 0, which prints nothing;
+    ``job``: the folder of the ``--processes`` job this process is a rank of."""
+    from cnnstudio.train.distributed import SHARED_FAULTS
     from cnnstudio.train.trainer import Trainer
 
     printer = _Printer(ns.json, sys.stdout, sys.stderr)
     trainer = Trainer(
         project,
-        printer,
+        printer if main else None,
         run_dir=ns.run_dir,
         resume_from=ns.resume,
         epochs=ns.epochs,
         batch_size=ns.batch_size,
         device=ns.device,
     )
+    if main and job is not None:
+        threading.Thread(target=_stop_on_file, args=(trainer, job / "stop"), daemon=True).start()
     result = trainer.run()
     printer.clear_bar()
+    if not main:  # rank 0 reports; a failure of this rank alone must end the job
+        shared = result.failure is None or result.failure.kind in SHARED_FAULTS
+        return EXIT_OK if shared else EXIT_INVALID
     if result.failure is not None:
         code = EXIT_UNREADABLE if result.failure.kind in INPUT_FAULTS else EXIT_INVALID
         return fail(CliError(result.failure.message, code))
@@ -93,6 +145,72 @@ def run(ns: argparse.Namespace) -> int:
     if ns.attach and result.best_weights is not None and result.best_weights.exists():
         return _attach(project, result)
     return EXIT_OK
+
+
+def _project_processes(project: Any) -> int:
+    """``training.processes``; a bad section is left to the run, which names the fault."""
+    from cnnstudio.train.config import ConfigError, training_config
+
+    try:
+        return training_config(project.training).processes
+    except ConfigError:
+        return 1
+
+
+def _launch(ns: argparse.Namespace, processes: int) -> int:
+    """Run this command again under torchrun in ``processes`` processes; returns its exit code.
+
+    A first Ctrl-C creates the stop file; a second one ends torchrun and its job at once.
+    """
+    args = [ns.file]
+    for flag, value in (
+        ("--epochs", ns.epochs),
+        ("--batch-size", ns.batch_size),
+        ("--device", ns.device),
+        ("--run-dir", ns.run_dir),
+        ("--resume", ns.resume),
+    ):
+        if value is not None:
+            args += [flag, str(value)]
+    args += [flag for flag, on in (("--json", ns.json), ("--attach", ns.attach)) if on]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc_per_node={processes}",
+        "-m",
+        "cnnstudio",
+        "train",
+        *args,
+    ]
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    # torchrun warns about OpenMP threads unless told; the trainer sets its own per process.
+    env = {"OMP_NUM_THREADS": str(max(1, (cores or 1) // processes)), **os.environ}
+    with tempfile.TemporaryDirectory(prefix="cnnstudio-") as folder:
+        stop_file, exit_file = Path(folder) / "stop", Path(folder) / "exit"
+        env[JOB_DIR_ENV] = folder
+        with subprocess.Popen(command, env=env, start_new_session=True) as job:
+
+            def interrupt(signum: int, frame: Any) -> None:
+                if stop_file.exists():
+                    job.terminate()
+                stop_file.touch()
+
+            previous = signal.signal(signal.SIGINT, interrupt)
+            try:
+                code = job.wait()
+            finally:
+                signal.signal(signal.SIGINT, previous)
+        rank0 = int(exit_file.read_text(encoding="utf-8")) if exit_file.is_file() else 0
+        return rank0 if rank0 != 0 or code == 0 else code
+
+
+def _stop_on_file(trainer: Any, stop_file: Path) -> None:
+    """Rank 0 of a --processes job: stop the run once the launching process asks for it."""
+    while not stop_file.exists():
+        time.sleep(_STOP_POLL_S)
+    trainer.stop()
 
 
 def _attach(project: Any, result: TrainingResult) -> int:

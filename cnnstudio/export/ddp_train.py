@@ -2,8 +2,9 @@
 
 The script does not import this module: the exporter copies its source, with what it uses from
 ``cnnstudio.train`` (shapes generator, split, optimizer, schedule, loss, augmentation, and the
-input scaling, normalisation statistics and early stopping of ``loop_core``), into the script,
-which then needs only torch and numpy for the built-in shapes dataset.
+input scaling, normalisation statistics, early stopping, batch shares and torchrun exit of
+``loop_core``), into the script, which then needs only torch and numpy for the built-in shapes
+dataset.
 
 Every optimizer step averages the gradient over one *global* batch of ``--batch-size`` samples,
 drawn by a shuffle that is the same on every process and split across them; each process
@@ -37,7 +38,14 @@ from cnnstudio.train.config import EarlyStopping, TrainingConfig
 from cnnstudio.train.data.augment import AugmentOptions, augment_batch
 from cnnstudio.train.data.shapes import SHAPE_CLASSES, generate_shapes
 from cnnstudio.train.data.split import split_indices
-from cnnstudio.train.loop_core import channel_stats, early_stop, to_float
+from cnnstudio.train.loop_core import (
+    batches_per_epoch,
+    channel_stats,
+    early_stop,
+    loss_weight,
+    process_share,
+    to_float,
+)
 from cnnstudio.train.loss import cross_entropy
 from cnnstudio.train.optim import LrSchedule, build_optimizer
 
@@ -129,21 +137,6 @@ def main(
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
-
-
-def leave(code: int) -> None:
-    """End the process with ``code``.
-
-    A process of a torchrun job ends without the interpreter's teardown: after
-    ``destroy_process_group`` gloo still had threads in torch's C++ state, and destroying them
-    during finalisation aborted a process now and then ("terminate called without an active
-    exception", SIGABRT) after all its work was done, so a good run was reported as failed.
-    """
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    sys.exit(code)
 
 
 def parse_args(config: TrainingConfig, argv: Sequence[str] | None) -> argparse.Namespace:
@@ -306,7 +299,7 @@ def train(
     n, batch = len(data.y_train), config.batch_size
     if batch < env.world:
         raise UsageError(f"--batch-size {batch} is smaller than the {env.world} processes")
-    steps = n // batch + (1 if n % batch >= max(2, env.world) else 0)
+    steps = batches_per_epoch(n, batch, env.world)
     if steps == 0 or len(data.y_val) == 0:
         raise UsageError(
             f"{data.description}: too few samples for a batch of {batch} and a validation split"
@@ -371,7 +364,7 @@ def train(
         ddp.train()
         totals = torch.zeros(3, dtype=torch.float64, device=env.device)  # loss sum, correct, seen
         for indices in batches_of(torch.randperm(n, generator=shuffle), batch, steps):
-            mine = torch.tensor_split(indices, env.world)[env.rank]
+            mine = process_share(indices, env.world, env.rank)
             x = to_float(take(data.x_train, mine).to(env.device, non_blocking=True))
             if data.augment is not None and data.augment.enabled:
                 x = augment_batch(x, data.augment, augment)
@@ -383,7 +376,7 @@ def train(
                 loss = loss_fn(outputs, y)
             optimizer.zero_grad(set_to_none=True)
             # DDP averages gradients over processes; this share makes it the global batch mean.
-            share = len(mine) * env.world / len(indices)
+            share = loss_weight(len(mine), env.world, len(indices))
             torch.autograd.backward(scaler.scale(loss * share))
             scaler.step(optimizer)
             scaler.update()
@@ -437,7 +430,7 @@ def evaluate(
     if env.world > 1:  # CPU BatchNorm statistics drift apart per process; use rank 0's
         for buffer in model.buffers():
             dist.broadcast(buffer, src=0)
-    mine = torch.tensor_split(torch.arange(len(data.y_val)), env.world)[env.rank]
+    mine = process_share(torch.arange(len(data.y_val)), env.world, env.rank)
     sums = torch.zeros(3, dtype=torch.float64, device=env.device)
     model.eval()
     with (

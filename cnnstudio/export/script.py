@@ -96,12 +96,20 @@ def training_script(
     )
     embedder.add(
         loop_core,
-        ["to_float", "channel_stats", "early_stop"],
+        [
+            "to_float",
+            "channel_stats",
+            "early_stop",
+            "batches_per_epoch",
+            "process_share",
+            "loss_weight",
+            "leave",
+        ],
         "rules shared with cnnstudio's trainer (cnnstudio.train.loop_core)",
     )
     embedder.add(
         ddp_train,
-        ["main", "leave"],
+        ["main"],
         "training loop, one process or DDP (cnnstudio.export.ddp_train)",
     )
     for statement in (

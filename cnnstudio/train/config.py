@@ -61,6 +61,7 @@ class TrainingConfig:
     amp: str = "auto"
     seed: int = 0
     threads: int | str = "auto"
+    processes: int = 1  # > 1: data-parallel under torchrun, each process a share of every batch
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form, every key present: what a run's config snapshot records."""
@@ -106,6 +107,7 @@ def training_config(
         amp=r.choice("amp", AMP_MODES, aliases={True: "auto", False: "off"}),
         seed=r.integer("seed", low=0),
         threads=r.integer("threads", low=1, auto=True),
+        processes=r.integer("processes", low=1),
     )
     if config.nesterov and (config.optimizer != "sgd" or config.momentum == 0):
         raise ConfigError(f"{prefix}.nesterov", "needs optimizer 'sgd' with momentum > 0")
@@ -151,6 +153,8 @@ _SYNONYMS = {
     "optim": "optimizer",
     "mixed_precision": "amp",
     "num_threads": "threads",
+    "nproc_per_node": "processes",
+    "world_size": "processes",
 }
 
 

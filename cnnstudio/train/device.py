@@ -66,12 +66,13 @@ def resolve_precision(amp: str, device: torch.device) -> Precision:
     return Precision(torch.bfloat16)
 
 
-def resolve_threads(threads: int | str) -> int:
-    """``auto`` = every core: a run has its own process (the editor's training process too)."""
+def resolve_threads(threads: int | str, processes: int = 1) -> int:
+    """``auto`` = every core: a run has its own process (the editor's training process too);
+    with several training processes on one machine, each gets its share of the cores."""
     if threads != "auto":
         return int(threads)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return cores or 1
+    return max(1, (cores or 1) // processes)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,6 +84,8 @@ class Runtime:
     threads: int
 
 
-def resolve_runtime(config: TrainingConfig) -> Runtime:
+def resolve_runtime(config: TrainingConfig, processes: int = 1) -> Runtime:
+    """``processes`` is the size of the torchrun job this process belongs to (1 without one)."""
     device = resolve_device(config.device)
-    return Runtime(device, resolve_precision(config.amp, device), resolve_threads(config.threads))
+    threads = resolve_threads(config.threads, processes)
+    return Runtime(device, resolve_precision(config.amp, device), threads)

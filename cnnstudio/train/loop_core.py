@@ -2,11 +2,15 @@
 
 This module imports nothing from cnnstudio: the script exporter copies it verbatim into the
 standalone script (see ``cnnstudio.export.embed``), so the input scaling, the normalisation
-statistics and the early-stopping rule are written once and a fix lands in both.
+statistics, the early-stopping rule, the steps of an epoch, each process's share of a global
+batch with its loss weight, and the exit of a torchrun process are written once and a fix lands
+in both.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from typing import Any, Protocol
 
@@ -88,3 +92,40 @@ def early_stop(
     if best is None or value > best + rule.min_delta:
         return value, 0, False
     return best, bad_epochs + 1, bad_epochs + 1 >= rule.patience
+
+
+def batches_per_epoch(samples: int, batch_size: int, processes: int = 1) -> int:
+    """Optimizer steps in an epoch of ``samples`` in global batches of ``batch_size``.
+
+    A last short batch is skipped when it cannot give each of ``processes`` a sample, or when
+    it is a lone sample after full batches (BatchNorm rejects a batch of one).
+    """
+    full, rest = divmod(samples, batch_size)
+    keep_rest = rest >= processes and (rest > 1 or full == 0)
+    return full + (1 if keep_rest else 0)
+
+
+def process_share(batch: torch.Tensor, processes: int, rank: int) -> torch.Tensor:
+    """This process's slice of a global batch (the first ``len % processes`` get one more)."""
+    return torch.tensor_split(batch, processes)[rank]
+
+
+def loss_weight(share: int, processes: int, batch: int) -> float:
+    """Scales a process's mean loss so DistributedDataParallel's gradient average (over
+    processes) is the exact mean over the global batch, even when the shares differ."""
+    return share * processes / batch
+
+
+def leave(code: int) -> None:
+    """End the process with ``code``.
+
+    A process of a torchrun job ends without the interpreter's teardown: after
+    ``destroy_process_group`` gloo still had threads in torch's C++ state, and destroying them
+    during finalisation aborted a process now and then ("terminate called without an active
+    exception", SIGABRT) after all its work was done, so a good run was reported as failed.
+    """
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

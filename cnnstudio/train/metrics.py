@@ -22,9 +22,13 @@ class RunningMetrics:
         self._sizes: list[int] = []
 
     def update(self, loss: torch.Tensor, logits: torch.Tensor, targets: torch.Tensor) -> None:
-        self._losses.append(loss.detach())
-        self._correct.append((logits.detach().argmax(1) == targets).sum())
-        self._sizes.append(targets.shape[0])
+        self.add(loss.detach(), (logits.detach().argmax(1) == targets).sum(), targets.shape[0])
+
+    def add(self, loss: torch.Tensor, correct: torch.Tensor, size: int) -> None:
+        """A batch already scored: its mean ``loss`` and ``correct`` count over ``size`` samples."""
+        self._losses.append(loss)
+        self._correct.append(correct)
+        self._sizes.append(size)
 
     @property
     def pending(self) -> int:

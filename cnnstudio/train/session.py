@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 import torch.fx as fx
+from torch import nn
 
 from cnnstudio.core.analysis import analyze, class_mismatch
 from cnnstudio.core.project import Project, graph_structure, graph_to_dict
@@ -24,13 +25,15 @@ from cnnstudio.train.data.dataset import Dataset
 from cnnstudio.train.data.download import CancelCheck, ProgressCallback
 from cnnstudio.train.data.normalize import Normalization
 from cnnstudio.train.device import Runtime, resolve_runtime
+from cnnstudio.train.distributed import Group, join, sync_batchnorm, torchrun_group, wrap
 from cnnstudio.train.faults import TrainingError
+from cnnstudio.train.loop_core import batches_per_epoch
 from cnnstudio.train.loss import LossFn, cross_entropy, output_kind
 from cnnstudio.train.optim import LrSchedule, build_optimizer
 from cnnstudio.train.runs import CONFIG, LAST, RunFolder, new_run_dir
 
 # Settings a resumed run may change; the others shape the state it resumes.
-RESUMABLE_OVERRIDES = ("epochs", "device", "threads", "amp", "early_stopping")
+RESUMABLE_OVERRIDES = ("epochs", "device", "threads", "processes", "amp", "early_stopping")
 
 
 @dataclasses.dataclass
@@ -80,6 +83,12 @@ class Session:
     history: list[dict[str, Any]]
     snapshot: dict[str, Any]
     rng_state: dict[str, Any] | None = None  # global RNG states to restore when resuming
+    group: Group = dataclasses.field(default_factory=Group)  # the torchrun job, if any
+    train_model: nn.Module | None = None  # what training steps call: DDP around ``model``
+
+    @property
+    def stepper(self) -> nn.Module:
+        return self.model if self.train_model is None else self.train_model
 
     @property
     def eval_batch_size(self) -> int:
@@ -113,7 +122,9 @@ def open_session(
     else:
         config = training_config(project.training, **overrides)
         dataset_section = project.dataset
-    runtime = resolve_runtime(config)
+    group = torchrun_group()
+    runtime = resolve_runtime(config, group.world)
+    runtime = dataclasses.replace(runtime, device=join(group, runtime.device))
     analysis = analyze(project.graph)
     if not analysis.valid:
         raise TrainingError(
@@ -138,12 +149,19 @@ def open_session(
         raise TrainingError("graph", misfit.message)
     kind = output_kind(project.graph, analysis.output_id)
     model = compile_graph(project.graph, seed=config.seed, name=project.name, analysis=analysis)
+    model = sync_batchnorm(model, group, runtime.device)
     model.to(runtime.device)
     optimizer = build_optimizer(config, model.parameters())
     n_train = len(dataset.train)
     size = config.batch_size
-    drop_last = n_train > size and n_train % size == 1  # BatchNorm rejects a batch of one
-    batches_per_epoch = n_train // size if drop_last else -(-n_train // size)
+    steps = batches_per_epoch(n_train, size, group.world)
+    drop_last = steps * size < n_train
+    if steps == 0:
+        raise TrainingError(
+            "data",
+            f"{n_train} training samples cannot give each of the {group.world} processes a "
+            f"sample of a batch; use fewer processes",
+        )
     scaler = torch.amp.GradScaler(runtime.device.type) if runtime.precision.grad_scaler else None
     session = Session(
         project=project,
@@ -155,24 +173,28 @@ def open_session(
         output_kind=kind,
         loss_fn=cross_entropy(kind, config.label_smoothing),
         optimizer=optimizer,
-        schedule=LrSchedule(config, batches_per_epoch),
+        schedule=LrSchedule(config, steps),
         scaler=scaler,
         folder=resumed.folder if resumed else RunFolder(Path()),
         probe=FeatureProbe(model, kind),
         generator=torch.Generator().manual_seed(config.seed),
-        batches_per_epoch=batches_per_epoch,
+        batches_per_epoch=steps,
         drop_last=drop_last,
         position=Position(),
         history=[],
         snapshot={},
+        group=group,
+        train_model=wrap(model, group, runtime.device),
     )
     if resumed is not None:
         _restore(session, resumed)
-    else:
+    elif group.main:
         base = run_base or project.base_dir / "runs"
         session.folder = RunFolder(new_run_dir(base, project.name))
-        session.snapshot = _snapshot(project, config, runtime, dataset)
-    session.folder.write_config(session.snapshot)
+    if resumed is None:
+        session.snapshot = _snapshot(project, config, runtime, dataset, group)
+    if group.main:
+        session.folder.write_config(session.snapshot)
     return session
 
 
@@ -194,7 +216,11 @@ def _restore(s: Session, resumed: _Resumed) -> None:
     except (KeyError, ValueError, TypeError) as exc:
         raise CheckpointError(f"{folder.state(LAST)}: damaged training state ({exc})") from None
     s.rng_state = state.get("rng")
-    s.history = folder.truncate_metrics(s.position.epochs_done)
+    done = s.position.epochs_done
+    if s.group.main:
+        s.history = folder.truncate_metrics(done)
+    else:
+        s.history = [r for r in folder.read_metrics() if int(r.get("epoch", 0)) <= done]
     s.snapshot = {**resumed.snapshot, "training": s.config.to_dict()}
 
 
@@ -251,7 +277,7 @@ def _resumed_config(saved: dict[str, Any], overrides: dict[str, Any]) -> Trainin
 
 
 def _snapshot(
-    project: Project, config: TrainingConfig, runtime: Runtime, dataset: Dataset
+    project: Project, config: TrainingConfig, runtime: Runtime, dataset: Dataset, group: Group
 ) -> dict[str, Any]:
     norm = dataset.normalization
     return {
@@ -263,6 +289,7 @@ def _snapshot(
             "device": str(runtime.device),
             "precision": runtime.precision.name,
             "threads": runtime.threads,
+            "processes": group.world,
             "torch": torch.__version__,
         },
         "data": {

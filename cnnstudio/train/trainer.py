@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -38,8 +39,16 @@ from cnnstudio.train.data.batches import batches
 from cnnstudio.train.data.dataset import Dataset
 from cnnstudio.train.data.errors import DownloadCancelled
 from cnnstudio.train.data.normalize import to_float
+from cnnstudio.train.distributed import (
+    SHARED_FAULTS,
+    BatchExchange,
+    Control,
+    leave_group,
+    share_buffers,
+)
 from cnnstudio.train.evaluate import early_stop, validate
 from cnnstudio.train.faults import CallbackFailed, TrainingError, describe_failure
+from cnnstudio.train.loop_core import loss_weight, process_share
 from cnnstudio.train.metrics import RunningMetrics, per_class_accuracy
 from cnnstudio.train.runs import BEST, LAST
 from cnnstudio.train.session import Session, open_session
@@ -145,6 +154,8 @@ class Trainer:
                     cancel=self._stop,
                 )
                 self.run_dir, self.dataset = session.folder.path, session.dataset
+                if not session.group.main:  # rank 0 reports for the whole job
+                    self.callbacks = CallbackList(None)
                 torch.set_num_threads(session.runtime.threads)
                 status = self._train(session)
         except DownloadCancelled:
@@ -153,22 +164,34 @@ class Trainer:
             failure = describe_failure(exc, session)
         finally:
             torch.set_num_threads(threads_before)
-        if failure is not None:
+        main = session is None or session.group.main
+        if failure is not None and main:
             self.callbacks.emit_quietly("on_error", failure)
         result = self._result(session, status, failure)
-        if session is not None:
+        if session is not None and main:
             try:
                 session.folder.write_summary(_summary(session, result))
             except OSError:
                 log.exception("cannot write the run's summary")
+        leave_group(together=failure is None or failure.kind in SHARED_FAULTS)
         self.callbacks.emit_quietly("on_end", result)
         return result
 
     @contextlib.contextmanager
     def _sigint_stops(self) -> Iterator[None]:
-        """In the main thread, a first Ctrl-C stops cleanly; a second one interrupts at once."""
+        """In the main thread, a first Ctrl-C stops cleanly; a second one interrupts at once.
+
+        The other ranks of a torchrun job ignore it: rank 0's stop reaches them at the next batch.
+        """
         if threading.current_thread() is not threading.main_thread():
             yield
+            return
+        if int(os.environ.get("RANK", "0")) > 0:
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                yield
+            finally:
+                signal.signal(signal.SIGINT, previous)
             return
 
         def handler(signum: int, frame: FrameType | None) -> None:
@@ -198,6 +221,8 @@ class Trainer:
                 torch.cuda.set_rng_state_all(s.rng_state["cuda"])
         else:
             torch.manual_seed(s.config.seed)
+        if s.group.rank > 0:  # dropout: every process its own masks
+            torch.manual_seed(s.config.seed * 1_000_003 + s.position.step * 1_009 + s.group.rank)
         self._emit("on_start", _run_info(s))
         for epoch in range(s.position.epochs_done + 1, s.config.epochs + 1):
             if not self._train_epoch(s, epoch):
@@ -230,26 +255,44 @@ class Trainer:
         )
         for _ in range(skip):  # replays the shuffle and augmentation draws of a resumed epoch
             next(data)
-        s.model.train()
+        s.stepper.train()
         reporter = _Reporter(self, s, epoch, metrics, train_clock, skip)
         capture_every = self.capture.every if self.callbacks.wants("on_features") else 0
         step_fn = _amp_step if s.runtime.precision.dtype is not None else _plain_step
+        group = s.group
+        shared = BatchExchange(group, self._report_interval)
         for b in range(skip, nb):
-            if not self._go.is_set() or self._capture_now.is_set():
+            if group.parallel:
+                if shared.control is Control.PAUSE:
+                    reporter.flush(b)
+                    self._capture_now.set()
+                    self._wait_paused_together(s, shared, epoch, b, (clock, train_clock))
+                elif self._capture_now.is_set():
+                    self._capture_now.clear()
+                    self._capture(s, epoch, b)
+            elif not self._go.is_set() or self._capture_now.is_set():
                 if not self._go.is_set():  # paused: progress and features name this batch
                     reporter.flush(b)
                     self._capture_now.set()
                 self._wait_paused(s, epoch, b, (clock, train_clock))
-            if self._stop.is_set():
+            stop = shared.control is Control.STOP if group.parallel else self._stop.is_set()
+            if stop:
                 reporter.flush(b)
                 self._save_partial(s, epoch, b, metrics, clock, train_clock)
                 return False
             x, y = next(data)
             lr = s.schedule.apply(s.optimizer, pos.step)
-            loss, outputs = step_fn(s, x, y)
+            if group.parallel:
+                self._parallel_step(s, step_fn, x, y, shared)
+            else:
+                loss, outputs = step_fn(s, x, y, 1.0)
+                metrics.update(loss, outputs, y)
             pos.step += 1
-            metrics.update(loss, outputs, y)
-            if time.perf_counter() >= reporter.due:
+            if group.parallel:  # every rank reports (rank 0 to its callbacks) what it exchanged
+                if shared.due(epoch_ends=b + 1 == nb):
+                    shared.exchange(self._control_wish(), metrics)
+                    reporter.flush(b + 1, lr)
+            elif time.perf_counter() >= reporter.due:
                 reporter.flush(b + 1, lr)
             if (
                 capture_every
@@ -262,6 +305,52 @@ class Trainer:
         s.position.partial_seconds = clock.elapsed()
         s.position.partial_train_seconds = train_clock.elapsed()
         return True
+
+    def _control_wish(self) -> Control:
+        """Rank 0's controls as the number every rank adds up (the others add 0)."""
+        if self._stop.is_set():
+            return Control.STOP
+        return Control.GO if self._go.is_set() else Control.PAUSE
+
+    def _parallel_step(
+        self,
+        s: Session,
+        step_fn: _Step,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        shared: BatchExchange,
+    ) -> None:
+        """Train on this rank's share of the global batch ``x``; its scores wait in ``shared``
+        until the exchange that sums them into the global batch's (what one process records)."""
+        rank, world = s.group.rank, s.group.world
+        mine_x = process_share(x, world, rank)
+        mine_y = process_share(y, world, rank)
+        size = mine_y.shape[0]
+        loss, outputs = step_fn(s, mine_x, mine_y, loss_weight(size, world, y.shape[0]))
+        correct = (outputs.detach().argmax(1) == mine_y).sum()
+        shared.add(loss, correct, size, y.shape[0])
+
+    def _wait_paused_together(
+        self,
+        s: Session,
+        shared: BatchExchange,
+        epoch: int,
+        batch: int,
+        clocks: tuple[_Clock, _Clock],
+    ) -> None:
+        """Every rank waits while rank 0 is paused, asking it again every ``_PAUSE_POLL_S``."""
+        started = time.perf_counter()
+        while shared.control is Control.PAUSE:
+            if s.group.main:
+                if self._capture_now.is_set():
+                    self._capture_now.clear()
+                    if self.callbacks.wants("on_features"):
+                        self._capture(s, epoch, batch)
+                self._go.wait(_PAUSE_POLL_S)
+            shared.ask(self._control_wish(), s.runtime.device)
+        waited = time.perf_counter() - started
+        for clock in clocks:
+            clock.paused += waited
 
     def _wait_paused(
         self, s: Session, epoch: int, batch: int, clocks: tuple[_Clock, _Clock]
@@ -309,6 +398,7 @@ class Trainer:
         train = RunningMetrics()
         train.load_state(pos.partial or {"loss_sum": 0.0, "correct": 0, "seen": 0})
         clock, train_seconds = _Clock(pos.partial_seconds), pos.partial_train_seconds
+        share_buffers(s.model, s.group)
         val_loss, confusion, preds = validate(s)
         val_accuracy = float(np.trace(confusion) / max(confusion.sum(), 1))
         best = pos.best_val_accuracy is None or val_accuracy > pos.best_val_accuracy
@@ -317,7 +407,9 @@ class Trainer:
         pos.epoch_generator = s.generator.get_state()
         if best:
             pos.best_epoch, pos.best_val_accuracy = epoch, val_accuracy
-            save_weights(s.folder.weights(BEST), s.model, _weights_metadata(s, epoch, val_accuracy))
+            if s.group.main:
+                meta = _weights_metadata(s, epoch, val_accuracy)
+                save_weights(s.folder.weights(BEST), s.model, meta)
         stop_early = early_stop(s, val_loss, val_accuracy)
         _save_checkpoint(s, epoch, val_accuracy)
         metrics = EpochMetrics(
@@ -336,14 +428,15 @@ class Trainer:
         )
         row = metrics.row()
         s.history.append(row)
-        s.folder.append_metrics(
-            {
-                **row,
-                "best": best,
-                "per_class_accuracy": metrics.per_class_accuracy.tolist(),
-                "confusion": confusion.tolist(),
-            }
-        )
+        if s.group.main:
+            s.folder.append_metrics(
+                {
+                    **row,
+                    "best": best,
+                    "per_class_accuracy": metrics.per_class_accuracy.tolist(),
+                    "confusion": confusion.tolist(),
+                }
+            )
         if self.callbacks.wants("on_predictions"):
             targets, predicted, confidence = preds
             self._emit("on_predictions", ValPredictions(epoch, targets, predicted, confidence))
@@ -430,26 +523,36 @@ class _Reporter:
         self.due = time.perf_counter() + self.interval
 
 
-def _plain_step(s: Session, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    outputs = s.model(x)
+# A training step: ``(session, images, labels, loss weight)`` -> (loss, outputs); the weight
+# (``loop_core.loss_weight``, 1 in one process) makes DDP's gradient the global batch's mean.
+_Step = Callable[[Session, torch.Tensor, torch.Tensor, float], tuple[torch.Tensor, torch.Tensor]]
+
+
+def _plain_step(
+    s: Session, x: torch.Tensor, y: torch.Tensor, weight: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    outputs = s.stepper(x)
     loss = s.loss_fn(outputs, y)
     s.optimizer.zero_grad(set_to_none=True)
-    torch.autograd.backward(loss)
+    torch.autograd.backward(loss if weight == 1.0 else loss * weight)
     s.optimizer.step()
     return loss, outputs
 
 
-def _amp_step(s: Session, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _amp_step(
+    s: Session, x: torch.Tensor, y: torch.Tensor, weight: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     device = s.runtime.device.type
     with torch.autocast(device, dtype=s.runtime.precision.dtype):
-        outputs = s.model(x)
+        outputs = s.stepper(x)
         loss = s.loss_fn(outputs, y)
     s.optimizer.zero_grad(set_to_none=True)
+    weighted = loss if weight == 1.0 else loss * weight
     if s.scaler is None:
-        torch.autograd.backward(loss)
+        torch.autograd.backward(weighted)
         s.optimizer.step()
     else:
-        torch.autograd.backward(s.scaler.scale(loss))
+        torch.autograd.backward(s.scaler.scale(weighted))
         s.scaler.step(s.optimizer)
         s.scaler.update()
     return loss, outputs
@@ -464,7 +567,11 @@ def _weights_metadata(s: Session, epoch: int, val_accuracy: float | None) -> dic
 
 
 def _save_checkpoint(s: Session, epochs_done: int, val_accuracy: float | None) -> None:
-    """``last``: the weights with the optimizer, RNG and position state that go with them."""
+    """``last``: the weights with the optimizer, RNG and position state that go with them.
+
+    Rank 0 writes for a torchrun job: every rank holds the same weights and optimizer state."""
+    if not s.group.main:
+        return
     rng: dict[str, Any] = {"torch": torch.get_rng_state()}
     if s.runtime.device.type == "cuda":
         rng["cuda"] = torch.cuda.get_rng_state_all()

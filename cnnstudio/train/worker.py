@@ -37,7 +37,7 @@ def main(argv: list[str]) -> int:
     if int(os.environ.get("RANK", "0")) != 0:  # a torchrun rank beside rank 0: no reports
         assert job_file is not None
         _trainer(None, json.loads(Path(job_file).read_text(encoding="utf-8"))).run()
-        return 0
+        return 0  # the ranks followed rank 0's pause and stop, and left together
     try:
         conn = Client(argv[0], authkey=key)
     except OSError:
@@ -148,4 +148,6 @@ def _capture_settings(settings: Any, values: dict[str, Any]) -> Any:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    from cnnstudio.train.loop_core import leave  # a torchrun rank skips the interpreter teardown
+
+    leave(main(sys.argv[1:]))

@@ -184,11 +184,21 @@ def test_a_network_the_shapes_cannot_feed_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_trainers_loop_rules_are_copied_verbatim(exports: ExportCache) -> None:
-    """Scaling, statistics and early stopping come from ``loop_core``, not a second copy."""
+    """Scaling, statistics, early stopping, the share of a global batch each process trains on
+    and the torchrun exit come from ``loop_core``, not a second copy."""
     code = exports.get(LENET, "script").path.read_text()
     source = Path(loop_core.__file__).read_text(encoding="utf-8")
     shared = [n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
-    assert {n.name for n in shared} == {"to_float", "channel_stats", "StoppingRule", "early_stop"}
+    assert {n.name for n in shared} == {
+        "to_float",
+        "channel_stats",
+        "StoppingRule",
+        "early_stop",
+        "batches_per_epoch",
+        "process_share",
+        "loss_weight",
+        "leave",
+    }
     for node in shared:
         assert ast.get_source_segment(source, node) in code, node.name
     defined = [getattr(n, "name", None) for n in ast.parse(code).body]

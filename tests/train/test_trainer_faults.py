@@ -58,10 +58,12 @@ def test_a_nan_loss_is_caught_at_the_batch_it_appears(
     real = trainer_mod._plain_step
     calls = 0
 
-    def poisoned(s: Any, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def poisoned(
+        s: Any, x: torch.Tensor, y: torch.Tensor, weight: float
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         nonlocal calls
         calls += 1
-        loss, outputs = real(s, x, y)
+        loss, outputs = real(s, x, y, weight)
         return (loss * float("nan") if calls == 4 else loss), outputs
 
     monkeypatch.setattr(trainer_mod, "_plain_step", poisoned)
@@ -78,12 +80,12 @@ def test_a_failed_run_records_its_failure_and_keeps_the_last_good_checkpoint(
     real = trainer_mod._plain_step
     calls = 0
 
-    def crash_in_epoch_2(s: Any, x: torch.Tensor, y: torch.Tensor) -> Any:
+    def crash_in_epoch_2(s: Any, x: torch.Tensor, y: torch.Tensor, weight: float) -> Any:
         nonlocal calls
         calls += 1
         if calls == 20:
             raise ValueError("a bug")
-        return real(s, x, y)
+        return real(s, x, y, weight)
 
     monkeypatch.setattr(trainer_mod, "_plain_step", crash_in_epoch_2)
     seen = Failures()

@@ -31,6 +31,7 @@ def test_missing_section_gives_documented_defaults() -> None:
         "amp": "auto",
         "seed": 0,
         "threads": "auto",
+        "processes": 1,
     }
 
 
@@ -89,6 +90,13 @@ def test_amp_accepts_booleans() -> None:
         ({"weight_decay": -0.1}, "training.weight_decay: must be >= 0, got -0.1"),
         ({"threads": 0}, "training.threads: must be >= 1, got 0"),
         ({"threads": "many"}, "training.threads: must be an integer or 'auto', got 'many'"),
+        ({"processes": 0}, "training.processes: must be >= 1, got 0"),
+        ({"processes": "auto"}, "training.processes: must be an integer, got 'auto'"),
+        ({"processes": 1.5}, "training.processes: must be an integer, got 1.5"),
+        (
+            {"nproc_per_node": 2},
+            "training.nproc_per_node: unknown setting; did you mean 'processes'?",
+        ),
         (
             {"device": "tpu"},
             "training.device: must be one of 'auto', 'cpu', 'cuda', 'mps', got 'tpu'",

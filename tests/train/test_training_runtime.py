@@ -11,6 +11,7 @@ import torch
 from cnnstudio.train import device as device_mod
 from cnnstudio.train.config import ConfigError, training_config
 from cnnstudio.train.device import resolve_device, resolve_precision, resolve_threads
+from cnnstudio.train.loop_core import batches_per_epoch
 from cnnstudio.train.optim import LrSchedule, build_optimizer
 
 
@@ -63,6 +64,36 @@ def test_auto_threads_are_every_core(
     monkeypatch.setattr(device_mod.os, "cpu_count", lambda: cores)
     assert resolve_threads("auto") == threads
     assert resolve_threads(3) == 3
+
+
+@pytest.mark.parametrize(("cores", "processes", "threads"), [(2, 2, 1), (1, 2, 1), (16, 4, 4)])
+def test_auto_threads_share_the_cores_among_torchrun_processes(
+    monkeypatch: pytest.MonkeyPatch, cores: int, processes: int, threads: int
+) -> None:
+    monkeypatch.setattr(
+        device_mod.os, "sched_getaffinity", lambda _: set(range(cores)), raising=False
+    )
+    monkeypatch.setattr(device_mod.os, "cpu_count", lambda: cores)
+    assert resolve_threads("auto", processes) == threads
+    assert resolve_threads(3, processes) == 3
+
+
+@pytest.mark.parametrize(
+    ("samples", "batch", "processes", "steps"),
+    [
+        (500, 50, 1, 10),  # no remainder
+        (501, 50, 1, 10),  # a lone last sample is skipped (BatchNorm rejects it)
+        (502, 50, 1, 11),
+        (1, 50, 1, 1),  # but a lone sample that is the whole split is kept
+        (502, 50, 3, 10),  # 2 samples cannot give 3 processes one each
+        (503, 50, 3, 11),
+        (2, 50, 3, 0),
+    ],
+)
+def test_steps_per_epoch_skip_a_last_batch_too_small_to_share(
+    samples: int, batch: int, processes: int, steps: int
+) -> None:
+    assert batches_per_epoch(samples, batch, processes) == steps
 
 
 @pytest.mark.parametrize(

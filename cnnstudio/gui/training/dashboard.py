@@ -391,7 +391,10 @@ class TrainingDashboard(QWidget):
         self.controller.capture.sample = min(
             self.controller.capture.sample, max(len(dataset.val) - 1, 0)
         )
-        self.controller.start(copy, run_dir=run_dir, resume_from=resume_from, **overrides)
+        processes = training_config(copy.training).processes
+        self.controller.start(
+            copy, run_dir=run_dir, resume_from=resume_from, processes=processes, **overrides
+        )
         self.live.start()
 
     def pause_or_resume(self) -> None:

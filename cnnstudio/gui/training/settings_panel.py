@@ -66,7 +66,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "Optimiser": ("optimizer", "lr", "momentum", "nesterov", "weight_decay"),
     "Schedule": ("scheduler", "warmup_epochs", "step_size", "gamma"),
     "Run": ("epochs", "batch_size", "seed", "loss", "label_smoothing"),
-    "Hardware": ("device", "amp", "threads"),
+    "Hardware": ("device", "amp", "threads", "processes"),
 }
 LABELS = {
     "lr": "Learning rate",
@@ -90,6 +90,7 @@ HELP = {
     "device": "Only devices this machine has are offered",
     "amp": "Lower-precision arithmetic on GPUs ('auto': bf16 or fp16 on CUDA, off elsewhere)",
     "threads": "CPU threads of the training process ('auto': every core)",
+    "processes": "Above 1: data-parallel training in that many processes (torchrun)",
     "early_stopping": "Stop when the metric has not improved for 'patience' epochs",
 }
 # Fields that only matter for some choices: field -> (controlling field, values it applies to).

@@ -31,6 +31,7 @@ from cnnstudio.train.callbacks import (
     TrainingFailure,
     TrainingResult,
 )
+from cnnstudio.train.device import resolve_threads
 from cnnstudio.train.wire import WireError, decode_report, encode_command
 from cnnstudio.train.worker import KEY_VARIABLE, READY
 
@@ -71,6 +72,8 @@ class TrainingProcess:
                 job_path,
             ]
         env = {**os.environ, KEY_VARIABLE: key.hex(), "PYTHONUNBUFFERED": "1"}
+        if processes > 1:  # torchrun warns unless told; the trainer sets each rank's threads
+            env.setdefault("OMP_NUM_THREADS", str(resolve_threads("auto", processes)))
         self.popen = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL)
         self._conn: Connection | None = None
         self._accepted = threading.Event()
