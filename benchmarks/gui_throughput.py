@@ -40,7 +40,7 @@ from cnnstudio.train.callbacks import EpochMetrics
 from cnnstudio.train.config import training_config
 from cnnstudio.train.data.config import dataset_from_config
 from cnnstudio.train.data.dataset import Dataset
-from cnnstudio.train.device import resolve_threads
+from cnnstudio.train.hardware import resolve_threads
 
 if TYPE_CHECKING:  # the plain process imports no Qt
     from benchmarks.gui_app import App

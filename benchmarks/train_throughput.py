@@ -39,7 +39,7 @@ from cnnstudio.train.callbacks import BatchProgress, EpochMetrics, Features
 from cnnstudio.train.capture import CaptureSettings
 from cnnstudio.train.data.config import dataset_from_config
 from cnnstudio.train.data.dataset import Dataset
-from cnnstudio.train.device import resolve_threads
+from cnnstudio.train.hardware import resolve_threads
 from cnnstudio.train.trainer import Trainer
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

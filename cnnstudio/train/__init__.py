@@ -18,7 +18,7 @@ _EXPORTS = {
     "train": "cnnstudio.train.trainer",
     "TrainingCallbacks": "cnnstudio.train.callbacks",
     "TrainingResult": "cnnstudio.train.callbacks",
-    "CaptureSettings": "cnnstudio.train.capture",
+    "CaptureSettings": "cnnstudio.train.capture_settings",
     "TrainingConfig": "cnnstudio.train.config",
     "ConfigError": "cnnstudio.train.config",
     "training_config": "cnnstudio.train.config",

@@ -6,7 +6,6 @@ a millisecond for LeNet-5) and copies only the probe's activations, never a batc
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 
 import numpy as np
@@ -15,25 +14,8 @@ import torch.fx as fx
 
 from cnnstudio.torch_backend.compiler import NODE_IDS, feature_extractor
 from cnnstudio.train.callbacks import Features
+from cnnstudio.train.capture_settings import CaptureSettings
 from cnnstudio.train.loss import probabilities
-
-
-@dataclasses.dataclass
-class CaptureSettings:
-    """What to capture and how often. Fields may be changed while a run is going.
-
-    ``every``: capture every N training batches (0: only at epoch ends), but never sooner than
-    ``min_interval_s`` after the last capture (a fast model is not probed hundreds of times a
-    second). ``nodes``: node ids whose activations to send (None: every node). ``sample``: index
-    of the validation sample to probe. ``weights``: node ids whose ``weight`` to send besides the
-    first convolution's.
-    """
-
-    every: int = 50
-    min_interval_s: float = 0.0
-    nodes: tuple[str, ...] | None = None
-    sample: int = 0
-    weights: tuple[str, ...] = ()
 
 
 class FeatureProbe:

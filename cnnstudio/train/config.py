@@ -20,6 +20,8 @@ LOSSES = ("cross-entropy",)
 DEVICES = ("auto", "cpu", "cuda", "mps")
 AMP_MODES = ("auto", "off", "bf16", "fp16")
 EARLY_STOPPING_METRICS = ("val_loss", "val_accuracy")
+# Settings a resumed run may change; the others shape the state it resumes.
+RESUMABLE_OVERRIDES = ("epochs", "device", "threads", "processes", "amp", "early_stopping")
 
 
 class ConfigError(CnnStudioError):

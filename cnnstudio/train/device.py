@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import torch
 
-from cnnstudio.train.config import ConfigError, TrainingConfig
+from cnnstudio.train.config import TrainingConfig
+from cnnstudio.train.hardware import amp_dtype_name, resolve_device_name, resolve_threads
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,55 +24,17 @@ class Precision:
         return "bf16" if self.dtype == torch.bfloat16 else "fp16"
 
 
-def available_devices() -> list[str]:
-    found = ["cpu"]
-    if torch.cuda.is_available():
-        found.insert(0, "cuda")
-    if _mps_available():
-        found.insert(-1, "mps")
-    return found
-
-
-def _mps_available() -> bool:
-    mps = getattr(torch.backends, "mps", None)
-    return bool(mps is not None and mps.is_available())
-
-
 def resolve_device(name: str) -> torch.device:
-    """``auto`` picks cuda, then mps, then cpu; asking for an absent device is a ConfigError."""
-    found = available_devices()
-    if name == "auto":
-        return torch.device(found[0])
-    if name not in found:
-        raise ConfigError(
-            "training.device",
-            f"{name!r} is not available on this machine (available: {', '.join(found)})",
-        )
-    return torch.device(name)
+    """The device ``resolve_device_name`` picks for the ``device`` setting."""
+    return torch.device(resolve_device_name(name))
 
 
 def resolve_precision(amp: str, device: torch.device) -> Precision:
-    """``auto``: bf16 on CUDA GPUs that support it, else fp16 with a GradScaler; off elsewhere."""
-    if amp == "off" or (amp == "auto" and device.type != "cuda"):
+    """Autocast as ``amp_dtype_name`` picks it; fp16 comes with a GradScaler."""
+    dtype = amp_dtype_name(amp, device.type)
+    if dtype is None:
         return Precision()
-    if amp == "auto":
-        amp = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    if amp == "fp16":
-        if device.type != "cuda":
-            raise ConfigError("training.amp", f"'fp16' needs a CUDA device, the run uses {device}")
-        return Precision(torch.float16, grad_scaler=True)
-    if device.type == "mps":
-        raise ConfigError("training.amp", "'bf16' is not supported on mps; use 'off'")
-    return Precision(torch.bfloat16)
-
-
-def resolve_threads(threads: int | str, processes: int = 1) -> int:
-    """``auto`` = every core: a run has its own process (the editor's training process too);
-    with several training processes on one machine, each gets its share of the cores."""
-    if threads != "auto":
-        return int(threads)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, (cores or 1) // processes)
+    return Precision(getattr(torch, dtype), grad_scaler=dtype == "float16")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Whether a finished run can be continued, and the settings a continued run is started with.
 
 The editor's "Continue training" and its Train button ask these rules; they are the trainer's
-own (``session.RESUMABLE_OVERRIDES``: what a resumed run may change), so a front end never
+own (``config.RESUMABLE_OVERRIDES``: what a resumed run may change), so a front end never
 decides on its own which run may be continued or with what.
 """
 
@@ -11,9 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from cnnstudio.core.project import Project
-from cnnstudio.train.config import ConfigError, TrainingConfig, training_config
+from cnnstudio.train.config import (
+    RESUMABLE_OVERRIDES,
+    ConfigError,
+    TrainingConfig,
+    training_config,
+)
 from cnnstudio.train.runs import RunFolder
-from cnnstudio.train.session import RESUMABLE_OVERRIDES
 
 NO_RUN = "there are no trained weights of this network to continue from"
 

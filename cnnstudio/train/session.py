@@ -19,11 +19,17 @@ from cnnstudio.core.project import Project, graph_structure, graph_to_dict
 from cnnstudio.torch_backend.compiler import compile_graph
 from cnnstudio.train.capture import FeatureProbe
 from cnnstudio.train.checkpoint import CheckpointError, load_checkpoint, load_weights_into
-from cnnstudio.train.config import ConfigError, TrainingConfig, training_config
-from cnnstudio.train.data.config import dataset_from_config, dataset_name
+from cnnstudio.train.config import (
+    RESUMABLE_OVERRIDES,
+    ConfigError,
+    TrainingConfig,
+    training_config,
+)
+from cnnstudio.train.data.config import dataset_from_config
 from cnnstudio.train.data.dataset import Dataset
 from cnnstudio.train.data.download import CancelCheck, ProgressCallback
 from cnnstudio.train.data.normalize import Normalization
+from cnnstudio.train.data.section import dataset_name
 from cnnstudio.train.device import Runtime, resolve_runtime
 from cnnstudio.train.distributed import Group, join, sync_batchnorm, torchrun_group, wrap
 from cnnstudio.train.faults import TrainingError
@@ -31,9 +37,6 @@ from cnnstudio.train.loop_core import batches_per_epoch
 from cnnstudio.train.loss import LossFn, cross_entropy, output_kind
 from cnnstudio.train.optim import LrSchedule, build_optimizer
 from cnnstudio.train.runs import CONFIG, LAST, RunFolder, new_run_dir
-
-# Settings a resumed run may change; the others shape the state it resumes.
-RESUMABLE_OVERRIDES = ("epochs", "device", "threads", "processes", "amp", "early_stopping")
 
 
 @dataclasses.dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cnnstudio.core.project import Project
+from cnnstudio.train import memory
 from cnnstudio.train.config import training_config
 from cnnstudio.train.memory import Probe, estimate_for, find_largest_batch, probe
 
@@ -37,19 +38,17 @@ def test_the_largest_batch_is_bounded_by_the_heap_limit(lenet: Project) -> None:
     assert seen[0].batch_size == 64
 
 
-def test_the_largest_batch_leaves_ten_percent_of_the_available_memory(lenet: Project) -> None:
-    seen: list[Probe] = []
-    largest = find_largest_batch(
-        lenet, start=32, max_batch=64, available=10**12, threads=1, progress=seen.append
-    )
-    assert largest == 64
-    peak = next(p.peak for p in seen if p.batch_size == 64)
-    assert peak is not None
-    # Just enough room for the 64 batch's peak, but not for the 10 % headroom: 32 remains.
-    assert (
-        find_largest_batch(lenet, start=32, max_batch=64, available=int(peak * 1.05), threads=1)
-        < 64
-    )
+def test_the_largest_batch_leaves_ten_percent_of_the_available_memory(
+    lenet: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Measured peaks vary by +-15 % between runs here, so the rule is checked on fixed ones:
+    a batch of n samples peaks at n MB."""
+    monkeypatch.setattr(memory, "probe", lambda project, batch, *a, **k: Probe(batch, batch * MB))
+    room = 64 * MB
+    assert find_largest_batch(lenet, start=32, max_batch=64, available=int(room * 1.1)) == 64
+    below = find_largest_batch(lenet, start=32, max_batch=64, available=int(room * 1.05))
+    assert 32 <= below < 64
+    assert below * MB * 1.1 <= room * 1.05 < 64 * MB * 1.1  # 10 % stays free; 64 would not
 
 
 @pytest.mark.slow

@@ -8,26 +8,36 @@ import math
 import pytest
 import torch
 
-from cnnstudio.train import device as device_mod
+from cnnstudio.train import hardware
 from cnnstudio.train.config import ConfigError, training_config
-from cnnstudio.train.device import resolve_device, resolve_precision, resolve_threads
+from cnnstudio.train.device import resolve_device, resolve_precision
+from cnnstudio.train.hardware import resolve_threads
 from cnnstudio.train.loop_core import batches_per_epoch
 from cnnstudio.train.optim import LrSchedule, build_optimizer
 
 
 def test_auto_device_prefers_cuda_then_mps_then_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hardware, "gpu_driver_present", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(device_mod, "_mps_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
     assert resolve_device("auto") == torch.device("cpu")
-    monkeypatch.setattr(device_mod, "_mps_available", lambda: True)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
     assert resolve_device("auto") == torch.device("mps")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert resolve_device("auto") == torch.device("cuda")
 
 
+def test_without_a_gpu_driver_torch_is_not_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hardware, "gpu_driver_present", lambda: False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert hardware.available_devices() == ["cpu"]
+    assert resolve_device("auto") == torch.device("cpu")
+
+
 def test_absent_device_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hardware, "gpu_driver_present", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(device_mod, "_mps_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
     with pytest.raises(ConfigError) as caught:
         resolve_device("cuda")
     assert str(caught.value) == (
@@ -59,9 +69,9 @@ def test_auto_threads_are_every_core(
     monkeypatch: pytest.MonkeyPatch, cores: int, threads: int
 ) -> None:
     monkeypatch.setattr(
-        device_mod.os, "sched_getaffinity", lambda _: set(range(cores)), raising=False
+        hardware.os, "sched_getaffinity", lambda _: set(range(cores)), raising=False
     )
-    monkeypatch.setattr(device_mod.os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(hardware.os, "cpu_count", lambda: cores)
     assert resolve_threads("auto") == threads
     assert resolve_threads(3) == 3
 
@@ -71,9 +81,9 @@ def test_auto_threads_share_the_cores_among_torchrun_processes(
     monkeypatch: pytest.MonkeyPatch, cores: int, processes: int, threads: int
 ) -> None:
     monkeypatch.setattr(
-        device_mod.os, "sched_getaffinity", lambda _: set(range(cores)), raising=False
+        hardware.os, "sched_getaffinity", lambda _: set(range(cores)), raising=False
     )
-    monkeypatch.setattr(device_mod.os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(hardware.os, "cpu_count", lambda: cores)
     assert resolve_threads("auto", processes) == threads
     assert resolve_threads(3, processes) == 3
 

@@ -48,7 +48,7 @@ def device_text() -> str:
     """The device an ``auto`` run trains on, with the GPU's name; imports torch."""
     import torch
 
-    from cnnstudio.train.device import available_devices
+    from cnnstudio.train.hardware import available_devices
 
     device = available_devices()[0]
     if device == "cuda":

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-import torch
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
@@ -27,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.gui.plots.bars import ProbabilityBars, VectorBars
-from cnnstudio.gui.plots.images import sample_pixmap
+from cnnstudio.gui.plots.images import Sample, sample_pixmap
 from cnnstudio.gui.plots.mosaic import MAX_TILES, Mosaic, feature_mosaic
 from cnnstudio.gui.plots.style import (
     ACTIVATION_MAP,
@@ -81,7 +80,7 @@ class FeatureMapsView(QWidget):
         self.setAutoFillBackground(True)  # opaque: a redraw stops here, not at the tabs
         self.class_names: tuple[str, ...] = ()
         self.features: Features | None = None
-        self.probe_image: torch.Tensor | None = None
+        self.probe_image: Sample | None = None
         self.mosaic: Mosaic | None = None
         self.shown: tuple[str, int, tuple[int, ...]] | None = None  # node, maps, map shape
         self._dirty = False
@@ -152,7 +151,7 @@ class FeatureMapsView(QWidget):
 
     # ---- data in ---------------------------------------------------------------------------
     def set_samples(
-        self, images: Sequence[torch.Tensor], labels: Sequence[int], class_names: Sequence[str]
+        self, images: Sequence[Sample], labels: Sequence[int], class_names: Sequence[str]
     ) -> None:
         """Fill the strip with validation samples 0..n-1 (``images[i]`` is sample i)."""
         self.class_names = tuple(class_names)
@@ -167,7 +166,7 @@ class FeatureMapsView(QWidget):
         self.samples.setCurrentRow(0 if images else -1)
         self.samples.blockSignals(False)
 
-    def set_features(self, features: Features, image: torch.Tensor | None) -> None:
+    def set_features(self, features: Features, image: Sample | None) -> None:
         """Keep the newest capture; it is drawn on the next ``refresh``."""
         self.features = features
         self.probe_image = image

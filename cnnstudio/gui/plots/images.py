@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypeAlias
+
 import numpy as np
-import torch
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 
+if TYPE_CHECKING:
+    import torch
 
-def to_display(sample: torch.Tensor | np.ndarray) -> np.ndarray:
+# A dataset's tensor or a numpy array; torch is not imported for it (the editor starts without).
+Sample: TypeAlias = "torch.Tensor | np.ndarray"
+
+
+def to_display(sample: Sample) -> np.ndarray:
     """One ``(C, H, W)`` sample as ``(H, W)`` or ``(H, W, 3)`` uint8, whatever its dtype/range."""
-    data = sample.detach().cpu().numpy() if isinstance(sample, torch.Tensor) else np.asarray(sample)
+    data = sample if isinstance(sample, np.ndarray) else sample.detach().cpu().numpy()
     if data.dtype != np.uint8:
         data = data.astype(np.float32)
         low, high = float(data.min(initial=0.0)), float(data.max(initial=0.0))
@@ -38,7 +45,7 @@ def qimage(array: np.ndarray) -> QImage:
     return image.copy()
 
 
-def sample_pixmap(sample: torch.Tensor | np.ndarray, size: int) -> QPixmap:
+def sample_pixmap(sample: Sample, size: int) -> QPixmap:
     """A sample scaled up to ``size`` pixels with hard pixel edges (small images stay readable)."""
     image = qimage(to_display(sample))
     return QPixmap.fromImage(

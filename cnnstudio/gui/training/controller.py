@@ -27,7 +27,7 @@ from cnnstudio.train.callbacks import (
     TrainingResult,
     ValPredictions,
 )
-from cnnstudio.train.capture import CaptureSettings
+from cnnstudio.train.capture_settings import CaptureSettings
 from cnnstudio.train.run_state import RunState
 
 # The controller signal that carries each report type (they are typed by it below).

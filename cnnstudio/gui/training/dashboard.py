@@ -8,7 +8,7 @@ controller, and keeps the reports in buffers that ``LiveRefresh`` draws from one
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
@@ -38,7 +38,6 @@ from cnnstudio.gui.training.data_panel import DataPanel, dims
 from cnnstudio.gui.training.dataset_loader import DataRequest, DatasetLoader
 from cnnstudio.gui.training.gallery import GalleryDialog
 from cnnstudio.gui.training.live_refresh import LiveRefresh
-from cnnstudio.gui.training.probe import OfflineProbe
 from cnnstudio.gui.training.project_sections import SECTIONS
 from cnnstudio.gui.training.settings_panel import SettingsPanel
 from cnnstudio.gui.training.thumbnails import CanvasThumbnails
@@ -53,10 +52,13 @@ from cnnstudio.train.callbacks import (
     ValPredictions,
 )
 from cnnstudio.train.config import ConfigError, training_config
-from cnnstudio.train.data.config import dataset_name, declared_classes
-from cnnstudio.train.data.dataset import Dataset
+from cnnstudio.train.data.section import dataset_name, declared_classes
 from cnnstudio.train.resume import epochs_done, run_overrides, why_not_continue
 from cnnstudio.train.run_state import RunState
+
+if TYPE_CHECKING:  # both import torch: the editor starts without it
+    from cnnstudio.gui.training.probe import OfflineProbe
+    from cnnstudio.train.data.dataset import Dataset
 
 # Feature captures: every 10 batches, at most twice a second. LeNet-5 on one core of this
 # 2-core machine runs ~150 batches/s, so twice a second; a model at 5 batches/s every 2 s. Every
@@ -595,6 +597,8 @@ class TrainingDashboard(QWidget):
         if weights is None:
             return None
         if self._probe is None or self._probe.weights != weights:
+            from cnnstudio.gui.training.probe import OfflineProbe  # torch, once weights are shown
+
             try:
                 self._probe = OfflineProbe(
                     self.project.graph, weights, self.dataset, self._epochs_done()

@@ -9,9 +9,9 @@ images do not fit the Input node, a button that fixes the Input node in one undo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+import numpy as np
 from PySide6.QtCore import QRect, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
 from PySide6.QtWidgets import (
@@ -38,15 +38,17 @@ from cnnstudio.gui.plots.images import sample_pixmap
 from cnnstudio.gui.plots.style import style_widget
 from cnnstudio.gui.plots.views import PlotWidget
 from cnnstudio.train.data.catalog import STANDARD_DATASETS
-from cnnstudio.train.data.config import (
+from cnnstudio.train.data.errors import DatasetError
+from cnnstudio.train.data.section import (
     DEFAULT_NUM_SAMPLES,
     MAX_NUM_SAMPLES,
     SOURCES,
     validate_dataset_config,
 )
-from cnnstudio.train.data.dataset import Dataset
-from cnnstudio.train.data.errors import DatasetError
 from cnnstudio.train.data.split import DEFAULT_VAL_FRACTION
+
+if TYPE_CHECKING:
+    from cnnstudio.train.data.dataset import Dataset
 
 PREVIEW_CLASSES = 10
 PREVIEW_PER_CLASS = 8
@@ -72,10 +74,10 @@ def preview_pixmap(dataset: Dataset) -> QPixmap:
     """Up to 8 training images of each of the first 10 classes, one labelled row per class."""
     t = theme.current_theme()
     names = dataset.class_names[:PREVIEW_CLASSES]
-    labels = dataset.train.y
+    labels = np.asarray(dataset.train.y)  # the tensor's memory, no copy
     rows: list[tuple[str, list[int]]] = []
     for c, name in enumerate(names):
-        picks = torch.nonzero(labels == c).flatten()[:PREVIEW_PER_CLASS].tolist()
+        picks = np.flatnonzero(labels == c)[:PREVIEW_PER_CLASS].tolist()
         rows.append((f"{c}  {name}", picks))
     pad = 3
     width = NAME_WIDTH + PREVIEW_PER_CLASS * (PREVIEW_TILE + pad)

@@ -12,14 +12,15 @@ import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from cnnstudio.gui.gc_guard import gui_thread_collector
-from cnnstudio.train.data.config import dataset_from_config
-from cnnstudio.train.data.dataset import Dataset
 from cnnstudio.train.data.errors import DatasetError, DownloadCancelled
+
+if TYPE_CHECKING:
+    from cnnstudio.train.data.dataset import Dataset
 
 CACHE_SIZE = 2  # the current dataset and the previous one (switching back is instant)
 _SIZED_BY_INPUT = (None, "shapes", "shapes-rgb", "folder")  # sources that follow the Input shape
@@ -57,6 +58,9 @@ class _LoadJob(QObject):
         thread = QThread.currentThread()
         r = self.request
         try:
+            # torch, in this thread: the editor imports it when data are first needed
+            from cnnstudio.train.data.config import dataset_from_config
+
             dataset = dataset_from_config(
                 r.section,
                 r.input_shape,

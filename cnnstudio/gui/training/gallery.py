@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QIcon
@@ -19,7 +20,9 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.gui.plots.images import sample_pixmap
 from cnnstudio.train.callbacks import ValPredictions
-from cnnstudio.train.data.dataset import DataSplit
+
+if TYPE_CHECKING:
+    from cnnstudio.train.data.dataset import DataSplit
 
 TILE = 72
 MAX_SHOWN = 300  # a cell of a big validation set can hold thousands; the best ones are enough

@@ -45,14 +45,8 @@ from cnnstudio.train.config import (
     TrainingConfig,
     training_config,
 )
-from cnnstudio.train.device import available_devices, resolve_device
-from cnnstudio.train.memory import (
-    Probe,
-    ProbeCancelled,
-    available_bytes,
-    estimate_for,
-    find_largest_batch,
-)
+from cnnstudio.train.hardware import available_bytes, available_devices, resolve_device_name
+from cnnstudio.train.memory import Probe, ProbeCancelled, estimate_for, find_largest_batch
 
 INT_MAX = 1_000_000_000
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -310,7 +304,7 @@ class SettingsPanel(QWidget):
             self.find_batch.setEnabled(False)
             return
         try:
-            device = resolve_device(self.config.device)
+            device = resolve_device_name(self.config.device)
         except ConfigError as exc:
             self.memory.setText(f"Peak memory of one step: unknown ({exc})")
             self.find_batch.setEnabled(False)
@@ -352,7 +346,7 @@ class SettingsPanel(QWidget):
             return
         snapshot = Project.from_dict(self.project.to_dict())
         snapshot.training = dict(self.section or {})
-        device = str(resolve_device(self.config.device))
+        device = resolve_device_name(self.config.device)
         options = {"start": self.config.batch_size, **self.probe_options}
         search = _BatchSearch(snapshot, device, options)
         thread = QThread(self)

@@ -31,7 +31,7 @@ from cnnstudio.train.callbacks import (
     TrainingFailure,
     TrainingResult,
 )
-from cnnstudio.train.device import resolve_threads
+from cnnstudio.train.hardware import resolve_threads
 from cnnstudio.train.wire import WireError, decode_report, encode_command
 from cnnstudio.train.worker import KEY_VARIABLE, READY
 

@@ -1,49 +1,52 @@
 """Datasets for training: the built-in procedural shapes, standard datasets, image folders
-and NumPy archives, all loaded into one :class:`Dataset` type (no Qt, no torchvision)."""
+and NumPy archives, all loaded into one :class:`Dataset` type (no Qt, no torchvision).
 
-from .augment import AugmentOptions, augment_batch
-from .batches import batches
-from .catalog import STANDARD_DATASETS, RemoteFile, StandardDataset
-from .config import SOURCES, dataset_from_config, validate_dataset_config
-from .dataset import Dataset, DataSplit, LazyImages
-from .download import default_cache_dir, download_dataset
-from .errors import DatasetError, DatasetNotFoundError, DownloadCancelled
-from .folder import LazyImageFolder, load_image_folder
-from .idx import read_idx
-from .normalize import Normalization, compute_normalization, to_float
-from .npz import load_npz
-from .shapes import SHAPE_CLASSES, generate_shapes, load_shapes
-from .split import split_indices
-from .standard import load_standard_dataset
+Names below are imported on first use, so the torch-free modules (``section``, ``catalog``,
+``errors``, ``split``, ``shapes``' class names) load without torch: the editor starts with them.
+"""
 
-__all__ = [
-    "SHAPE_CLASSES",
-    "SOURCES",
-    "STANDARD_DATASETS",
-    "AugmentOptions",
-    "DataSplit",
-    "Dataset",
-    "DatasetError",
-    "DatasetNotFoundError",
-    "DownloadCancelled",
-    "LazyImageFolder",
-    "LazyImages",
-    "Normalization",
-    "RemoteFile",
-    "StandardDataset",
-    "augment_batch",
-    "batches",
-    "compute_normalization",
-    "dataset_from_config",
-    "default_cache_dir",
-    "download_dataset",
-    "generate_shapes",
-    "load_image_folder",
-    "load_npz",
-    "load_shapes",
-    "load_standard_dataset",
-    "read_idx",
-    "split_indices",
-    "to_float",
-    "validate_dataset_config",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "AugmentOptions": "augment",
+    "augment_batch": "augment",
+    "batches": "batches",
+    "STANDARD_DATASETS": "catalog",
+    "RemoteFile": "catalog",
+    "StandardDataset": "catalog",
+    "dataset_from_config": "config",
+    "SOURCES": "section",
+    "validate_dataset_config": "section",
+    "Dataset": "dataset",
+    "DataSplit": "dataset",
+    "LazyImages": "dataset",
+    "default_cache_dir": "download",
+    "download_dataset": "download",
+    "DatasetError": "errors",
+    "DatasetNotFoundError": "errors",
+    "DownloadCancelled": "errors",
+    "LazyImageFolder": "folder",
+    "load_image_folder": "folder",
+    "read_idx": "idx",
+    "Normalization": "normalize",
+    "compute_normalization": "normalize",
+    "to_float": "normalize",
+    "load_npz": "npz",
+    "SHAPE_CLASSES": "shapes",
+    "generate_shapes": "shapes",
+    "load_shapes": "shapes",
+    "split_indices": "split",
+    "load_standard_dataset": "standard",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        globals()[name] = value  # also over the submodule of the same name (``batches``)
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .dataset import Dataset, DataSplit
 from .split import DEFAULT_VAL_FRACTION, split_arrays
+
+if TYPE_CHECKING:
+    from .dataset import Dataset
 
 SHAPE_CLASSES: tuple[str, ...] = (
     "circle",
@@ -103,6 +106,8 @@ def load_shapes(
     val_fraction: float = DEFAULT_VAL_FRACTION,
 ) -> Dataset:
     """Generate the shapes dataset and split it (stratified, same seed)."""
+    from .dataset import Dataset, DataSplit  # torch: the rest of this module is torch-free
+
     x, y = generate_shapes(num_samples, height, width, channels, seed)
     x_train, y_train, x_val, y_val = split_arrays(x, y, val_fraction, seed)
     name = "shapes" if channels == 1 else "shapes-rgb"

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtWidgets import QComboBox
 
 from cnnstudio.train.config import TrainingConfig, training_config
-from cnnstudio.train.device import available_devices
+from cnnstudio.train.hardware import available_devices
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
 

@@ -18,7 +18,7 @@ from cnnstudio.train.data import (
     dataset_from_config,
     validate_dataset_config,
 )
-from cnnstudio.train.data.config import dataset_name, declared_classes
+from cnnstudio.train.data.section import dataset_name, declared_classes
 
 
 def test_none_means_shapes_at_the_input_shape() -> None:
