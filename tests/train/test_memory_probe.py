@@ -52,7 +52,7 @@ def test_the_largest_batch_leaves_ten_percent_of_the_available_memory(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("batch", [64, 256])
+@pytest.mark.parametrize("batch", [256, 512])  # larger peaks: RSS noise of a few MB matters less
 def test_the_estimate_is_within_30_percent_of_the_measured_peak(lenet: Project, batch: int) -> None:
     measured = probe(lenet, batch, threads=1)
     assert measured.peak is not None, measured.reason
