@@ -47,6 +47,7 @@ _TORCH_DIR = os.path.dirname(torch.__file__)
 _AUTOGRAD_FUNCTION = os.path.join(_TORCH_DIR, "autograd", "function.py")
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)\n(?P<code>.*)')
 _INPLACE = re.compile(r"(,\s*)?inplace=(True|False)")
+_EQUAL_PAIR = re.compile(r"\((\d+), \1\)")
 
 __all__ = ["INPUT_ID", "OUTPUT_ID", "ImportFailed", "ImportedModel", "import_module"]
 
@@ -100,7 +101,22 @@ def _where(node: fx.Node) -> str:
     if frames:
         file, line, _, code = frames[-1]
         text += f" ({os.path.basename(file)}:{line}: {code})"
+    caller = _autograd_caller(node.stack_trace or "")
+    if caller:
+        text += f", inside the custom autograd function called at {caller}"
     return text
+
+
+def _autograd_caller(stack: str) -> str | None:
+    """Where a ``torch.autograd.Function.apply`` that fx traced into was called, if any."""
+    frames = list(_FRAME.finditer(stack))
+    for i, frame in enumerate(frames):
+        if frame["file"] == _AUTOGRAD_FUNCTION:
+            callers = [f for f in frames[:i] if not f["file"].startswith(_TORCH_DIR)]
+            if callers:
+                last = callers[-1]
+                return f"{os.path.basename(last['file'])}:{last['line']}: {last['code'].strip()}"
+    return None
 
 
 def _comment_id(file: str, line: int) -> str | None:
@@ -562,8 +578,8 @@ def _check_modules(graph: GraphModel, blocks: dict[fx.Node, _Block], name: str) 
         spec = get_spec(block.type)
         assert spec.torch_class is not None
         rebuilt = build_module(spec.torch_class, result.nodes[block.id].kwargs)
-        theirs = _INPLACE.sub("", block.module.extra_repr())
-        ours = _INPLACE.sub("", rebuilt.extra_repr())
+        theirs = _EQUAL_PAIR.sub(r"\1", _INPLACE.sub("", block.module.extra_repr()))
+        ours = _EQUAL_PAIR.sub(r"\1", _INPLACE.sub("", rebuilt.extra_repr()))
         if theirs != ours:
             raise ImportFailed(
                 f"cannot import {name}: {type(block.module).__name__}({theirs}) "
