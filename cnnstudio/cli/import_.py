@@ -18,6 +18,7 @@ from cnnstudio.core.project import Project
 from cnnstudio.torch_backend.importer import import_module
 from cnnstudio.torch_backend.module_source import (
     ImportFailed,
+    SourceError,
     load_module,
     parse_source,
 )
@@ -99,8 +100,10 @@ def run(ns: argparse.Namespace) -> int:
         )
     except ImportFailed as exc:
         return fail(CliError(str(exc), EXIT_INVALID))
-    except CnnStudioError as exc:
+    except SourceError as exc:
         return fail(CliError(str(exc)))
+    except CnnStudioError as exc:  # weights that do not load, an unwritable project
+        return fail(CliError(str(exc), EXIT_INVALID))
     except OSError as exc:
         return fail(CliError(f"{output}: cannot write ({exc.strerror or exc})"))
     print(f"imported {project.name}: {len(project.graph)} blocks")

@@ -126,10 +126,12 @@ def _comment_id(file: str, line: int) -> str | None:
 
 def _declared_ids(root: nn.Module) -> tuple[dict[str, str], str | None, str | None]:
     """Ids that an exported file's comments give: per attribute, the input's and the output's."""
-    try:
-        lines = inspect.getsource(type(root)).splitlines()
-    except (OSError, TypeError):
-        return {}, None, None
+    lines: list[str] = []
+    for method in (type(root).__init__, type(root).forward):
+        try:  # the methods, not the class: a class's source is found through sys.modules
+            lines += inspect.getsource(method).splitlines()
+        except (OSError, TypeError):
+            continue
     attrs, input_id, output_id = {}, None, None
     for text in lines:
         match = BLOCK_COMMENT.search(text)

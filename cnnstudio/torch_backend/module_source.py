@@ -26,6 +26,10 @@ class ImportFailed(CnnStudioError):
     """The module cannot be imported; the message names the cause (and every unsupported op)."""
 
 
+class SourceError(CnnStudioError):
+    """The ``file.py:Name(...)`` given cannot be read: a bad form, arguments or a missing file."""
+
+
 @dataclass(frozen=True)
 class ModuleSource:
     file: Path
@@ -45,7 +49,7 @@ def parse_source(text: str) -> ModuleSource:
     """Split ``file.py:Name`` or ``file.py:Name(k=1, s='x')``; arguments must be literals."""
     match = _SOURCE.match(text.strip())
     if match is None:
-        raise ImportFailed(
+        raise SourceError(
             f"{quote(text)}: expected path/to/file.py:Name or path/to/file.py:Name(k=v, ...)"
         )
     return ModuleSource(Path(match["file"]), match["name"], parse_kwargs(match["args"] or ""))
@@ -58,18 +62,18 @@ def parse_kwargs(text: str) -> dict[str, Any]:
     try:
         call = ast.parse(f"f({text})", mode="eval").body
     except SyntaxError:
-        raise ImportFailed(
+        raise SourceError(
             f"arguments {quote(text)} are not valid Python keyword arguments"
         ) from None
     assert isinstance(call, ast.Call)
     if call.args or any(k.arg is None for k in call.keywords):
-        raise ImportFailed(f"arguments {quote(text)}: give keyword arguments only (k=v)")
+        raise SourceError(f"arguments {quote(text)}: give keyword arguments only (k=v)")
     out: dict[str, Any] = {}
     for keyword in call.keywords:
         try:
             out[str(keyword.arg)] = ast.literal_eval(keyword.value)
         except ValueError:
-            raise ImportFailed(
+            raise SourceError(
                 f"argument {keyword.arg}: {quote(ast.unparse(keyword.value))} is not a literal "
                 "(numbers, strings, booleans, None, tuples, lists, dicts)"
             ) from None
@@ -80,7 +84,7 @@ def load_module(source: ModuleSource) -> LoadedModule:
     """Execute the user's file and build ``Name(**kwargs)``: a module class or a function."""
     file = source.file
     if not file.is_file():
-        raise ImportFailed(f"{file}: no such file")
+        raise SourceError(f"{file}: no such file")
     unique = f"cnnstudio_user_{uuid.uuid4().hex}"
     spec = importlib.util.spec_from_file_location(unique, file)
     assert spec is not None
