@@ -1,4 +1,4 @@
-"""The commands: ``summary``, ``train``, ``export`` (``cnnstudio.launcher`` picks editor or CLI).
+"""The commands: ``summary``, ``train``, ``export``, ``import`` (``cnnstudio.launcher`` picks editor or CLI).
 
 Exit codes of every command: 0 success, 1 a valid file whose graph or run failed, 2 unreadable input.
 """
@@ -10,9 +10,9 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from cnnstudio.cli import export, summary, train
+from cnnstudio.cli import export, import_, summary, train
 
-COMMANDS = {"summary": summary, "train": train, "export": export}
+COMMANDS = {"summary": summary, "train": train, "export": export, "import": import_}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -23,6 +23,7 @@ from cnnstudio import __version__
 from cnnstudio.core.analysis import Analysis
 from cnnstudio.export.codegen import docstring_text, literal, module_call, name
 from cnnstudio.torch_backend.compiler import NODE_IDS
+from cnnstudio.torch_backend.importer import INPUT_ID, OUTPUT_ID
 from cnnstudio.torch_backend.naming import class_name, fresh_name
 
 INDENT = "    "
@@ -82,8 +83,10 @@ def model_code(
         call = module_call(model.get_submodule(attr), analysis.nodes[node_id].kwargs)
         note = "" if node_id == attr else f"  # block {docstring_text(node_id)}"
         lines.append(f"{INDENT * 2}self.{name(attr)} = {call}{note}")
+    placeholder = next(n for n in model.graph.nodes if n.op == "placeholder")
     lines += ["", f"{INDENT}def forward(self, x: torch.Tensor) -> torch.Tensor:"]
-    lines += [INDENT * 2 + s for s in _ForwardWriter(model.graph, set(ids)).body()]
+    lines[-1] += _id_note(ids[placeholder.name], INPUT_ID)
+    lines += [INDENT * 2 + s for s in _ForwardWriter(model.graph, ids).body()]
     source = "\n".join(lines) + "\n"
     ast.parse(source)  # a generator bug must never write a broken file
     return ModelCode(cls, tuple(shape), source)
@@ -126,6 +129,12 @@ def python_file(code: ModelCode, project_name: str, weights_file: str | None) ->
     return source
 
 
+def _id_note(node_id: str, written: str) -> str:
+    """A ``# block 'id'`` comment where the code does not show a block's id, so that importing
+    the file (``cnnstudio import``) gives every block its id back."""
+    return "" if node_id == written else f"  # block {docstring_text(node_id)}"
+
+
 def _dims(shape: tuple[int, ...]) -> str:
     return ", ".join(str(int(d)) for d in shape)
 
@@ -137,8 +146,8 @@ class _ForwardWriter:
     written inline there. ``x`` is reassigned once the value it holds has no use left.
     """
 
-    def __init__(self, graph: fx.Graph, blocks: Collection[str]) -> None:
-        self.graph, self.blocks = graph, blocks
+    def __init__(self, graph: fx.Graph, blocks: dict[str, str]) -> None:
+        self.graph, self.blocks = graph, blocks  # fx node name -> block id
         self.text: dict[fx.Node, str] = {}  # a variable, or an inline expression
         self.leaves: dict[fx.Node, list[fx.Node]] = {}  # the variables an inline one reads
         self.pending = {n: len(n.users) for n in graph.nodes}  # users left of each value
@@ -151,7 +160,8 @@ class _ForwardWriter:
             if node.op == "placeholder":
                 self.text[node], self.x_holder = "x", node
             elif node.op == "output":
-                lines.append(f"return {self._read(node.args[0])}")
+                note = _id_note(self.blocks[node.name], OUTPUT_ID)
+                lines.append(f"return {self._read(node.args[0])}{note}")
             elif node.name not in self.blocks and len(node.users) == 1:
                 self.text[node] = self._expression(node)
                 self.leaves[node] = [
@@ -166,7 +176,12 @@ class _ForwardWriter:
                     self.text[node], self.x_holder = "x", node
                 else:
                     self.text[node] = fresh_name(name(node.name), self.used)
-                lines.append(f"{self.text[node]} = {expression}")
+                note = (
+                    _id_note(self.blocks[node.name], self.text[node])
+                    if node.op == "call_function"
+                    else ""
+                )
+                lines.append(f"{self.text[node]} = {expression}{note}")
         return lines
 
     def _expression(self, node: fx.Node) -> str:

@@ -101,7 +101,7 @@ def test_code_reads_like_hand_written_pytorch(exports: ExportCache) -> None:
         "self.conv1 = nn.Conv2d(in_channels=1, out_channels=6, kernel_size=5, padding=2)" in lenet
     )
     assert "        x = self.conv1(x)\n        x = self.relu1(x)\n" in lenet
-    assert "        x = b1_bn2 + x\n" in resnet  # a residual merge is a plain sum
+    assert "        x = b1_bn2 + x  # block 'b1_add'\n" in resnet  # a residual merge is a plain sum
     assert "torch.cat([inc1_1x1_relu, inc1_3x3_relu, inc1_5x5_relu, x], dim=1)" in inception
     for code in (resnet, inception, lenet):
         tree = ast.parse(code)
@@ -213,9 +213,9 @@ def test_odd_node_ids_are_sanitised() -> None:
     assert _forward_lines(code) == [
         "lin_a = self.lin_a(x)",
         "x_1 = self.x(x)",
-        "x = lin_a + x_1 + x",  # the partial sum is written inline
+        "x = lin_a + x_1 + x  # block 'class'",  # the partial sum is written inline
         "x = self.training_(x)",
-        "return x",
+        "return x  # block 'out'",
     ]
     standalone = _instance(code, "odd")
     standalone.load_state_dict(model.state_dict(), strict=True)
@@ -232,7 +232,7 @@ def test_an_inline_sum_on_the_right_keeps_its_parentheses() -> None:
     total.args = (total.args[1], total.args[0])
     model.recompile()
     code = model_code(model, analysis, "odd")
-    assert "x = x + (lin_a + x_1)" in _forward_lines(code)
+    assert "x = x + (lin_a + x_1)  # block 'class'" in _forward_lines(code)
     standalone = _instance(code, "odd")
     standalone.load_state_dict(model.state_dict(), strict=True)
     x = torch.randn(2, 4)
