@@ -21,8 +21,9 @@ import operator
 import os
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.fx as fx
@@ -341,7 +342,7 @@ class _Mapper:
             tensors = (kw or {}).get("tensors")
             if kw is None or not all(isinstance(t, fx.Node) for t in tensors or [None]):
                 return None
-            return _Block("Concat", _nondefault("Concat", dim=kw["dim"]), list(tensors), node)
+            return _Block("Concat", _nondefault("Concat", dim=kw["dim"]), list(tensors or ()), node)
         if target is torch.flatten:
             kw = self._arguments(node)
             if kw is None:
@@ -349,7 +350,7 @@ class _Mapper:
             p = {"start_dim": kw.get("start_dim", 0), "end_dim": kw.get("end_dim", -1)}
             return _Block("Flatten", _nondefault("Flatten", **p), [kw["input"]], node)
         if target is torch.reshape:
-            return self._reshape(node, node.args[0], list(node.args[1]))
+            return self._reshape(node, node.args[0], list(cast(Sequence[Any], node.args[1])))
         kw = self._arguments(node)
         if kw is None or not isinstance(kw.get("input"), fx.Node):
             return None
@@ -362,26 +363,26 @@ class _Mapper:
             return _Block(
                 block, _nondefault(block, **{n: kw[n] for n in names if n in kw}), [source], node
             )
-        block = _FUNCTIONAL.get(target)
-        if block in ("MaxPool2d", "AvgPool2d"):
+        pool = _FUNCTIONAL.get(target)
+        if pool in ("MaxPool2d", "AvgPool2d"):
             if kw.pop("return_indices", False) or kw.pop("divisor_override", None) is not None:
                 return None
             if kw.get("stride") in ([], None) or _canon("pair", kw["stride"]) == _canon(
                 "pair", kw["kernel_size"]
             ):
                 kw["stride"] = None  # torch's default: the kernel size
-            spec = get_spec(block)
+            spec = get_spec(pool)
             params = {k: _canon(spec.param(k).kind, v) for k, v in kw.items()}
-            return _Block(block, _nondefault(block, **params), [source], node)
-        if block in ("AdaptiveAvgPool2d", "AdaptiveMaxPool2d"):
+            return _Block(pool, _nondefault(pool, **params), [source], node)
+        if pool in ("AdaptiveAvgPool2d", "AdaptiveMaxPool2d"):
             if kw.pop("return_indices", False):
                 return None
             size = _canon("pair", kw["output_size"])
-            return _Block(block, _nondefault(block, output_size=size), [source], node)
-        if block in ("Dropout", "Dropout2d"):
+            return _Block(pool, _nondefault(pool, output_size=size), [source], node)
+        if pool in ("Dropout", "Dropout2d"):
             if kw.get("training", True) != self.training:
                 return None  # dropout that ignores train/eval mode has no block
-            return _Block(block, _nondefault(block, p=float(kw["p"])), [source], node)
+            return _Block(pool, _nondefault(pool, p=float(kw["p"])), [source], node)
         return None
 
     def _method(self, node: fx.Node) -> _Block | None:
@@ -394,14 +395,14 @@ class _Mapper:
             params = dict(zip(names, args[1:], strict=False)) | dict(node.kwargs)
             if names and params.get("dim") is None:
                 return None
-            return _Block(block, _nondefault(block, **params), [args[0]], node)
+            return _Block(block, _nondefault(block, **params), [cast(fx.Node, args[0])], node)
         if target == "add" and len(args) == 2 and isinstance(args[1], fx.Node) and not node.kwargs:
-            return _Block("Add", {}, args, node)
+            return _Block("Add", {}, [cast(fx.Node, a) for a in args], node)
         if target == "flatten":
-            names = ["start_dim", "end_dim"]
-            p = {"start_dim": 0, "end_dim": -1} | dict(zip(names, args[1:], strict=False))
+            dims = ("start_dim", "end_dim")
+            p = {"start_dim": 0, "end_dim": -1} | dict(zip(dims, args[1:], strict=False))
             p |= dict(node.kwargs)
-            return _Block("Flatten", _nondefault("Flatten", **p), [args[0]], node)
+            return _Block("Flatten", _nondefault("Flatten", **p), [cast(fx.Node, args[0])], node)
         if target in ("view", "reshape"):
             shape = args[1] if len(args) == 2 and isinstance(args[1], (list, tuple)) else args[1:]
             return self._reshape(node, args[0], list(shape))
