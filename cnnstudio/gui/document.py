@@ -142,6 +142,13 @@ class Document(QObject):
             self.weights_changed.emit()
         return adopted
 
+    def adopt_weights(self, file: Path) -> None:
+        """Give the network weights that come from no run (an imported module's): they go
+        beside the project file when it is saved."""
+        self.weights.pending = TrainedWeights(file, None, 0, None)
+        self.undo_stack.resetClean()
+        self.weights_changed.emit()
+
     def snapshot(self) -> Project:
         """The project as Save would write it now, detached from later edits; weights of a run
         not yet saved beside the file count as the project's (an export matches the dashboard)."""
@@ -149,11 +156,9 @@ class Document(QObject):
         snapshot.path = self.path
         pending = self.weights.pending
         if pending is not None:
-            snapshot.weights = {
-                "file": str(pending.file.resolve()),
-                "run": pending.run_dir.name,
-                "epoch": pending.epoch,
-            }
+            snapshot.weights = {"file": str(pending.file.resolve()), "epoch": pending.epoch}
+            if pending.run_dir is not None:
+                snapshot.weights["run"] = pending.run_dir.name
         return snapshot
 
     def save(self, target: str | Path) -> None:

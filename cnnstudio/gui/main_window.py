@@ -25,10 +25,12 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QDockWidget,
     QFileDialog,
     QMainWindow,
     QMessageBox,
+    QProgressDialog,
     QSizePolicy,
     QToolBar,
     QToolButton,
@@ -48,6 +50,7 @@ from cnnstudio.gui.editor.scene import GraphScene
 from cnnstudio.gui.editor.view import GraphView
 from cnnstudio.gui.export_menu import install_export_menu
 from cnnstudio.gui.help import install_help_menu
+from cnnstudio.gui.import_dialog import ImportDialog, ModelImporter
 from cnnstudio.gui.inspector import Inspector
 from cnnstudio.gui.issues import IssuesList
 from cnnstudio.gui.quick_add import QuickAdd
@@ -87,6 +90,7 @@ class MainWindow(QMainWindow):
         self.scene: GraphScene | None = None
         self._themed: list[tuple[QAction, str]] = []
         self._view_pending = True
+        self._import_progress: QProgressDialog | None = None
 
         self.view = GraphView(None, self)
         self.view.setObjectName("canvas")
@@ -118,6 +122,9 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_layout()
         self._install_dashboard()
+        self.importer = ModelImporter(data_dir() / "imports", self)
+        self.importer.imported.connect(self._imported)
+        self.importer.failed.connect(self._import_failed)
         self.autosaver = Autosaver(data_dir(), self.settings.autosave_interval_s(), self)
         self.autosaver.failed.connect(self.show_message)
         self.document_changed.connect(self.autosaver.set_document)
@@ -186,6 +193,12 @@ class MainWindow(QMainWindow):
             for t in TEMPLATES
         ]
         self.action_open = a("actionOpen", "&Open…", self.open_dialog, sk.Open, "open")
+        self.action_import = a(
+            "actionImportModel",
+            "&Import PyTorch Model…",
+            self.import_dialog,
+            tip="Open a PyTorch nn.Module from a Python file as a new, editable project",
+        )
         self.action_save = a("actionSave", "&Save", self.save, sk.Save, "save")
         self.action_save_as = a("actionSaveAs", "Save &As…", self.save_as, sk.SaveAs)
         self.action_quit = a("actionQuit", "&Quit", self.close, sk.Quit)
@@ -253,6 +266,7 @@ class MainWindow(QMainWindow):
         self.template_menu.setObjectName("menuTemplates")
         self.template_menu.addActions(self.template_actions)
         file_menu.addAction(self.action_open)
+        file_menu.addAction(self.action_import)
         self.recent_menu = file_menu.addMenu(theme.icon("recent"), "Open &Recent")
         self.recent_menu.setObjectName("menuRecent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
@@ -439,6 +453,52 @@ class MainWindow(QMainWindow):
         self.settings.add_recent_file(path)
         self.show_message(f"Opened {path}")
         return True
+
+    def import_dialog(self) -> bool:
+        """Ask for a module to import; it opens as a new project once traced (see _imported)."""
+        if self.importer.running or not self._confirm_discard("importing a model"):
+            return False
+        dialog = ImportDialog(self.settings.last_folder(), self)
+        try:
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return False
+            request = dialog.request()
+        finally:
+            dialog.deleteLater()
+        self.settings.set_value("last_folder", str(request.file.parent.resolve()))
+        self.importer.start(request)
+        self.show_message(f"Importing {request.name} from {request.file.name}…")
+        self._import_progress = QProgressDialog(
+            f"Importing {request.name} from {request.file.name}…\n"
+            "Tracing it with torch.fx and checking its outputs.",
+            "",
+            0,
+            0,
+            self,
+        )
+        self._import_progress.setObjectName("importProgress")
+        self._import_progress.setWindowTitle("Import")
+        self._import_progress.setCancelButton(None)  # the user's code cannot be interrupted
+        self._import_progress.setMinimumDuration(300)
+        return True
+
+    def _end_import_progress(self) -> None:
+        if self._import_progress is not None:
+            self._import_progress.close()
+            self._import_progress.deleteLater()
+            self._import_progress = None
+
+    def _imported(self, project: Project, weights: Path) -> None:
+        self._end_import_progress()
+        self._set_document(project)
+        self.document.adopt_weights(weights)
+        self.show_message(
+            f"Imported {project.name}: {len(project.graph)} blocks with the module's weights."
+        )
+
+    def _import_failed(self, message: str) -> None:
+        self._end_import_progress()
+        QMessageBox.critical(self, "Cannot import the model", message)
 
     def restore_recovered(self, recovered: RecoveredProject) -> None:
         """Open an autosave a crash left: modified until saved, and Save writes the user's file."""
@@ -743,6 +803,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.export_menu.shutdown()  # a running export finishes first (its file is whole)
+        self.importer.wait()  # and a running import (its thread must not outlive the window)
         if not self._confirm_discard("closing"):
             event.ignore()
             return

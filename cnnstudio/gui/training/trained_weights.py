@@ -22,7 +22,7 @@ ADOPTED = ("completed", "early_stopped", "stopped")
 @dataclasses.dataclass(frozen=True)
 class TrainedWeights:
     file: Path
-    run_dir: Path
+    run_dir: Path | None  # None: weights not from a run (an imported module's)
     epoch: int
     val_accuracy: float | None
 
