@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 
 import pytest
 import torch
 import torch.nn as nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from cnnstudio.core.analysis import analyze
 from cnnstudio.torch_backend.importer import ImportFailed, import_module
@@ -149,3 +151,24 @@ def test_source_arguments_are_literals_only():
         parse_source(f"{MODELS}:VGG(width=__import__('os'))")
     with pytest.raises(SourceError, match="keyword arguments only"):
         parse_source(f"{MODELS}:VGG(4)")
+
+
+@pytest.mark.parametrize(
+    ("name", "shape"),
+    [
+        ("LeNet", (1, 28, 28)),
+        ("VGG", (3, 16, 16)),
+        ("ResNet", (3, 16, 16)),
+        ("Inception", (3, 8, 8)),
+    ],
+)
+def test_imported_macs_are_the_modules_own(name, shape):
+    """torch's FLOP counter (2 per multiply-add) counts convolutions and matrix products; the
+    analysis also counts one operation per output element of BatchNorm and of an Add."""
+    module = load(name).eval()
+    analysis = analyze(import_module(module, shape).graph)
+    with FlopCounterMode(display=False) as counter:
+        module(torch.zeros(1, *shape))
+    elementwise = [n for n in analysis.nodes.values() if n.type in ("BatchNorm2d", "Add")]
+    per_element = sum(math.prod(n.output_shape) for n in elementwise)
+    assert analysis.macs == counter.get_total_flops() // 2 + per_element
