@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from cnnstudio.train import loop_core
-from cnnstudio.train.data.batches import batches
+from cnnstudio.train.data.batching import batches
 from cnnstudio.train.loss import log_probabilities
 from cnnstudio.train.metrics import confusion_matrix
 from cnnstudio.train.session import Session

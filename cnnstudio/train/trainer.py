@@ -35,7 +35,7 @@ from cnnstudio.train.callbacks import (
 )
 from cnnstudio.train.capture import CaptureSettings, features
 from cnnstudio.train.checkpoint import save_checkpoint, save_weights
-from cnnstudio.train.data.batches import batches
+from cnnstudio.train.data.batching import batches
 from cnnstudio.train.data.dataset import Dataset
 from cnnstudio.train.data.errors import DownloadCancelled
 from cnnstudio.train.data.normalize import to_float

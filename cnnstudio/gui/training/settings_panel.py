@@ -336,6 +336,11 @@ class SettingsPanel(QWidget):
         )
         return answer == buttons.Yes
 
+    @property
+    def searching(self) -> bool:
+        """Find largest batch is probing."""
+        return self._search is not None
+
     def _find_or_cancel(self) -> None:
         if self._search is not None:
             self._search[1].cancelled = True

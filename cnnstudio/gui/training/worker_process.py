@@ -76,6 +76,7 @@ class TrainingProcess:
             env.setdefault("OMP_NUM_THREADS", str(resolve_threads("auto", processes)))
         self.popen = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL)
         self._conn: Connection | None = None
+        self._has_job = processes > 1  # a torchrun job starts with its job
         self._accepted = threading.Event()
         threading.Thread(target=self._accept, name="trainingProcessAccept", daemon=True).start()
 
@@ -112,6 +113,7 @@ class TrainingProcess:
         return self._conn is not None and self.alive
 
     def send(self, command: str, **values: Any) -> None:
+        self._has_job |= command == "start"
         if self._conn is not None:
             with contextlib.suppress(OSError):  # it ended: the driver reports how
                 self._conn.send_bytes(encode_command(command, **values))
@@ -128,8 +130,9 @@ class TrainingProcess:
         return self.popen.poll()
 
     def close(self, wait: bool = True) -> None:
-        """Hang up and make sure the process ends: it gets ``ANSWER_S`` to exit by itself, then
-        is terminated, then killed; with ``wait`` False that happens in the background."""
+        """Hang up and make sure the process ends: one that ran a job gets ``ANSWER_S`` to exit
+        by itself, then is terminated, then killed (with ``wait`` False, in the background); a
+        spare that never got one is killed at once."""
         if self._conn is not None:
             self._conn.close()
         self._listener.close()
@@ -137,7 +140,10 @@ class TrainingProcess:
             self._job_file.unlink(missing_ok=True)
         if not self.alive:
             return
-        if wait:
+        if not self._has_job:  # a spare has nothing to save: no need to wait for it
+            self.popen.kill()
+            self.popen.wait()
+        elif wait:
             self.end()
         else:
             threading.Thread(target=self.end, name="trainingProcessEnd", daemon=True).start()

@@ -13,7 +13,7 @@ from typing import Any
 _EXPORTS = {
     "AugmentOptions": "augment",
     "augment_batch": "augment",
-    "batches": "batches",
+    "batches": "batching",
     "STANDARD_DATASETS": "catalog",
     "RemoteFile": "catalog",
     "StandardDataset": "catalog",
@@ -47,6 +47,6 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-        globals()[name] = value  # also over the submodule of the same name (``batches``)
+        globals()[name] = value  # later lookups skip __getattr__
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -50,7 +50,9 @@ def test_find_largest_batch_probes_and_offers_an_undoable_batch_size(
     dashboard.tabs.setCurrentWidget(panel)
     qtbot.mouseClick(panel.find_batch, Qt.MouseButton.LeftButton)
     assert panel.find_batch.text() == "Cancel"
-    qtbot.waitUntil(lambda: panel.use_batch.isVisibleTo(panel), timeout=120_000)
+    qtbot.waitUntil(
+        lambda: panel.use_batch.isVisibleTo(panel) and not panel.searching, timeout=120_000
+    )
     assert panel.memory.text() == "The largest batch that fits with 10 % free: 100"
     assert panel.find_batch.text() == "Find largest batch"
     qtbot.mouseClick(panel.use_batch, Qt.MouseButton.LeftButton)
