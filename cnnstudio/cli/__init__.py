@@ -1,6 +1,9 @@
-"""The commands: ``summary``, ``train``, ``export`` (``cnnstudio.launcher`` picks editor or CLI).
+"""The commands: ``summary``, ``train``, ``export``, ``runs``, ``diff``.
 
-Exit codes of every command: 0 success, 1 a valid file whose graph or run failed, 2 unreadable input.
+``cnnstudio.launcher`` picks editor or CLI.
+
+Exit codes of every command: 0 success, 1 a valid file whose graph or run failed, 2 unreadable input
+(``diff`` follows diff(1): 1 means the networks differ).
 """
 
 from __future__ import annotations
@@ -10,9 +13,15 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from cnnstudio.cli import export, summary, train
+from cnnstudio.cli import diff, export, runs, summary, train
 
-COMMANDS = {"summary": summary, "train": train, "export": export}
+COMMANDS = {
+    "summary": summary,
+    "train": train,
+    "export": export,
+    "runs": runs,
+    "diff": diff,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
