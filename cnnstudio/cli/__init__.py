@@ -1,4 +1,4 @@
-"""The commands: ``summary``, ``train``, ``export``, ``runs``, ``diff``.
+"""The commands: ``summary``, ``train``, ``export``, ``runs``, ``diff``, ``lr-find``.
 
 ``cnnstudio.launcher`` picks editor or CLI.
 
@@ -13,7 +13,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from cnnstudio.cli import diff, export, runs, summary, train
+from cnnstudio.cli import diff, export, lr_find, runs, summary, train
 
 COMMANDS = {
     "summary": summary,
@@ -21,6 +21,7 @@ COMMANDS = {
     "export": export,
     "runs": runs,
     "diff": diff,
+    "lr-find": lr_find,
 }
 
 
