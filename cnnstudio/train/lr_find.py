@@ -105,7 +105,9 @@ def suggest(lrs: list[float], losses: list[float]) -> float | None:
     """
     if not losses:
         return None
-    lo, hi = SKIP_START, min(len(losses) - SKIP_END, int(np.argmin(losses)) + 1)
+    n = len(losses)  # short sweeps (a small dataset's one epoch) skip less
+    lo = min(SKIP_START, n // 10)
+    hi = min(n - min(SKIP_END, n // 20), int(np.argmin(losses)) + 1)
     if hi - lo < 3:
         return None
     slope = np.gradient(np.asarray(losses[lo:hi]), np.log(np.asarray(lrs[lo:hi])))
