@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from cnnstudio.cli.common import EXIT_INVALID, EXIT_OK, CliError, fail, open_project
-from cnnstudio.core.diff import GraphDiff, diff_graphs
+from cnnstudio.core.diff import GraphDiff, diff_graphs, diff_lines
 from cnnstudio.core.errors import CnnStudioError
-from cnnstudio.core.graph import Edge, GraphModel
+from cnnstudio.core.graph import GraphModel
 from cnnstudio.core.project import Project
 from cnnstudio.train.run_history import run_project
 
@@ -57,23 +57,4 @@ def open_network(path: str) -> Project:
 def diff_text(d: GraphDiff, old: GraphModel, new: GraphModel, old_name: str, new_name: str) -> str:
     if d.identical:
         return f"{old_name} and {new_name}: the networks are identical"
-    out = [f"--- {old_name}", f"+++ {new_name}"]
-    out += [f"+ {n} ({new.node(n).type})" for n in d.added]
-    out += [f"- {n} ({old.node(n).type})" for n in d.removed]
-    for c in d.changed:
-        what = [f"renamed from {c.renamed_from}"] if c.renamed_from else []
-        what += [f"type {c.type[0]} -> {c.type[1]}"] if c.type else []
-        what += [f"{k} {_value(a)} -> {_value(b)}" for k, (a, b) in c.params.items()]
-        out.append(f"~ {c.node}: " + ", ".join(what))
-    out += [f"+ wire {_edge(e)}" for e in d.edges_added]
-    out += [f"- wire {_edge(e)}" for e in d.edges_removed]
-    out.append(f"params {d.params_delta:+,}, MACs {d.macs_delta:+,}")
-    return "\n".join(out)
-
-
-def _edge(e: Edge) -> str:
-    return f"{e.source} -> {e.target}:{e.target_port}"
-
-
-def _value(v: Any) -> str:
-    return "(unset)" if v is None else json.dumps(v)
+    return "\n".join([f"--- {old_name}", f"+++ {new_name}", *diff_lines(d, old, new)])

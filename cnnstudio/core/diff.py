@@ -9,6 +9,7 @@ explicit default are the same network.
 from __future__ import annotations
 
 import difflib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,3 +130,27 @@ def _node_change(a: Node, b: Node) -> NodeChange | None:
     if type_change is None and not params and renamed is None:
         return None
     return NodeChange(b.id, type_change, params, renamed)
+
+
+def diff_lines(d: GraphDiff, old: GraphModel, new: GraphModel) -> list[str]:
+    """One line per change (``+`` added, ``-`` removed, ``~`` changed), for the CLI and the GUI."""
+    out = [f"+ {n} ({new.node(n).type})" for n in d.added]
+    out += [f"- {n} ({old.node(n).type})" for n in d.removed]
+    for c in d.changed:
+        what = [f"renamed from {c.renamed_from}"] if c.renamed_from else []
+        what += [f"type {c.type[0]} -> {c.type[1]}"] if c.type else []
+        what += [f"{k} {_value(a)} -> {_value(b)}" for k, (a, b) in c.params.items()]
+        out.append(f"~ {c.node}: " + ", ".join(what))
+    out += [f"+ wire {_edge(e)}" for e in d.edges_added]
+    out += [f"- wire {_edge(e)}" for e in d.edges_removed]
+    if not d.identical:
+        out.append(f"params {d.params_delta:+,}, MACs {d.macs_delta:+,}")
+    return out
+
+
+def _edge(e: Edge) -> str:
+    return f"{e.source} -> {e.target}:{e.target_port}"
+
+
+def _value(v: Any) -> str:
+    return "(unset)" if v is None else json.dumps(v)
