@@ -20,6 +20,7 @@ from cnnstudio.train.runs import CONFIG, SUMMARY, RunFolder, slugify
 NOTE = "note.txt"
 RUNS_FOLDER = "runs"
 _T = TypeVar("_T")
+CostCache = list[tuple[Any, tuple[int | None, int | None]]]  # (graph section, (params, MACs))
 INCOMPLETE = "incomplete"  # no summary yet: still running, or the process was killed
 
 
@@ -67,7 +68,7 @@ def list_runs(folder: Path) -> list[RunRecord]:
     """Every run folder under ``folder``, newest first; a missing folder has no runs."""
     if not folder.is_dir():
         return []
-    costs: dict[str, tuple[int | None, int | None]] = {}
+    costs: CostCache = []
     records = [
         read_run(p, costs) for p in folder.iterdir() if (p / CONFIG).is_file() and p.is_dir()
     ]
@@ -75,9 +76,7 @@ def list_runs(folder: Path) -> list[RunRecord]:
     return records
 
 
-def read_run(
-    path: Path, costs: dict[str, tuple[int | None, int | None]] | None = None
-) -> RunRecord:
+def read_run(path: Path, costs: CostCache | None = None) -> RunRecord:
     """A run's record; a damaged file leaves its fields ``None`` rather than hiding the run.
 
     ``costs`` caches params and MACs by network, shared across the runs of one listing.
@@ -90,7 +89,7 @@ def read_run(
     if not summary or "seconds" not in summary:  # no summary yet, or one of an older version
         metrics = RunFolder(path).read_metrics()
         final = final or (metrics[-1] if metrics else {})
-    params, macs = _costs(_dict(config.get("project")), {} if costs is None else costs)
+    params, macs = _costs(_dict(config.get("project")), [] if costs is None else costs)
     return RunRecord(
         path=path,
         started=_of(config.get("created"), str),
@@ -147,18 +146,19 @@ def run_project(path: Path) -> Project:
     return Project.from_dict(doc["project"], f"{config}: project")
 
 
-def _costs(
-    project: dict[str, Any], cache: dict[str, tuple[int | None, int | None]]
-) -> tuple[int | None, int | None]:
+def _costs(project: dict[str, Any], cache: CostCache) -> tuple[int | None, int | None]:
     """Params and MACs of the trained network, each distinct network analysed once."""
-    key = json.dumps(project.get("graph"), sort_keys=True)
-    if key not in cache:
-        try:
-            a = analyze(Project.from_dict(project).graph)
-            cache[key] = (a.total_params, a.macs) if a.valid else (None, None)
-        except CnnStudioError:
-            cache[key] = (None, None)
-    return cache[key]
+    graph = project.get("graph")
+    for seen, costs in cache:  # a few distinct networks: comparing dicts beats hashing them
+        if seen == graph:
+            return costs
+    try:
+        a = analyze(Project.from_dict(project).graph)
+        costs = (a.total_params, a.macs) if a.valid else (None, None)
+    except CnnStudioError:
+        costs = (None, None)
+    cache.append((graph, costs))
+    return costs
 
 
 def _newest_first_key(r: RunRecord) -> tuple[str, int]:

@@ -134,6 +134,7 @@ class TrainingDashboard(QWidget):
         self.tabs.insertTab(_SETTINGS, self.settings_panel, "Settings")
         self.runs_panel = RunsPanel(self.runs_folder, lambda: self.project.graph)
         self.tabs.addTab(self.runs_panel, "Runs")
+        self.controller.run_ended.connect(self.runs_panel.refresh_if_shown)
         self.tabs.currentChanged.connect(self._tab_changed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

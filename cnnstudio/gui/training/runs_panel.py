@@ -40,6 +40,7 @@ from cnnstudio.train.run_history import RunRecord, list_runs, run_project, write
 
 Index = QModelIndex | QPersistentModelIndex
 SORT_ROLE = Qt.ItemDataRole.UserRole
+CONTENT_ROWS = 30  # column widths fit the first rows: measuring every row is most of a refresh
 _DISPLAY, _EDIT = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole
 
 
@@ -77,6 +78,13 @@ NOTE = len(COLUMNS) - 1
 _TEXT_COLUMNS = {0, 1, 10, 13, NOTE}
 
 
+def _sort_key(column: int, key: Any) -> Any:
+    """Text columns sort as text, the others as numbers with unknowns first."""
+    if column in _TEXT_COLUMNS:
+        return key or ""
+    return -math.inf if key is None else float(key)
+
+
 class RunsModel(QAbstractTableModel):
     """One row per run; the Note column is editable and written to the run folder."""
 
@@ -85,10 +93,17 @@ class RunsModel(QAbstractTableModel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.records: list[RunRecord] = []
+        self._cells: list[list[str]] = []
+        self._keys: list[list[Any]] = []
 
     def set_records(self, records: list[RunRecord]) -> None:
+        """Cells and sort keys are computed once here: a view asks for them thousands of times."""
         self.beginResetModel()
         self.records = records
+        self._cells = [[text(r) for _, text, _ in COLUMNS] for r in records]
+        self._keys = [
+            [_sort_key(c, key(r)) for c, (_, _, key) in enumerate(COLUMNS)] for r in records
+        ]
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
@@ -105,17 +120,14 @@ class RunsModel(QAbstractTableModel):
     def data(self, index: Index, role: int = _DISPLAY) -> Any:
         if not index.isValid():
             return None
-        record, column = self.records[index.row()], index.column()
+        row, column = index.row(), index.column()
         role = Qt.ItemDataRole(role)  # views pass an int, Python callers the enum
         if role in (_DISPLAY, _EDIT):
-            return COLUMNS[column][1](record)
+            return self._cells[row][column]
         if role == SORT_ROLE:
-            key = COLUMNS[column][2](record)
-            if column in _TEXT_COLUMNS:
-                return key or ""
-            return -math.inf if key is None else float(key)
+            return self._keys[row][column]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return str(record.path)
+            return str(self.records[row].path)
         if role == Qt.ItemDataRole.TextAlignmentRole and column not in _TEXT_COLUMNS:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -135,7 +147,10 @@ class RunsModel(QAbstractTableModel):
                 f"Cannot save the note of run {record.run}: {exc.strerror or exc}"
             )
             return False
-        self.records[index.row()] = dataclasses.replace(record, note=str(value).strip())
+        note = str(value).strip()
+        self.records[index.row()] = dataclasses.replace(record, note=note)
+        self._cells[index.row()][NOTE] = note
+        self._keys[index.row()][NOTE] = note.lower()
         self.dataChanged.emit(index, index)
         return True
 
@@ -179,7 +194,9 @@ class RunsPanel(QWidget):
             | QAbstractItemView.EditTrigger.EditKeyPressed
         )
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setResizeContentsPrecision(CONTENT_ROWS)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.status = QLabel()
@@ -207,6 +224,11 @@ class RunsPanel(QWidget):
         self.diff_list.clear()
         n = len(self.model.records)
         self.status.setText(f"{n} run{'s' * (n != 1)} in {folder}" if n else f"No runs in {folder}")
+
+    def refresh_if_shown(self) -> None:
+        """After a run: a hidden panel reads the folders when it is shown instead."""
+        if self.isVisible():
+            self.refresh()
 
     def selected(self) -> RunRecord | None:
         rows = self.table.selectionModel().selectedRows()

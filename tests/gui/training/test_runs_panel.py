@@ -3,6 +3,8 @@ filtered, annotated, and diffed against the network being edited."""
 
 from __future__ import annotations
 
+import shutil
+import time
 from typing import Any
 
 import pytest
@@ -12,6 +14,9 @@ from PySide6.QtWidgets import QApplication, QLineEdit
 from cnnstudio.core.commands import SetParams
 from cnnstudio.gui.training.runs_panel import COLUMNS, NOTE, SORT_ROLE
 from cnnstudio.train.run_history import read_note
+from cnnstudio.train.trainer import train
+
+PANEL_BUDGET_S = 0.2
 
 # The offscreen platform cannot resize hints; the test does not depend on it.
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
@@ -37,9 +42,12 @@ def test_runs_are_listed_sorted_filtered_noted_and_diffed(
 
     panel = dashboard.runs_panel
     bar = dashboard.tabs.tabBar()
-    qtbot.mouseClick(
-        bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(dashboard.tabs.indexOf(panel)).center()
-    )
+
+    def show_runs() -> None:
+        tab = bar.tabRect(dashboard.tabs.indexOf(panel)).center()
+        qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=tab)
+
+    show_runs()
     assert dashboard.tabs.currentWidget() is panel
     table = panel.table
     assert table.objectName() == "runsList"
@@ -98,3 +106,41 @@ def test_runs_are_listed_sorted_filtered_noted_and_diffed(
 
     panel.refresh()  # reopened: the note is read back from the run folder
     assert sorted(r.note for r in panel.model.records) == ["", "six filters"]
+
+    # a changed network starts a new run (an unchanged one would continue the last)
+    assert window.document.push(SetParams("conv1", {"out_channels": 10})) is None
+    click("trainButton")  # the Live tab comes forward; back on Runs the new run is listed
+    third = events.wait("ended", 3)
+    assert dashboard.tabs.currentWidget() is not panel
+    show_runs()
+    assert proxy.rowCount() == 3
+    assert panel.model.records[proxy.mapToSource(proxy.index(0, 0)).row()].path == third.run_dir
+    assert window.document.push(SetParams("conv1", {"out_channels": 12})) is None
+    click("trainButton")
+    events.wait("started", 4)  # the Live tab came forward; the user goes back to Runs
+    show_runs()  # shown while the run goes on: the end of the run refreshes the list
+    fourth = events.wait("ended", 4)
+    qtbot.waitUntil(lambda: proxy.rowCount() == 4, timeout=2000)
+    assert fourth.run_dir in [r.path for r in panel.model.records]
+
+
+def test_two_hundred_runs_show_within_budget(qtbot, window, dashboard) -> None:
+    folder = dashboard.runs_folder()
+    project = window.document.snapshot()
+    result = train(project, run_dir=folder.parent, epochs=1)
+    assert result.run_dir is not None
+    for i in range(200):
+        copy = folder / f"20250101-{i // 60:02d}{i % 60:02d}01"
+        shutil.copytree(
+            result.run_dir, copy, ignore=shutil.ignore_patterns("*.safetensors", "*.pt")
+        )
+    shutil.rmtree(result.run_dir)
+    panel = dashboard.runs_panel
+    dashboard.tabs.setCurrentWidget(panel)
+    started = time.perf_counter()
+    panel.refresh()
+    QApplication.processEvents()  # the table lays out and paints
+    elapsed = time.perf_counter() - started
+    print(f"200 runs listed and drawn in {elapsed * 1000:.0f} ms")
+    assert panel.proxy.rowCount() == 200
+    assert elapsed < PANEL_BUDGET_S
