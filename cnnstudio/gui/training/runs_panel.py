@@ -11,6 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QFile,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTableView,
@@ -182,6 +184,11 @@ class RunsPanel(QWidget):
         self.diff_button.setToolTip("What changed in the network since the selected run")
         self.diff_button.setEnabled(False)
         self.diff_button.clicked.connect(self.diff_selected)
+        self.delete_button = QPushButton("Delete run…")
+        self.delete_button.setObjectName("runsDelete")
+        self.delete_button.setToolTip("Move the selected run's folder to the trash")
+        self.delete_button.setEnabled(False)
+        self.delete_button.clicked.connect(self.delete_selected)
         self.table = QTableView()
         self.table.setObjectName("runsList")
         self.table.setModel(self.proxy)
@@ -206,6 +213,7 @@ class RunsPanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.filter, 1)
         top.addWidget(self.diff_button)
+        top.addWidget(self.delete_button)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
         split.addWidget(self.diff_list)
@@ -253,8 +261,32 @@ class RunsPanel(QWidget):
         self.diff_list.addItems(lines or [f"The network is the one run {record.run} trained."])
         self.status.setText(f"Changes since run {record.run}")
 
+    def delete_selected(self) -> None:
+        """Move the selected run's folder to the system trash, once the user confirmed."""
+        record = self.selected()
+        if record is None:
+            return
+        answer = QMessageBox.question(
+            self,
+            "Delete run",
+            f"Move run {record.run} ({record.status}, {record.epochs or 0} epochs) to the "
+            f"trash?\n\n{record.path}",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        if not QFile.moveToTrash(str(record.path)):
+            self.status.setText(
+                f"Run {record.run} could not be moved to the trash (none on this system, or no "
+                f"permission); {record.path} is kept"
+            )
+            return
+        self.refresh()
+        self.status.setText(f"Run {record.run} moved to the trash")
+
     def _selection_changed(self) -> None:
-        self.diff_button.setEnabled(self.selected() is not None)
+        chosen = self.selected() is not None
+        self.diff_button.setEnabled(chosen)
+        self.delete_button.setEnabled(chosen)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

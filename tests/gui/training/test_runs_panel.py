@@ -4,12 +4,13 @@ filtered, annotated, and diffed against the network being edited."""
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication, QLineEdit
+from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
 
 from cnnstudio.core.commands import SetParams
 from cnnstudio.gui.training.runs_panel import COLUMNS, NOTE, SORT_ROLE
@@ -144,3 +145,30 @@ def test_two_hundred_runs_show_within_budget(qtbot, window, dashboard) -> None:
     print(f"200 runs listed and drawn in {elapsed * 1000:.0f} ms")
     assert panel.proxy.rowCount() == 200
     assert elapsed < PANEL_BUDGET_S
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="redirects the freedesktop.org trash only")
+def test_delete_asks_then_moves_the_run_to_the_trash(
+    qtbot, window, dashboard, click, answer, monkeypatch, tmp_path
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))  # the test's own trash, not the user's
+    folder = dashboard.runs_folder()
+    result = train(window.document.snapshot(), run_dir=folder.parent, epochs=1)
+    assert result.run_dir is not None
+    panel = dashboard.runs_panel
+    dashboard.tabs.setCurrentWidget(panel)
+    table = panel.table
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=_cell_center(table, 0, 0))
+    asked = answer(QMessageBox.StandardButton.No)
+    click("runsDelete")
+    assert asked == ["Delete run"]
+    assert result.run_dir.is_dir()
+    assert panel.proxy.rowCount() == 1
+    answer(QMessageBox.StandardButton.Yes)
+    click("runsDelete")
+    assert not result.run_dir.exists()
+    assert (data / "Trash" / "files" / result.run_dir.name / "config.json").is_file()
+    assert panel.proxy.rowCount() == 0
+    assert panel.status.text() == f"Run {result.run_dir.name} moved to the trash"
