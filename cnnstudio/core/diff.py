@@ -74,7 +74,8 @@ class GraphDiff:
 def diff_graphs(old: GraphModel, new: GraphModel) -> GraphDiff:
     """Compare ``old`` with ``new``; never raises on a valid graph, analysable or not."""
     matches = _match(old, new)
-    added = [n for n in new.topological_order() if n not in set(matches.values())]
+    matched_new = set(matches.values())
+    added = [n for n in new.topological_order() if n not in matched_new]
     removed = [n for n in old.topological_order() if n not in matches]
     changed = []
     for old_id in old.topological_order():

@@ -141,6 +141,12 @@ def find_lr(
     model.to(runtime.device)
     loss_fn = cross_entropy(output_kind(project.graph, analysis.output_id), config.label_smoothing)
     steps = min(max_steps, len(dataset.train) // config.batch_size)
+    if steps < 2:
+        raise TrainingError(
+            "data",
+            f"the range test needs 2 full batches of {config.batch_size} training samples; "
+            f"the dataset has {len(dataset.train)}",
+        )
     generator = torch.Generator().manual_seed(config.seed)
     data = batches(
         dataset.train,

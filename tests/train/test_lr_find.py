@@ -19,6 +19,7 @@ from cnnstudio.torch_backend.compiler import compile_graph
 from cnnstudio.train.config import training_config
 from cnnstudio.train.data.batches import batches
 from cnnstudio.train.data.dataset import Dataset
+from cnnstudio.train.faults import TrainingError
 from cnnstudio.train.loss import cross_entropy
 from cnnstudio.train.lr_find import END_LR, START_LR, find_lr, lr_range_test, suggest
 from cnnstudio.train.optim import build_optimizer
@@ -98,6 +99,12 @@ def test_cli_prints_the_curve_and_its_suggestion(tmp_path: Path) -> None:
     assert len(out["lrs"]) == len(out["losses"]) <= 500 // 10  # at most one epoch
     assert out["suggested_lr"] == suggest(out["lrs"], out["losses"])
     assert json.loads(path.read_text()) == doc  # the project file is not changed
+
+
+def test_too_few_samples_for_two_batches_is_a_named_fault(small: Project) -> None:
+    small.training = {**(small.training or {}), "batch_size": 300}  # 500 training samples
+    with pytest.raises(TrainingError, match="2 full batches of 300 training samples"):
+        find_lr(small)
 
 
 @pytest.mark.slow
