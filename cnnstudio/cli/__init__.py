@@ -1,6 +1,9 @@
-"""The commands: ``summary``, ``train``, ``export``, ``import`` (``cnnstudio.launcher`` picks editor or CLI).
+"""The commands: ``summary``, ``train``, ``export``, ``import``, ``runs``, ``diff``, ``lr-find``.
 
-Exit codes of every command: 0 success, 1 a valid file whose graph or run failed, 2 unreadable input.
+``cnnstudio.launcher`` picks editor or CLI.
+
+Exit codes of every command: 0 success, 1 a valid file whose graph or run failed, 2 unreadable input
+(``diff`` follows diff(1): 1 means the networks differ).
 """
 
 from __future__ import annotations
@@ -10,9 +13,17 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from cnnstudio.cli import export, import_, summary, train
+from cnnstudio.cli import diff, export, import_, lr_find, runs, summary, train
 
-COMMANDS = {"summary": summary, "train": train, "export": export, "import": import_}
+COMMANDS = {
+    "summary": summary,
+    "train": train,
+    "export": export,
+    "import": import_,
+    "runs": runs,
+    "diff": diff,
+    "lr-find": lr_find,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

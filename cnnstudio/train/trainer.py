@@ -620,6 +620,7 @@ def _summary(s: Session, result: TrainingResult) -> dict[str, Any]:
         "best_epoch": result.best_epoch,
         "best_val_accuracy": result.best_val_accuracy,
         "final": last,
+        "seconds": round(sum(float(r.get("seconds") or 0.0) for r in s.history), 4),
         "weights": {
             which: s.folder.weights(which).name
             for which in (LAST, BEST)

@@ -39,6 +39,7 @@ from cnnstudio.gui.training.dataset_loader import DataRequest, DatasetLoader
 from cnnstudio.gui.training.gallery import GalleryDialog
 from cnnstudio.gui.training.live_refresh import LiveRefresh
 from cnnstudio.gui.training.project_sections import SECTIONS
+from cnnstudio.gui.training.runs_panel import RunsPanel
 from cnnstudio.gui.training.settings_panel import SettingsPanel
 from cnnstudio.gui.training.thumbnails import CanvasThumbnails
 from cnnstudio.gui.training.worker_process import CRASH
@@ -54,6 +55,7 @@ from cnnstudio.train.callbacks import (
 from cnnstudio.train.config import ConfigError, training_config
 from cnnstudio.train.data.section import dataset_name, declared_classes
 from cnnstudio.train.resume import epochs_done, run_overrides, why_not_continue
+from cnnstudio.train.run_history import project_runs_dir
 from cnnstudio.train.run_state import RunState
 
 if TYPE_CHECKING:  # both import torch: the editor starts without it
@@ -132,6 +134,9 @@ class TrainingDashboard(QWidget):
         self.tabs.insertTab(_LIVE, live, "Live")
         self.tabs.insertTab(_DATA, self.data_panel, "Data")
         self.tabs.insertTab(_SETTINGS, self.settings_panel, "Settings")
+        self.runs_panel = RunsPanel(self.runs_folder, lambda: self.project.graph)
+        self.tabs.addTab(self.runs_panel, "Runs")
+        self.controller.run_ended.connect(self.runs_panel.refresh_if_shown)
         self.tabs.currentChanged.connect(self._tab_changed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -214,6 +219,11 @@ class TrainingDashboard(QWidget):
         self._update_filter_layers()
         self._update_controls()
         self._show_readiness()
+
+    def runs_folder(self) -> Path:
+        """Where this project's runs are (the same base as ``_launch`` gives the trainer)."""
+        base = self.run_base or (None if self.project.path else default_run_base())
+        return project_runs_dir(self.project, base)
 
     def _document_links(self) -> list[tuple[Any, Any]]:
         d = self.document
