@@ -21,7 +21,7 @@ from cnnstudio.core.analysis import analyze
 from cnnstudio.core.project import Project
 from cnnstudio.torch_backend.compiler import compile_graph
 from cnnstudio.train.config import TrainingConfig, training_config
-from cnnstudio.train.data.batches import batches
+from cnnstudio.train.data.batching import batches
 from cnnstudio.train.data.config import dataset_from_config
 from cnnstudio.train.data.dataset import Dataset
 from cnnstudio.train.device import resolve_runtime

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from cnnstudio.train.data.batches import batches
+from cnnstudio.train.data.batching import batches
 
 from cnnstudio.core.analysis import analyze
 from cnnstudio.core.project import Project, load_project
