@@ -38,6 +38,7 @@ from cnnstudio.cli.common import (
     open_project,
 )
 from cnnstudio.core.fileio import atomic_write_text
+from cnnstudio.train.launch import torchrun
 
 if TYPE_CHECKING:
     from cnnstudio.train.callbacks import (
@@ -173,20 +174,7 @@ def _launch(ns: argparse.Namespace, processes: int) -> int:
         if value is not None:
             args += [flag, str(value)]
     args += [flag for flag, on in (("--json", ns.json), ("--attach", ns.attach)) if on]
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        f"--nproc_per_node={processes}",
-        "-m",
-        "cnnstudio",
-        "train",
-        *args,
-    ]
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    # torchrun warns about OpenMP threads unless told; the trainer sets its own per process.
-    env = {"OMP_NUM_THREADS": str(max(1, (cores or 1) // processes)), **os.environ}
+    command, env = torchrun(processes, "cnnstudio", "train", *args)
     with tempfile.TemporaryDirectory(prefix="cnnstudio-") as folder:
         stop_file, exit_file = Path(folder) / "stop", Path(folder) / "exit"
         env[JOB_DIR_ENV] = folder

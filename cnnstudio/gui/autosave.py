@@ -54,8 +54,11 @@ class Autosaver(QObject):
         self._timer.stop()
         self._remove()
         self._document = document
-        stack = document.undo_stack
-        for signal in (stack.indexChanged, document.modified_changed, document.weights_changed):
+        for signal in (
+            document.history_changed,
+            document.modified_changed,
+            document.weights_changed,
+        ):
             signal.connect(self._changed)
         document.saved.connect(self._saved)
 

@@ -33,6 +33,7 @@ class Document(QObject):
     """``Document(project)``: one open project with its undo stack, analysis and guard."""
 
     modified_changed = Signal(bool)
+    history_changed = Signal()  # what Undo and Redo would do (or whether they can) changed
     title_changed = Signal()  # file path or project name
     section_changed = Signal(str)  # "dataset" or "training" replaced (an edit or its undo)
     read_only_changed = Signal(object)  # str | None: why the network may not be edited
@@ -50,11 +51,25 @@ class Document(QObject):
         self.weights = TrainedWeightsKeeper()
         self._selection: list[str] = []
         self._node_images: dict[str, QImage] = {}
+        # Views hear the stack through the document: a document being destroyed drops its
+        # connections before the stack it owns is cleared, so no slot of a window that is
+        # being torn down runs for those last emissions.
         self.undo_stack.cleanChanged.connect(self._clean_changed)
+        for signal in (
+            self.undo_stack.indexChanged,
+            self.undo_stack.canUndoChanged,
+            self.undo_stack.canRedoChanged,
+            self.undo_stack.undoTextChanged,
+            self.undo_stack.redoTextChanged,
+        ):
+            signal.connect(self._history_changed)
         self.guard.read_only_changed.connect(self.read_only_changed)
 
     def _clean_changed(self, clean: bool) -> None:
         self.modified_changed.emit(not clean)
+
+    def _history_changed(self) -> None:
+        self.history_changed.emit()
 
     # ---- what it is ------------------------------------------------------------------------
     @property

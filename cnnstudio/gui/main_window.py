@@ -357,14 +357,7 @@ class MainWindow(QMainWindow):
         self.scene.selectionChanged.connect(self._selection_changed)
         self.scene.node_activated.connect(self._node_activated)
         self.scene.nodes_resized.connect(self.view.refit_if_following)
-        stack = document.undo_stack
-        for signal in (
-            stack.canUndoChanged,
-            stack.canRedoChanged,
-            stack.undoTextChanged,
-            stack.redoTextChanged,
-        ):
-            signal.connect(self._update_undo_actions)
+        document.history_changed.connect(self._update_undo_actions)
         document.modified_changed.connect(self.setWindowModified)
         document.title_changed.connect(self._update_title)
         document.read_only_changed.connect(self._read_only_changed)

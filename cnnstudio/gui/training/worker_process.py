@@ -31,7 +31,7 @@ from cnnstudio.train.callbacks import (
     TrainingFailure,
     TrainingResult,
 )
-from cnnstudio.train.hardware import resolve_threads
+from cnnstudio.train.launch import torchrun
 from cnnstudio.train.wire import WireError, decode_report, encode_command
 from cnnstudio.train.worker import KEY_VARIABLE, READY
 
@@ -54,26 +54,16 @@ class TrainingProcess:
         self._job_file: Path | None = None
         self.processes = processes
         command = [sys.executable, "-m", "cnnstudio.train.worker", str(self._listener.address)]
+        env = dict(os.environ)
         if processes > 1:
             fd, job_path = tempfile.mkstemp(prefix="cnnstudio-job-", suffix=".json")
             with os.fdopen(fd, "w", encoding="utf-8") as file:
                 json.dump(job, file)
             self._job_file = Path(job_path)
-            command = [
-                sys.executable,
-                "-m",
-                "torch.distributed.run",
-                "--standalone",
-                f"--nproc_per_node={processes}",
-                "-m",
-                "cnnstudio.train.worker",
-                str(self._listener.address),
-                "--job",
-                job_path,
-            ]
-        env = {**os.environ, KEY_VARIABLE: key.hex(), "PYTHONUNBUFFERED": "1"}
-        if processes > 1:  # torchrun warns unless told; the trainer sets each rank's threads
-            env.setdefault("OMP_NUM_THREADS", str(resolve_threads("auto", processes)))
+            command, env = torchrun(
+                processes, "cnnstudio.train.worker", str(self._listener.address), "--job", job_path
+            )
+        env.update({KEY_VARIABLE: key.hex(), "PYTHONUNBUFFERED": "1"})
         self.popen = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL)
         self._conn: Connection | None = None
         self._has_job = processes > 1  # a torchrun job starts with its job
