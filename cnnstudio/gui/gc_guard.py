@@ -16,6 +16,7 @@ and the window alike.
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 
@@ -26,6 +27,7 @@ class GuiThreadCollector(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._holds = 0
+        self._while: list[Callable[[], bool]] = []  # holds that end when these turn false
         self._was_enabled = True
         self.timer = QTimer(self)
         self.timer.setInterval(INTERVAL_MS)
@@ -39,6 +41,12 @@ class GuiThreadCollector(QObject):
             gc.disable()
             gc.freeze()
             self.timer.start()
+
+    def hold_while(self, running: Callable[[], bool]) -> None:
+        """Hold until ``running()`` turns false (a plain Python thread's ``is_alive``), seen by
+        this collector's own timer: the holder may be gone by then."""
+        self.hold()
+        self._while.append(running)
 
     def release(self) -> None:
         """A worker thread has finished; automatic collection resumes after the last one."""
@@ -54,6 +62,9 @@ class GuiThreadCollector(QObject):
 
     def collect(self) -> None:
         """Collect the oldest generation whose count passed its threshold, as CPython would."""
+        for running in [r for r in self._while if not r()]:
+            self._while.remove(running)
+            self.release()
         counts, thresholds = gc.get_count(), gc.get_threshold()
         for generation in (2, 1, 0):
             if counts[generation] > thresholds[generation]:

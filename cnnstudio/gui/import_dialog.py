@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from cnnstudio.core.errors import CnnStudioError
 from cnnstudio.core.project import Project
 from cnnstudio.gui import theme
+from cnnstudio.gui.gc_guard import gui_thread_collector
 
 WARNING = (
     "The file is run as Python code to build the module: import only code you trust. "
@@ -208,6 +209,7 @@ class ModelImporter(QObject):
         thread.started.connect(job.run)
         thread.finished.connect(self._finished)
         self._thread, self._job = thread, job
+        gui_thread_collector().hold()  # the import thread allocates; see gui.gc_guard
         thread.start()
         return True
 
@@ -221,6 +223,7 @@ class ModelImporter(QObject):
             return
         thread.wait()
         self._thread = self._job = None
+        gui_thread_collector().release()
         thread.deleteLater()
         job.deleteLater()
         if job.project is not None and job.weights is not None:

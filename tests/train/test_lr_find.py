@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from cnnstudio.train.data.batching import batches
 
 from cnnstudio.core.analysis import analyze
 from cnnstudio.core.project import Project, load_project
 from cnnstudio.torch_backend.compiler import compile_graph
 from cnnstudio.train.config import training_config
+from cnnstudio.train.data.batching import batches
 from cnnstudio.train.data.dataset import Dataset
 from cnnstudio.train.faults import TrainingError
 from cnnstudio.train.loss import cross_entropy

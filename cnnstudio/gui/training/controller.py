@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread, Signal
 
 from cnnstudio.core.project import Project
+from cnnstudio.gui.gc_guard import gui_thread_collector
 from cnnstudio.gui.training.worker_process import RunDriver, TrainingProcess
 from cnnstudio.train.callbacks import (
     BatchProgress,
@@ -78,7 +79,13 @@ class TrainingController(QObject):
     def prewarm(self) -> None:
         """Start a training process now, so that Train finds torch already imported."""
         if self._spare is None or not self._spare.alive:
-            self._spare = TrainingProcess()
+            self._spare = self._watched(TrainingProcess())
+
+    @staticmethod
+    def _watched(process: TrainingProcess) -> TrainingProcess:
+        """The collector stays in the GUI thread while ``process``'s helper threads run."""
+        gui_thread_collector().hold_while(lambda: process.helping)
+        return process
 
     @property
     def prewarmed(self) -> bool:
@@ -122,7 +129,10 @@ class TrainingController(QObject):
             "overrides": overrides,
             "capture": dataclasses.asdict(self.capture),
         }
-        process = TrainingProcess(processes, job) if processes > 1 else self._take_spare()
+        if processes > 1:
+            process = self._watched(TrainingProcess(processes, job))
+        else:
+            process = self._take_spare()
         driver = RunDriver(process, job)
         thread = QThread()
         thread.setObjectName("trainingThread")
@@ -132,6 +142,7 @@ class TrainingController(QObject):
         thread.finished.connect(self._thread_finished)
         self._thread, self._driver = thread, driver
         self._set_state(RunState.RUNNING)
+        gui_thread_collector().hold()  # the driver thread allocates; see gui.gc_guard
         thread.start()
 
     def _forward(self, report: object) -> None:
@@ -186,6 +197,8 @@ class TrainingController(QObject):
         thread.wait()
         self._thread = self._driver = None
         driver.process.close(wait=False)
+        self._watched(driver.process)  # until its end thread is done
+        gui_thread_collector().release()
         result = driver.result or TrainingResult("failed", None, 0, None, None, ())
         self.last_result = result
         driver.deleteLater()

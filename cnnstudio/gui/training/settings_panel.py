@@ -12,7 +12,7 @@ import dataclasses
 import math
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -34,6 +34,7 @@ from cnnstudio.core.analysis import Analysis
 from cnnstudio.core.memory import MemoryEstimate, format_bytes
 from cnnstudio.core.project import Project
 from cnnstudio.gui import theme
+from cnnstudio.gui.gc_guard import gui_thread_collector
 from cnnstudio.train.config import (
     AMP_MODES,
     EARLY_STOPPING_METRICS,
@@ -365,6 +366,7 @@ class SettingsPanel(QWidget):
         self.use_batch.hide()
         self.find_batch.setText("Cancel")
         self.memory.setText("Finding the largest batch: starting a probe…")
+        gui_thread_collector().hold()  # the search thread allocates; see gui.gc_guard
         thread.start()
 
     def _probed(self, result: Probe) -> None:
@@ -388,6 +390,7 @@ class SettingsPanel(QWidget):
             thread, search = self._search
             search.deleteLater()
             thread.deleteLater()
+            gui_thread_collector().release()
         self._search = None
         self.find_batch.setText("Find largest batch")
         self.find_batch.setEnabled(self.estimate is not None)
@@ -451,6 +454,14 @@ class _BatchSearch(QObject):
         self.cancelled = False
 
     def run(self) -> None:
+        try:
+            self._search()
+        finally:  # back to the GUI thread, where deleteLater can reach it once this one ends
+            app = QCoreApplication.instance()
+            if app is not None:
+                self.moveToThread(app.thread())
+
+    def _search(self) -> None:
         try:
             largest = find_largest_batch(
                 self.project,

@@ -68,7 +68,16 @@ class TrainingProcess:
         self._conn: Connection | None = None
         self._has_job = processes > 1  # a torchrun job starts with its job
         self._accepted = threading.Event()
-        threading.Thread(target=self._accept, name="trainingProcessAccept", daemon=True).start()
+        self._helpers = [
+            threading.Thread(target=self._accept, name="trainingProcessAccept", daemon=True)
+        ]
+        self._helpers[0].start()
+
+    @property
+    def helping(self) -> bool:
+        """A Python thread of this object still runs (the collector must stay in the GUI
+        thread meanwhile: see ``gui.gc_guard``)."""
+        return any(t.is_alive() for t in self._helpers)
 
     @property
     def pid(self) -> int:
@@ -136,7 +145,9 @@ class TrainingProcess:
         elif wait:
             self.end()
         else:
-            threading.Thread(target=self.end, name="trainingProcessEnd", daemon=True).start()
+            helper = threading.Thread(target=self.end, name="trainingProcessEnd", daemon=True)
+            self._helpers.append(helper)
+            helper.start()
 
 
 def describe_exit(code: int | None) -> str:
