@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QThread
 from PySide6.QtGui import QMouseEvent, QUndoStack, QWheelEvent
 from PySide6.QtWidgets import QApplication
@@ -42,7 +43,9 @@ def _track_qthreads() -> Iterator[None]:
 
 def _still_running(grace_ms: int) -> list[QThread]:
     """Tracked threads that do not finish within ``grace_ms``."""
-    return [t for t in list(_threads) if t.isRunning() and not t.wait(grace_ms)]
+    # A thread deleted with deleteLater (its C++ object gone) is not running.
+    alive = [t for t in list(_threads) if shiboken6.isValid(t)]
+    return [t for t in alive if t.isRunning() and not t.wait(grace_ms)]
 
 
 @pytest.fixture
