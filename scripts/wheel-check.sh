@@ -9,6 +9,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # The venv whose dependencies are reused and whose setuptools and pip (>= 22.3, for --python) build
 # and install; the Makefile passes its own.
 PY=${1:-$ROOT/.venv/bin/python}
+case $PY in /*) ;; *) PY=$PWD/$PY ;; esac  # the checks below run from another folder
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 FRESH=$WORK/venv
