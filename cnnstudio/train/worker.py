@@ -148,6 +148,10 @@ def _capture_settings(settings: Any, values: dict[str, Any]) -> Any:
 
 
 if __name__ == "__main__":
-    from cnnstudio.train.loop_core import leave  # a torchrun rank skips the interpreter teardown
-
-    leave(main(sys.argv[1:]))
+    # Everything is written and reported by now: skip the interpreter's teardown, where torch's
+    # thread pools aborted a finished process now and then ("terminate called without an
+    # active exception"), as they did the ranks of a torchrun job (see loop_core.leave).
+    code = main(sys.argv[1:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
