@@ -26,7 +26,7 @@ LOSS_BYTES = 4  # the loss is computed in float32 (log-softmax of the logits is 
 TRANSIENT_GRADIENTS = 1
 # What a step's process holds beyond its tensors, measured for the examples on CPU (allocator
 # arenas, kernel caches sized by the shapes); see benchmarks/memory_estimate.py.
-RUNTIME_BYTES = 6_000_000
+RUNTIME_BYTES = 3_000_000
 HEADROOM = 0.1  # "fits" leaves 10 % of the available memory free
 
 
@@ -39,7 +39,7 @@ class MemoryEstimate:
     gradients: int
     optimizer_state: int
     activations: int  # kept for backward, the input batch and the loss included
-    workspace: int  # gradients in flight during backward, a convolution's unfolded input
+    workspace: int  # gradients in flight and summed at branches, a convolution's unfolded input
     runtime: int = RUNTIME_BYTES  # allocator and kernel caches
 
     @property
@@ -139,6 +139,11 @@ def estimate_step_memory(
         loss = sum(_size(analysis, s) for s in logits) * LOSS_BYTES
     per_sample = sum(_size(analysis, n) for n in kept) * act_bytes + extra + loss
     largest = max((_size(analysis, n) for n in order if owner[n] == n), default=0)
+    consumers: dict[str, int] = {}
+    for edge in graph.edges:
+        if edge.source in owner and edge.target in owner:
+            consumers[edge.source] = consumers.get(edge.source, 0) + 1
+    branch = max((_size(analysis, n) for n, k in consumers.items() if k > 1), default=0)
     params = analysis.total_params
     states = OPTIMIZER_STATE[optimizer] + (MOMENTUM_STATE.get(optimizer, 0) if momentum else 0)
     return MemoryEstimate(
@@ -147,7 +152,7 @@ def estimate_step_memory(
         gradients=params * dtype_bytes,
         optimizer_state=params * dtype_bytes * states,
         activations=per_sample * batch_size,
-        workspace=(TRANSIENT_GRADIENTS * largest * act_bytes + columns) * batch_size,
+        workspace=((TRANSIENT_GRADIENTS * largest + branch) * act_bytes + columns) * batch_size,
     )
 
 

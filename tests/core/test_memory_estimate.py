@@ -108,3 +108,13 @@ def test_an_invalid_graph_counts_only_what_analysis_knows(
     e = estimate_step_memory(g, analyze(g), 2)
     assert e.parameters == 0
     assert e.activations == 2 * 16 * 4  # the input batch only
+
+
+def test_a_branch_point_holds_its_summed_gradient(residual: GraphModel) -> None:
+    # conv1's output (8 x 8 x 8) feeds relu1 and add1: its gradient from the skip waits in memory
+    # while the other branch runs backward, one more conv1-sized buffer than the chain has.
+    a = analyze(residual)
+    with_skip = estimate_step_memory(residual, a, 1, "none")
+    residual.disconnect(residual.inputs_of("add1")[1])
+    chain_like = estimate_step_memory(residual, analyze(residual), 1, "none")
+    assert with_skip.workspace - chain_like.workspace == 8 * 8 * 8 * 4
