@@ -6,11 +6,12 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 import shiboken6
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QGraphicsView
 
 from cnnstudio.gui.plots.path_items import PathCurve, cosmetic_pen
-from cnnstudio.gui.plots.views import GraphicsLayoutWidget, PlotWidget
+from cnnstudio.gui.plots.views import GraphicsLayoutWidget, PlotWidget, ViewBox
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
 
@@ -59,3 +60,28 @@ def test_a_view_closed_before_its_prepare_step_is_skipped(qtbot) -> None:
     widget.getPlotItem().setYRange(0, 5)  # asks for a prepare step...
     shiboken6.delete(widget)  # ...that finds the scene gone
     qtbot.wait(20)  # an exception in the queued call would fail the test
+
+
+# pyqtgraph takes clicks through its scene, so QTest hears the view itself ignore them.
+@pytest.mark.qt_log_ignore("Mouse event .* not accepted", "This plugin does not support")
+def test_the_context_menu_is_built_on_the_first_right_click(qtbot) -> None:
+    widget = PlotWidget()
+    qtbot.addWidget(widget)
+    widget.resize(300, 200)
+    widget.show()
+    qtbot.waitExposed(widget)
+    box = widget.getPlotItem().getViewBox()
+    assert box.menu is None
+    assert box.menuEnabled()
+
+    qtbot.mouseClick(widget.viewport(), Qt.MouseButton.RightButton, pos=QPoint(150, 100))
+    qtbot.waitUntil(lambda: box.menu is not None and box.menu.isVisible())
+    assert any(a.text() == "View All" for a in box.menu.actions())
+    box.menu.close()
+
+
+def test_a_view_box_without_a_menu_never_builds_one(qtbot) -> None:
+    box = ViewBox(enableMenu=False)
+    assert not box.menuEnabled()
+    assert box.getMenu(None) is None
+    assert box.getContextMenus(None) == []
