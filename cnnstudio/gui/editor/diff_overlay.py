@@ -9,6 +9,7 @@ or Esc, and the overlay follows.
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt
@@ -75,15 +76,25 @@ class DiffMark(QGraphicsPathItem):
 
 
 class DiffOverlay(QObject):
-    """Draws ``scene.document.comparison`` over ``scene`` and centres a chosen change."""
+    """Draws ``scene.document.comparison`` over ``scene`` and centres a chosen change.
+
+    It holds its scene weakly: a cycle would leave a scene without a parent to Python's cycle
+    collector, which frees Qt objects at any moment (and crashed the GUI tests doing so).
+    """
 
     def __init__(self, scene: GraphScene) -> None:
         super().__init__(scene)
-        self.scene = scene
+        self._scene = weakref.ref(scene)
         self.marks: list[DiffMark] = []
         self._ghosts: dict[str, QRectF] = {}  # removed node (old id) -> its box
         scene.document.comparison_changed.connect(self.redraw)
         scene.document.change_chosen.connect(self.show_change)
+
+    @property
+    def scene(self) -> GraphScene:
+        scene = self._scene()
+        assert scene is not None, "the overlay lives only as long as its scene"
+        return scene
 
     def detach(self) -> None:
         self.scene.document.comparison_changed.disconnect(self.redraw)
