@@ -142,17 +142,17 @@ class LrFinderDialog(QDialog):
         self.timer.timeout.connect(self._redraw)
 
         self.search = LrSearch(project)
-        self.thread = QThread(self)
-        self.search.moveToThread(self.thread)
-        self.thread.started.connect(self.search.run)
+        self.worker_thread = QThread(self)
+        self.search.moveToThread(self.worker_thread)
+        self.worker_thread.started.connect(self.search.run)
         self.search.sweep.connect(self._sweep)
         self.search.point.connect(self._point)
         self.search.done.connect(self._done)
-        self.search.done.connect(self.thread.quit)
-        self.thread.finished.connect(self._ended)
+        self.search.done.connect(self.worker_thread.quit)
+        self.worker_thread.finished.connect(self._ended)
         gui_thread_collector().hold()  # the sweep allocates; see gui.gc_guard
         self._held = True
-        self.thread.start()
+        self.worker_thread.start()
         self.timer.start()
 
     @property
@@ -204,8 +204,8 @@ class LrFinderDialog(QDialog):
         """Cancel the sweep and wait for its thread (the dialog or the panel is going away)."""
         if self._held:
             self.search.cancelled = True
-            self.thread.quit()  # once the sweep returns
-            self.thread.wait()
+            self.worker_thread.quit()  # once the sweep returns
+            self.worker_thread.wait()
             self._ended()
 
     def _use(self) -> None:

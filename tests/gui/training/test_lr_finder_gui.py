@@ -30,13 +30,16 @@ def test_the_suggested_lr_is_plotted_marked_and_used_as_an_undoable_edit(
     _open_settings(qtbot, dashboard)
     click("findLearningRate")
     finder = dashboard.settings_panel.lr_finder
-    assert finder is not None and finder.isVisible()
+    assert finder is not None
+    assert finder.isVisible()
     qtbot.waitUntil(lambda: not finder.running, timeout=60_000)
 
     assert finder.suggested is not None, finder.status.text()
-    assert len(finder.lrs) >= 2 and finder.lrs == sorted(finder.lrs)
+    assert len(finder.lrs) >= 2
+    assert finder.lrs == sorted(finder.lrs)
     x, y = finder.curve.xData, finder.curve.yData
-    assert list(x) == finder.lrs and list(y) == finder.losses
+    assert list(x) == finder.lrs
+    assert list(y) == finder.losses
     assert finder.plot.getPlotItem().ctrl.logXCheck.isChecked()  # a log lr axis
     assert finder.marker.isVisible()
     assert finder.marker.value() == pytest.approx(math.log10(finder.suggested))
@@ -67,5 +70,6 @@ def test_cancel_stops_the_sweep_and_leaves_the_lr(qtbot, window, dashboard, clic
     qtbot.waitUntil(lambda: not finder.running, timeout=60_000)
     assert finder.status.text().startswith("Cancelled after")
     assert len(finder.lrs) < 200
-    assert finder.suggested is None and not finder.use_button.isEnabled()
+    assert finder.suggested is None
+    assert not finder.use_button.isEnabled()
     assert document.project.to_dict() == before

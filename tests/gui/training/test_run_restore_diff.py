@@ -82,7 +82,8 @@ def test_a_run_replaces_the_network_undoably_and_opens_as_a_new_project(
     assert asked == ["Unsaved changes"]
     restored = window.document
     assert restored is not document
-    assert restored.path is None and not restored.modified
+    assert restored.path is None
+    assert not restored.modified
     assert restored.graph.node("conv1").params == trained.node("conv1").params
     assert restored.project.training["lr"] == 0.003
     assert window.scene.node_item("conv1").summary == shown
@@ -146,14 +147,17 @@ def test_diff_with_current_colours_the_canvas_and_lists_the_changes(
 
     view.setFocus()
     qtbot.keyClick(view.viewport(), Qt.Key.Key_Escape)
-    assert _marks(window) == [] and _lines(panel) == []
+    assert _marks(window) == []
+    assert _lines(panel) == []
     click("runsDiff")
     assert _marks(window)
     click("runsClearDiff")
-    assert _marks(window) == [] and not panel.clear_diff_button.isEnabled()
+    assert _marks(window) == []
+    assert not panel.clear_diff_button.isEnabled()
     click("runsDiff")
     assert document.push(SetParams("conv1", {"out_channels": 10})) is None  # any edit clears
-    assert _marks(window) == [] and _lines(panel) == []
+    assert _marks(window) == []
+    assert _lines(panel) == []
 
 
 def test_two_runs_and_two_files_are_compared_over_the_canvas(
