@@ -32,6 +32,7 @@ from cnnstudio.train.data.errors import DatasetError
 
 REDRAW_MS = 100  # the curve is redrawn from the buffers at 10 Hz, not once per step
 PROGRESS_STEPS = 1000
+CLIP_ABOVE_START = 1.5
 
 
 class LrSearch(QObject):
@@ -173,6 +174,11 @@ class LrFinderDialog(QDialog):
         if len(self.lrs) != self._drawn:
             self._drawn = len(self.lrs)
             self.curve.setData(np.asarray(self.lrs), np.asarray(self.losses))
+            # the blow-up at the end would flatten the part that matters: show up to 1.5 times
+            # the starting loss (the mouse can still zoom out)
+            low, high = min(self.losses), max(self.losses)
+            top = min(high, CLIP_ABOVE_START * self.losses[0])
+            self.plot.getPlotItem().setYRange(low, max(top, low + 1e-6), padding=0.05)
 
     def _done(self, suggested: float | None, message: str) -> None:
         self._redraw()

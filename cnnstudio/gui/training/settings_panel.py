@@ -270,10 +270,10 @@ class SettingsPanel(QWidget):
         row = QWidget()
         layout = QHBoxLayout(row)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.find_lr = QPushButton("Find…")
+        self.find_lr = QPushButton("Find learning rate")
         self.find_lr.setObjectName("findLearningRate")
         self.find_lr.setToolTip(
-            "Find learning rate: train a throw-away copy for at most one epoch while the lr "
+            "Train a throw-away copy for at most one epoch while the lr "
             "grows from 1e-7 to 10, plot the loss and suggest the lr where it falls fastest "
             "(the project and its weights are untouched)"
         )
