@@ -327,6 +327,8 @@ class SettingsPanel(QWidget):
 
     def set_model(self, project: Project, analysis: Analysis) -> None:
         """The network the estimate is for; called whenever its analysis changes."""
+        if self.lr_finder is not None and project is not self.project:
+            self.lr_finder.reject()  # its suggestion was for the project being closed
         self.project, self.analysis = project, analysis
         self._update_memory()
 

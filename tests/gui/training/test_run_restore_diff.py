@@ -78,7 +78,10 @@ def test_a_run_replaces_the_network_undoably_and_opens_as_a_new_project(
     assert document.graph.node("conv1").params == trained.node("conv1").params
 
     asked = answer(QMessageBox.StandardButton.Discard)
-    click("runsOpen")
+    menu = panel.context_menu()  # what a right click on the run offers
+    offered = {a.text(): a for a in menu.actions()}
+    assert {"Open network", "Replace current network", "Diff with current"} <= set(offered)
+    offered["Open network"].trigger()
     assert asked == ["Unsaved changes"]
     restored = window.document
     assert restored is not document
