@@ -73,7 +73,7 @@ def test_a_run_replaces_the_network_undoably_and_opens_as_a_new_project(
     assert window.scene.node_item("conv1").summary == shown
     window.action_undo.trigger()
     assert document.project.to_dict() == edited  # the design exactly, positions and order too
-    assert "relu4" not in window.scene._nodes
+    assert "relu4" not in [i.node_id for i in window.scene.node_items()]
     window.action_redo.trigger()
     assert document.graph.node("conv1").params == trained.node("conv1").params
 
