@@ -133,20 +133,60 @@ def _node_change(a: Node, b: Node) -> NodeChange | None:
     return NodeChange(b.id, type_change, params, renamed)
 
 
+@dataclass(frozen=True)
+class DiffEntry:
+    """One listed change; ``node`` is the id it points at (the new network's, or the old one's
+    when ``in_old``), ``None`` for the totals line."""
+
+    text: str
+    node: str | None = None
+    in_old: bool = False
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two networks, what to call each (a run, a file, "current") and the diff between them."""
+
+    old: GraphModel
+    new: GraphModel
+    old_name: str
+    new_name: str
+    diff: GraphDiff
+
+    @classmethod
+    def of(cls, old: GraphModel, new: GraphModel, old_name: str, new_name: str) -> Comparison:
+        """Copies of both graphs, so later edits of either leave the comparison as it was."""
+        old, new = old.copy(), new.copy()
+        return cls(old, new, old_name, new_name, diff_graphs(old, new))
+
+    def entries(self) -> list[DiffEntry]:
+        return diff_entries(self.diff, self.old, self.new)
+
+
+def diff_entries(d: GraphDiff, old: GraphModel, new: GraphModel) -> list[DiffEntry]:
+    """The lines of ``diff_lines``, each with the node it names (a wire names its target)."""
+    out = [DiffEntry(f"+ {n} ({new.node(n).type})", n) for n in d.added]
+    out += [DiffEntry(f"- {n} ({old.node(n).type})", n, in_old=True) for n in d.removed]
+    for c in d.changed:
+        out.append(DiffEntry(f"~ {c.node}: " + ", ".join(change_texts(c)), c.node))
+    out += [DiffEntry(f"+ wire {_edge(e)}", e.target) for e in d.edges_added]
+    out += [DiffEntry(f"- wire {_edge(e)}", e.target, in_old=True) for e in d.edges_removed]
+    if not d.identical:
+        out.append(DiffEntry(f"params {d.params_delta:+,}, MACs {d.macs_delta:+,}"))
+    return out
+
+
+def change_texts(c: NodeChange) -> list[str]:
+    """What changed in one node, old -> new, one phrase per rename, type or parameter."""
+    what = [f"renamed from {c.renamed_from}"] if c.renamed_from else []
+    what += [f"type {c.type[0]} -> {c.type[1]}"] if c.type else []
+    what += [f"{k} {_value(a)} -> {_value(b)}" for k, (a, b) in c.params.items()]
+    return what
+
+
 def diff_lines(d: GraphDiff, old: GraphModel, new: GraphModel) -> list[str]:
     """One line per change (``+`` added, ``-`` removed, ``~`` changed), for the CLI and the GUI."""
-    out = [f"+ {n} ({new.node(n).type})" for n in d.added]
-    out += [f"- {n} ({old.node(n).type})" for n in d.removed]
-    for c in d.changed:
-        what = [f"renamed from {c.renamed_from}"] if c.renamed_from else []
-        what += [f"type {c.type[0]} -> {c.type[1]}"] if c.type else []
-        what += [f"{k} {_value(a)} -> {_value(b)}" for k, (a, b) in c.params.items()]
-        out.append(f"~ {c.node}: " + ", ".join(what))
-    out += [f"+ wire {_edge(e)}" for e in d.edges_added]
-    out += [f"- wire {_edge(e)}" for e in d.edges_removed]
-    if not d.identical:
-        out.append(f"params {d.params_delta:+,}, MACs {d.macs_delta:+,}")
-    return out
+    return [e.text for e in diff_entries(d, old, new)]
 
 
 def _edge(e: Edge) -> str:

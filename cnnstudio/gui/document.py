@@ -17,7 +17,9 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage, QUndoStack
 
-from cnnstudio.core.commands import Command
+from cnnstudio.core.commands import AddNode, Command, Connect, Macro, remove_nodes
+from cnnstudio.core.diff import Comparison
+from cnnstudio.core.errors import GraphError
 from cnnstudio.core.graph import GraphModel
 from cnnstudio.core.project import Project
 from cnnstudio.gui.analysis_model import AnalysisModel
@@ -41,6 +43,8 @@ class Document(QObject):
     node_images_changed = Signal()
     weights_changed = Signal()  # a run's weights were adopted or saved beside the file
     saved = Signal(object)  # Path
+    comparison_changed = Signal()  # an architecture diff was put over the canvas, or cleared
+    change_chosen = Signal(str, bool)  # node id, in the old network: show this change
 
     def __init__(self, project: Project, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -51,6 +55,7 @@ class Document(QObject):
         self.weights = TrainedWeightsKeeper()
         self._selection: list[str] = []
         self._node_images: dict[str, QImage] = {}
+        self._comparison: Comparison | None = None
         # Views hear the stack through the document: a document being destroyed drops its
         # connections before the stack it owns is cleared, so no slot of a window that is
         # being torn down runs for those last emissions.
@@ -64,12 +69,17 @@ class Document(QObject):
         ):
             signal.connect(self._history_changed)
         self.guard.read_only_changed.connect(self.read_only_changed)
+        self.undo_stack.indexChanged.connect(self._edited)
 
     def _clean_changed(self, clean: bool) -> None:
         self.modified_changed.emit(not clean)
 
     def _history_changed(self) -> None:
         self.history_changed.emit()
+
+    def _edited(self) -> None:
+        """Any edit, undo or redo: a diff drawn over the canvas no longer describes it."""
+        self.set_comparison(None)
 
     # ---- what it is ------------------------------------------------------------------------
     @property
@@ -110,6 +120,29 @@ class Document(QObject):
         """
         return record(self.undo_stack, self.guard, self.graph, command, merge_key)
 
+    def replace_with(self, project: Project, text: str) -> str | None:
+        """Make ``project``'s network and its dataset and training settings this document's,
+        as one undo step (undo brings the design back exactly); on refusal, the message."""
+        if self.read_only_reason is not None:
+            return f"The network cannot be replaced while {self.read_only_reason}."
+        graph = self.graph
+        commands: list[Command] = [remove_nodes(graph, [n.id for n in graph])]
+        commands += [AddNode(n) for n in project.graph]
+        commands += [Connect(e) for e in project.graph.edges]
+        replace = Macro(text, commands)
+        try:  # on a copy first, so a refusal leaves no empty step on the stack
+            replace.do(graph.copy())
+        except GraphError as exc:
+            return str(exc)
+        self.undo_stack.beginMacro(text)
+        try:
+            self.push(replace)
+            for name in SECTIONS:
+                self.set_section(name, copy.deepcopy(getattr(project, name)), text)
+        finally:
+            self.undo_stack.endMacro()
+        return None
+
     def section(self, name: str) -> dict[str, Any] | None:
         """A copy of the project's ``dataset`` or ``training`` section."""
         value = getattr(self.project, name)
@@ -147,6 +180,20 @@ class Document(QObject):
     def set_node_images(self, images: dict[str, QImage]) -> None:
         self._node_images = dict(images)
         self.node_images_changed.emit()
+
+    @property
+    def comparison(self) -> Comparison | None:
+        """The architecture diff shown over the canvas and listed, until Esc or an edit."""
+        return self._comparison
+
+    def set_comparison(self, comparison: Comparison | None) -> None:
+        if comparison is not self._comparison:
+            self._comparison = comparison
+            self.comparison_changed.emit()
+
+    def choose_change(self, node_id: str, in_old: bool) -> None:
+        """Ask the canvas to select and centre a listed change's node (or its ghost)."""
+        self.change_chosen.emit(node_id, in_old)
 
     # ---- trained weights and saving --------------------------------------------------------
     def adopt_run(self, result: TrainingResult) -> TrainedWeights | None:

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnstudio.core.diff import Comparison
 from cnnstudio.core.errors import CnnStudioError, ProjectFileError
 from cnnstudio.core.graph import GraphModel
 from cnnstudio.core.project import EXTENSION, Project, load_project
@@ -58,6 +59,7 @@ from cnnstudio.gui.settings import Settings, data_dir
 from cnnstudio.gui.summary_bar import SummaryBar
 from cnnstudio.gui.templates import DEFAULT_TEMPLATE, TEMPLATES, new_project
 from cnnstudio.gui.training.install import install_dashboard
+from cnnstudio.train.run_history import run_project
 
 STATE_VERSION = 1  # bump when the docks change so an old saved layout is not applied
 FILE_FILTER = f"cnnstudio projects (*{EXTENSION});;All files (*)"
@@ -199,6 +201,13 @@ class MainWindow(QMainWindow):
             self.import_dialog,
             tip="Open a PyTorch nn.Module from a Python file as a new, editable project",
         )
+        self.action_compare = a(
+            "actionCompareWithFile",
+            "Compare with &File…",
+            self.compare_with_file,
+            tip="Show over the canvas what changed from a project file's network to the current "
+            "one (choose two files to compare them with each other)",
+        )
         self.action_save = a("actionSave", "&Save", self.save, sk.Save, "save")
         self.action_save_as = a("actionSaveAs", "Save &As…", self.save_as, sk.SaveAs)
         self.action_quit = a("actionQuit", "&Quit", self.close, sk.Quit)
@@ -270,6 +279,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu(theme.icon("recent"), "Open &Recent")
         self.recent_menu.setObjectName("menuRecent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addAction(self.action_compare)
         file_menu.addSeparator()
         file_menu.addAction(self.action_save)
         file_menu.addAction(self.action_save_as)
@@ -445,6 +455,51 @@ class MainWindow(QMainWindow):
         self._set_document(project)
         self.settings.add_recent_file(path)
         self.show_message(f"Opened {path}")
+        return True
+
+    def open_run(self, run: str | os.PathLike[str]) -> bool:
+        """Open the network and settings a run trained (its ``config.json``) as a new, unsaved
+        project, asking first about unsaved changes as New does."""
+        if not self._confirm_discard("opening the run's network"):
+            return False
+        try:
+            project = run_project(Path(run))
+        except CnnStudioError as exc:
+            QMessageBox.critical(self, "Cannot open the run's network", str(exc))
+            return False
+        self._set_document(project)
+        self.show_message(f"Opened the network of run {Path(run).name} as a new project")
+        return True
+
+    def compare_with_file(self) -> bool:
+        """Ask for one project file (compared with the current network) or two."""
+        start = str(self.settings.last_folder())
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Compare with File (one, or two to compare)", start, FILE_FILTER
+        )
+        return bool(paths) and self.compare_files(paths)
+
+    def compare_files(self, paths: list[str]) -> bool:
+        """Show the architecture diff from ``paths[0]``'s network to the current one, or to
+        ``paths[1]``'s, over the canvas and in the Runs tab's list."""
+        if len(paths) > 2:
+            QMessageBox.warning(
+                self,
+                "Compare with File",
+                f"{len(paths)} files were chosen: choose one to compare with the current "
+                "network, or two to compare with each other.",
+            )
+            return False
+        projects = [self._load(p) for p in paths]
+        graphs = [p.graph for p in projects if p is not None]
+        if len(graphs) != len(paths):
+            return False
+        names = [Path(p).name for p in paths]
+        if len(graphs) == 1:
+            graphs.append(self.document.graph)
+            names.append("the current network")
+        self.document.set_comparison(Comparison.of(graphs[0], graphs[1], names[0], names[1]))
+        self.show_message(f"Changes from {names[0]} to {names[1]} (Esc clears them)")
         return True
 
     def import_dialog(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from cnnstudio.core.analysis import analyze
-from cnnstudio.core.diff import diff_graphs
+from cnnstudio.core.diff import Comparison, diff_graphs, diff_lines
 from cnnstudio.core.graph import Edge, GraphModel, Node
 
 CHAIN = [
@@ -169,3 +169,23 @@ def test_a_rewired_merge_port_is_an_edge_change(residual: GraphModel) -> None:
     assert d.edges_removed == [Edge("conv1", "add1", 1), Edge("relu1", "add1", 0)]
     assert d.params_delta == 0
     assert d.macs_delta == 0
+
+
+def test_listed_changes_name_the_node_to_show(make_chain: Callable[..., GraphModel]) -> None:
+    """The canvas list centres each change's block: new ids, or old ones for what is gone."""
+    old = make_chain(CHAIN)
+    new = make_chain([c for c in CHAIN if c[0] != "relu1"])
+    new.set_params("fc", {"out_features": 5})
+    comparison = Comparison.of(old, new, "run A", "current")
+    new.set_params("fc", {"out_features": 7})  # a later edit leaves the comparison as it was
+    entries = comparison.entries()
+    assert [(e.text, e.node, e.in_old) for e in entries] == [
+        ("- relu1 (ReLU)", "relu1", True),
+        ("~ fc: out_features 10 -> 5", "fc", False),
+        ("+ wire conv1 -> flat:0", "flat", False),
+        ("- wire conv1 -> relu1:0", "relu1", True),
+        ("- wire relu1 -> flat:0", "flat", True),
+        (entries[-1].text, None, False),
+    ]
+    assert entries[-1].text.startswith("params ")
+    assert [e.text for e in entries] == diff_lines(comparison.diff, old, comparison.new)

@@ -22,6 +22,7 @@ from cnnstudio.core.errors import GraphError
 from cnnstudio.core.graph import Edge, GraphModel, Node
 from cnnstudio.core.layout import COLUMN_WIDTH, ROW_HEIGHT
 from cnnstudio.gui.document import Document
+from cnnstudio.gui.editor.diff_overlay import DiffOverlay
 from cnnstudio.gui.editor.edge_item import EdgeItem
 from cnnstudio.gui.editor.flow_layout import flow_layout
 from cnnstudio.gui.editor.grid import draw_grid
@@ -90,6 +91,8 @@ class GraphScene(QGraphicsScene):
             self._add_node_item(node, infos.get(node.id))
         for edge in graph.edges:
             self._on_edge_added(edge)
+        self.diff_overlay = DiffOverlay(self)
+        self.diff_overlay.redraw()
 
     def detach(self) -> None:
         """Stop following the model (the window calls this before dropping the scene)."""
@@ -97,6 +100,7 @@ class GraphScene(QGraphicsScene):
             self._links.unlink()
             self.analysis.updated.disconnect(self._apply_analysis)
             self.document.node_images_changed.disconnect(self._show_node_images)
+            self.diff_overlay.detach()
 
     # ---- lookups ---------------------------------------------------------------------------
     def node_item(self, node_id: str) -> NodeItem:
@@ -354,6 +358,7 @@ class GraphScene(QGraphicsScene):
         self.look.paints = Paints(style)
         for item in self.items():
             item.update()
+        self.diff_overlay.redraw()
         self.invalidate(self.sceneRect(), QGraphicsScene.SceneLayer.BackgroundLayer)
 
     # ---- following the model ---------------------------------------------------------------
@@ -540,7 +545,7 @@ class GraphScene(QGraphicsScene):
     # ---- keyboard --------------------------------------------------------------------------
     # The keys handled here rather than by QActions; Help > Keyboard Shortcuts lists this table.
     HANDLED_KEYS = (
-        ("Esc", "Cancel the wire being drawn"),
+        ("Esc", "Cancel the wire being drawn, or clear the architecture diff shown"),
         ("Delete, Backspace", "Delete the selected blocks and wires"),
         ("Arrow keys", f"Move the selected blocks by {NUDGE:g} px"),
         ("Shift+Arrow keys", f"Move the selected blocks by {NUDGE_FAST:g} px"),
@@ -550,6 +555,8 @@ class GraphScene(QGraphicsScene):
         key = event.key()
         if key == Qt.Key.Key_Escape and self._wire is not None:
             self._cancel_gestures()
+        elif key == Qt.Key.Key_Escape and self.document.comparison is not None:
+            self.document.set_comparison(None)
         elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.selectedItems():
             self.delete_selection()
         elif key in _ARROWS and self.selected_node_ids():

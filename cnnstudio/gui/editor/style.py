@@ -31,6 +31,9 @@ class CanvasStyle:
     valid_target: str
     categories: dict[str, str] = field(default_factory=dict)
     header_tint: float = 0.18  # share of the category colour in a node's header band
+    diff_added: str = "#1f9d55"  # the architecture diff over the canvas
+    diff_removed: str = "#dc3545"
+    diff_changed: str = "#d08a00"
 
     def category_color(self, category: str) -> str:
         return self.categories.get(category, self.muted_text)
@@ -87,6 +90,9 @@ DARK = CanvasStyle(
         "Shape": "#97a6b8",
     },
     header_tint=0.28,
+    diff_added="#3ccf7f",
+    diff_removed="#ff5f5f",
+    diff_changed="#f2b33c",
 )
 
 

@@ -137,6 +137,7 @@ class TrainingDashboard(QWidget):
         self.runs_panel = RunsPanel(self.runs_folder, lambda: self.project.graph)
         self.tabs.addTab(self.runs_panel, "Runs")
         self.controller.run_ended.connect(self.runs_panel.refresh_if_shown)
+        self.runs_panel.set_document(self.document)
         self.tabs.currentChanged.connect(self._tab_changed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -202,6 +203,7 @@ class TrainingDashboard(QWidget):
         self.document = document
         for signal, slot in self._document_links():
             signal.connect(slot)
+        self.runs_panel.set_document(document)
         if old.parent() is self:
             old.deleteLater()
         self._probe = None
@@ -231,7 +233,13 @@ class TrainingDashboard(QWidget):
             (d.analysis.updated, self._analysis_updated),
             (d.selection_changed, self._canvas_selection),
             (d.section_changed, self._section_changed),
+            (d.comparison_changed, self._comparison_changed),
         ]
+
+    def _comparison_changed(self) -> None:
+        """A diff shown over the canvas (from the Runs tab or File > Compare): list it there."""
+        if self.document.comparison is not None:
+            self.tabs.setCurrentWidget(self.runs_panel)
 
     def _section_changed(self, name: str) -> None:
         if name == "dataset":

@@ -43,6 +43,7 @@ def install_dashboard(window: MainWindow) -> TrainingDashboard:
     view = window.view_menu.actions()
     window.view_menu.insertAction(view[view.index(window.action_fit) + 1], thumbnails)
     dashboard.status_message.connect(window.show_message)
+    dashboard.runs_panel.open_requested.connect(window.open_run)
 
     window.document_changed.connect(dashboard.set_document)
     return dashboard

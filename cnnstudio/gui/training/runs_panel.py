@@ -1,5 +1,6 @@
-"""The Runs tab: the project's run history, sortable and filterable, notes editable, and the
-architecture diff of a run against the network being edited."""
+"""The Runs tab: the project's run history, sortable and filterable, notes editable, the
+architecture diff of a run against the network being edited (or of two runs), and a run's
+network opened as a new project or put in place of the current one."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from PySide6.QtCore import (
     QFile,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
     QSortFilterProxyModel,
     Qt,
     Signal,
@@ -26,6 +28,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QListWidgetItem,
+    QMenu,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -34,9 +38,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnstudio.core.diff import diff_graphs, diff_lines
+from cnnstudio.core.diff import Comparison
 from cnnstudio.core.errors import CnnStudioError
 from cnnstudio.core.graph import GraphModel
+from cnnstudio.core.project import Project
+from cnnstudio.gui.document import Document
 from cnnstudio.gui.numbers import short_count
 from cnnstudio.train.run_history import RunRecord, list_runs, run_project, write_note
 
@@ -158,7 +164,12 @@ class RunsModel(QAbstractTableModel):
 
 
 class RunsPanel(QWidget):
-    """Lists the runs in ``folder()`` each time it is shown; diffs against ``current()``."""
+    """Lists the runs in ``folder()`` each time it is shown; diffs against ``current()``.
+
+    ``open_requested(path)`` asks the window to open a run's network as a new project.
+    """
+
+    open_requested = Signal(object)  # Path of the run folder
 
     def __init__(
         self,
@@ -169,6 +180,7 @@ class RunsPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("runsPanel")
         self._folder, self._current = folder, current
+        self.document: Document | None = None
         self.model = RunsModel(self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -184,6 +196,26 @@ class RunsPanel(QWidget):
         self.diff_button.setToolTip("What changed in the network since the selected run")
         self.diff_button.setEnabled(False)
         self.diff_button.clicked.connect(self.diff_selected)
+        self.clear_diff_button = QPushButton("Clear diff")
+        self.clear_diff_button.setObjectName("runsClearDiff")
+        self.clear_diff_button.setToolTip("Take the diff off the canvas (or press Esc there)")
+        self.clear_diff_button.setEnabled(False)
+        self.clear_diff_button.clicked.connect(self.clear_diff)
+        self.open_button = QPushButton("Open network")
+        self.open_button.setObjectName("runsOpen")
+        self.open_button.setToolTip(
+            "Open the network and settings the selected run trained as a new, unsaved project"
+        )
+        self.open_button.setEnabled(False)
+        self.open_button.clicked.connect(self.open_selected)
+        self.replace_button = QPushButton("Replace current network")
+        self.replace_button.setObjectName("runsReplace")
+        self.replace_button.setToolTip(
+            "Put the network and settings the selected run trained in place of the current "
+            "ones, as one edit that Undo takes back"
+        )
+        self.replace_button.setEnabled(False)
+        self.replace_button.clicked.connect(self.replace_with_selected)
         self.delete_button = QPushButton("Delete run…")
         self.delete_button.setObjectName("runsDelete")
         self.delete_button.setToolTip("Move the selected run's folder to the trash")
@@ -195,7 +227,9 @@ class RunsPanel(QWidget):
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
             | QAbstractItemView.EditTrigger.EditKeyPressed
@@ -210,9 +244,14 @@ class RunsPanel(QWidget):
         self.status.setObjectName("runsStatus")
         self.diff_list = QListWidget()
         self.diff_list.setObjectName("runsDiffList")
+        self.diff_list.setToolTip("Click a change to show its block on the canvas")
+        self.diff_list.itemClicked.connect(self._change_clicked)
         top = QHBoxLayout()
         top.addWidget(self.filter, 1)
         top.addWidget(self.diff_button)
+        top.addWidget(self.clear_diff_button)
+        top.addWidget(self.open_button)
+        top.addWidget(self.replace_button)
         top.addWidget(self.delete_button)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
@@ -229,7 +268,6 @@ class RunsPanel(QWidget):
         """Read the run folders again (a new run, a note edited elsewhere)."""
         folder = self._folder()
         self.model.set_records(list_runs(folder))
-        self.diff_list.clear()
         n = len(self.model.records)
         self.status.setText(f"{n} run{'s' * (n != 1)} in {folder}" if n else f"No runs in {folder}")
 
@@ -238,28 +276,98 @@ class RunsPanel(QWidget):
         if self.isVisible():
             self.refresh()
 
-    def selected(self) -> RunRecord | None:
-        rows = self.table.selectionModel().selectedRows()
-        if not rows:
-            return None
-        return self.model.records[self.proxy.mapToSource(rows[0]).row()]
+    def set_document(self, document: Document) -> None:
+        """Follow ``document``'s architecture diff (the list names its changes)."""
+        if self.document is not None:
+            self.document.comparison_changed.disconnect(self._show_comparison)
+        self.document = document
+        document.comparison_changed.connect(self._show_comparison)
+        self._show_comparison()
 
-    def diff_selected(self) -> None:
-        """List what changed from the selected run's network to the one being edited."""
-        record = self.selected()
-        if record is None:
-            return
-        self.diff_list.clear()
+    def selected(self) -> RunRecord | None:
+        chosen = self.selected_runs()
+        return chosen[0] if chosen else None
+
+    def selected_runs(self) -> list[RunRecord]:
+        """The selected runs, oldest first (the records are listed newest first)."""
+        rows = [self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows()]
+        return [self.model.records[r] for r in sorted(rows, reverse=True)]
+
+    def _project(self, record: RunRecord) -> Project | None:
+        """The project as ``record``'s run trained it, or None after saying why not."""
         try:
-            trained = run_project(record.path).graph
+            return run_project(record.path)
         except CnnStudioError as exc:
             self.status.setText(str(exc))
+            return None
+
+    def diff_selected(self) -> None:
+        """Show what changed from the selected run's network to the one being edited, or
+        from the older of two selected runs to the newer, over the canvas and in the list."""
+        records = self.selected_runs()
+        if not records or self.document is None:
             return
-        current = self._current()
-        d = diff_graphs(trained, current)
-        lines = diff_lines(d, trained, current)
-        self.diff_list.addItems(lines or [f"The network is the one run {record.run} trained."])
-        self.status.setText(f"Changes since run {record.run}")
+        projects = [self._project(r) for r in records[:2]]
+        if None in projects:
+            return
+        graphs = [p.graph for p in projects if p is not None]
+        if len(graphs) == 2:
+            comparison = Comparison.of(
+                graphs[0], graphs[1], f"run {records[0].run}", f"run {records[1].run}"
+            )
+            self.status.setText(f"Changes from run {records[0].run} to run {records[1].run}")
+        else:
+            comparison = Comparison.of(
+                graphs[0], self._current(), f"run {records[0].run}", "the current network"
+            )
+            self.status.setText(f"Changes since run {records[0].run}")
+        self.document.set_comparison(comparison)
+
+    def clear_diff(self) -> None:
+        if self.document is not None:
+            self.document.set_comparison(None)
+
+    def _show_comparison(self) -> None:
+        self.diff_list.clear()
+        comparison = self.document.comparison if self.document is not None else None
+        self.clear_diff_button.setEnabled(comparison is not None)
+        if comparison is None:
+            return
+        entries = comparison.entries()
+        if not entries:
+            self.diff_list.addItem(
+                f"No change: {comparison.new_name} is the network {comparison.old_name} trained."
+            )
+        for entry in entries:
+            item = QListWidgetItem(entry.text)
+            if entry.node is not None:
+                item.setData(Qt.ItemDataRole.UserRole, (entry.node, entry.in_old))
+            self.diff_list.addItem(item)
+
+    def _change_clicked(self, item: QListWidgetItem) -> None:
+        target = item.data(Qt.ItemDataRole.UserRole)
+        if target is not None and self.document is not None:
+            self.document.choose_change(*target)
+
+    def open_selected(self) -> None:
+        """Ask for the selected run's network as a new project (the window asks about unsaved
+        changes first)."""
+        record = self.selected()
+        if record is not None:
+            self.open_requested.emit(record.path)
+
+    def replace_with_selected(self) -> None:
+        """Put the selected run's network and settings in place of the current ones (undoable)."""
+        record = self.selected()
+        if record is None or self.document is None:
+            return
+        project = self._project(record)
+        if project is None:
+            return
+        refused = self.document.replace_with(project, f"Replace the network with run {record.run}")
+        self.status.setText(
+            refused or f"The network is now run {record.run}'s (Undo takes it back)"
+        )
 
     def delete_selected(self) -> None:
         """Move the selected run's folder to the system trash, once the user confirmed."""
@@ -284,9 +392,31 @@ class RunsPanel(QWidget):
         self.status.setText(f"Run {record.run} moved to the trash")
 
     def _selection_changed(self) -> None:
-        chosen = self.selected() is not None
-        self.diff_button.setEnabled(chosen)
-        self.delete_button.setEnabled(chosen)
+        count = len(self.table.selectionModel().selectedRows())
+        self.diff_button.setEnabled(count in (1, 2))
+        self.diff_button.setText("Diff selected runs" if count == 2 else "Diff with current")
+        for button in (self.open_button, self.replace_button, self.delete_button):
+            button.setEnabled(count == 1)
+
+    def context_menu(self) -> QMenu:
+        """The selected runs' actions, as the buttons offer them."""
+        menu = QMenu(self)
+        for button in (
+            self.open_button,
+            self.replace_button,
+            self.diff_button,
+            self.clear_diff_button,
+            self.delete_button,
+        ):
+            action = menu.addAction(button.text(), button.click)
+            action.setEnabled(button.isEnabled())
+            action.setToolTip(button.toolTip())
+        return menu
+
+    def _context_menu(self, pos: QPoint) -> None:
+        menu = self.context_menu()
+        menu.exec(self.table.viewport().mapToGlobal(pos))
+        menu.deleteLater()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -35,6 +35,7 @@ from cnnstudio.core.memory import MemoryEstimate, format_bytes
 from cnnstudio.core.project import Project
 from cnnstudio.gui import theme
 from cnnstudio.gui.gc_guard import gui_thread_collector
+from cnnstudio.gui.training.lr_finder import LrFinderDialog
 from cnnstudio.train.config import (
     AMP_MODES,
     EARLY_STOPPING_METRICS,
@@ -154,6 +155,7 @@ class SettingsPanel(QWidget):
         self.available = 0
         self.probe_options: dict[str, Any] = {}  # extra find_largest_batch arguments
         self._search: tuple[QThread, _BatchSearch] | None = None
+        self.lr_finder: LrFinderDialog | None = None
         self.error = QLabel()
         self.error.setObjectName("settingsError")
         self.error.setWordWrap(True)
@@ -172,7 +174,7 @@ class SettingsPanel(QWidget):
             form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
             for name in names:
                 editor = self._editor(name, getattr(TrainingConfig(), name))
-                form.addRow(_label(name), editor)
+                form.addRow(_label(name), self._lr_row(editor) if name == "lr" else editor)
                 if name == "batch_size":
                     form.addRow(self._memory_rows())
             if title == "Run":
@@ -263,6 +265,37 @@ class SettingsPanel(QWidget):
             self._loading = False
         self._update_memory()
 
+    # ---- learning-rate finder ----------------------------------------------------------------
+    def _lr_row(self, editor: QWidget) -> QWidget:
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.find_lr = QPushButton("Find learning rate")
+        self.find_lr.setObjectName("findLearningRate")
+        self.find_lr.setToolTip(
+            "Train a throw-away copy for at most one epoch while the lr "
+            "grows from 1e-7 to 10, plot the loss and suggest the lr where it falls fastest "
+            "(the project and its weights are untouched)"
+        )
+        self.find_lr.clicked.connect(self.open_lr_finder)
+        layout.addWidget(editor, 1)
+        layout.addWidget(self.find_lr)
+        return row
+
+    def open_lr_finder(self) -> None:
+        """Start the range test on the project as it is now, in its own window."""
+        if self.project is None:
+            return
+        if self.lr_finder is not None:
+            self.lr_finder.reject()  # a new sweep for the current settings replaces the old
+            self.lr_finder.deleteLater()
+        snapshot = Project.from_dict(self.project.to_dict())
+        snapshot.path = self.project.path  # relative dataset paths resolve as in a run
+        snapshot.training = dict(self.section or {})
+        self.lr_finder = LrFinderDialog(snapshot, self)
+        self.lr_finder.use_lr.connect(lambda lr: self._edit("lr", lr))
+        self.lr_finder.show()
+
     # ---- will it fit? -----------------------------------------------------------------------
     def _memory_rows(self) -> QWidget:
         box = QWidget()
@@ -294,6 +327,8 @@ class SettingsPanel(QWidget):
 
     def set_model(self, project: Project, analysis: Analysis) -> None:
         """The network the estimate is for; called whenever its analysis changes."""
+        if self.lr_finder is not None and project is not self.project:
+            self.lr_finder.reject()  # its suggestion was for the project being closed
         self.project, self.analysis = project, analysis
         self._update_memory()
 
@@ -396,7 +431,10 @@ class SettingsPanel(QWidget):
         self.find_batch.setEnabled(self.estimate is not None)
 
     def stop_search(self) -> None:
-        """Cancel a running search and wait for its thread (the panel is going away)."""
+        """Cancel a running search or range test and wait for its thread (the panel is going
+        away)."""
+        if self.lr_finder is not None:
+            self.lr_finder.stop()
         if self._search is not None:
             thread, search = self._search
             search.cancelled = True
