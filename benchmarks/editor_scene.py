@@ -15,17 +15,16 @@ import time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt
-from PySide6.QtGui import QImage, QMouseEvent, QPainter, QUndoStack
+from PySide6.QtGui import QImage, QMouseEvent, QPainter
 from PySide6.QtWidgets import QApplication
 
 from cnnstudio.core.commands import SetParams
 from cnnstudio.core.graph import Edge, GraphModel, Node
 from cnnstudio.core.layout import layered_layout
 from cnnstudio.core.project import Project
-from cnnstudio.gui.analysis_model import AnalysisModel
+from cnnstudio.gui.document import Document
 from cnnstudio.gui.editor.scene import GraphScene
 from cnnstudio.gui.editor.view import GraphView
-from cnnstudio.gui.undo import push
 
 NODES = 500
 VIEW_SIZE = (1600, 900)
@@ -97,17 +96,18 @@ class Editor:
     """A shown canvas on a project document, as the main window would hold it."""
 
     def __init__(self, doc: dict) -> None:
-        self.graph = Project.from_dict(doc).graph
-        self.stack = QUndoStack()
-        self.analysis = AnalysisModel(self.graph)
-        self.scene = GraphScene(self.graph, self.stack, self.analysis)
+        self.document = Document(Project.from_dict(doc))
+        self.graph = self.document.graph
+        self.stack = self.document.undo_stack
+        self.analysis = self.document.analysis
+        self.scene = GraphScene(self.document)
         self.view = GraphView(self.scene)
         self.view.resize(*VIEW_SIZE)
         self.view.show()
 
     def close(self) -> None:
         self.scene.detach()
-        self.analysis.detach()
+        self.document.close()
         self.view.setScene(None)
         self.view.deleteLater()
         self.scene.deleteLater()
@@ -201,7 +201,7 @@ def time_edit(editor: Editor, node_id: str, edits: int, samples: Samples) -> Non
     for i in range(edits):
         updates.clear()
         samples.start()
-        push(editor.stack, editor.graph, SetParams(node_id, {"out_channels": 8 + (i % 2) * 8}))
+        editor.document.push(SetParams(node_id, {"out_channels": 8 + (i % 2) * 8}))
         while not updates:
             QApplication.processEvents()
         QApplication.processEvents()  # the repaint the new shapes asked for
