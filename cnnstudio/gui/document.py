@@ -39,6 +39,7 @@ class Document(QObject):
     read_only_changed = Signal(object)  # str | None: why the network may not be edited
     selection_changed = Signal()
     node_images_changed = Signal()
+    node_notes_changed = Signal()
     weights_changed = Signal()  # a run's weights were adopted or saved beside the file
     saved = Signal(object)  # Path
 
@@ -51,6 +52,7 @@ class Document(QObject):
         self.weights = TrainedWeightsKeeper()
         self._selection: list[str] = []
         self._node_images: dict[str, QImage] = {}
+        self._node_notes: dict[str, str] = {}
         # Views hear the stack through the document: a document being destroyed drops its
         # connections before the stack it owns is cleared, so no slot of a window that is
         # being torn down runs for those last emissions.
@@ -147,6 +149,16 @@ class Document(QObject):
     def set_node_images(self, images: dict[str, QImage]) -> None:
         self._node_images = dict(images)
         self.node_images_changed.emit()
+
+    @property
+    def node_notes(self) -> dict[str, str]:
+        """Lines added to nodes' tooltips (the live preview's activation statistics), by id."""
+        return dict(self._node_notes)
+
+    def set_node_notes(self, notes: dict[str, str]) -> None:
+        if notes != self._node_notes:
+            self._node_notes = dict(notes)
+            self.node_notes_changed.emit()
 
     # ---- trained weights and saving --------------------------------------------------------
     def adopt_run(self, result: TrainingResult) -> TrainedWeights | None:
