@@ -288,3 +288,16 @@ def test_closing_the_window_leaves_no_thread(qtbot, window, watch, still_running
     window.document.undo_stack.setClean()
     window.close()
     assert still_running_qthreads(0) == []
+
+
+def test_a_new_project_gets_none_of_the_old_pictures(qtbot, window, watch) -> None:
+    first = watch.newest_drawn(qtbot)
+    window.document.push(SetParams("conv1", {"out_channels": 3}))
+    window.preview.refresh()  # its computation is under way when the project is replaced
+    assert watch.requested[-1] > first
+    window.document.undo_stack.setClean()
+    assert window.new_project("blank")
+    qtbot.waitUntil(lambda: not window.preview.engine.busy, timeout=WAIT_MS)
+    assert watch.drawn[-1] == first
+    assert window.document.node_images == {}
+    assert toggle(window).toolTip() == "No preview: the network needs one valid Input node"

@@ -80,6 +80,7 @@ class LivePreview(QObject):
             for signal, slot in self._links(old):
                 signal.disconnect(slot)
             self._withdraw(old)
+        self.engine.cancel()  # the old document's pictures must not land in the new one
         self.document = document
         self._chosen = None
         self._key = None
