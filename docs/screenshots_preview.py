@@ -18,12 +18,11 @@ os.environ.setdefault("CNNSTUDIO_NO_SETTINGS", "1")
 
 import safetensors.torch
 from PySide6.QtWidgets import QApplication, QSpinBox
-from screenshots import SIZE, shoot, wait, wait_until
+from screenshots import SIZE, shoot, wait_until
 
 from cnnstudio.core.commands import SetParams
 from cnnstudio.gui.main_window import MainWindow
 from cnnstudio.torch_backend.compiler import compile_graph
-
 
 SAMPLE = 5
 
