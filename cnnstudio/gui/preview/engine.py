@@ -55,7 +55,7 @@ def picture(activation: np.ndarray, table: np.ndarray, is_input: bool) -> np.nda
         flat = activation.reshape(-1)
         cols = min(len(flat), VECTOR_COLUMNS)
         rows = -(-len(flat) // cols)
-        data = np.full(rows * cols, flat.min(initial=0.0), dtype=np.float32)
+        data = np.full(rows * cols, flat.min(), dtype=np.float32)  # the padding reads as lowest
         data[: len(flat)] = flat
         data = data.reshape(rows, cols)
     return colour(scale_unit(data[None], shared=False)[0], table)

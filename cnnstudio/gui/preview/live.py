@@ -118,7 +118,7 @@ class LivePreview(QObject):
     def refresh(self) -> None:
         """Ask for pictures of the network as it is now, unless the newest request already was."""
         document = self.document
-        if document is None or not self._started:
+        if document is None:
             return
         analysis = document.analysis.analysis
         params = analysis.total_params
@@ -140,6 +140,9 @@ class LivePreview(QObject):
             return
         if analysis.input_shape is None:
             self._absent("No preview: the network needs one valid Input node")
+            return
+        if not self._started:
+            self._say("Preview: starting…")  # the toolbar is set now, the data come after
             return
         input_shape = tuple(analysis.input_shape)
         request = DataRequest(document.project.dataset, input_shape, document.project.base_dir)
