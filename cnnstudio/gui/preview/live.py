@@ -188,9 +188,10 @@ class LivePreview(QObject):
         self.requested.emit(self._generation)
 
     def _draw(self, pictures: PreviewPictures) -> None:
+        # Only the newest request's pictures come here: the engine drops superseded results,
+        # and a document change or the toggle turned off cancels the request under way.
         document, result = self.document, pictures.result
-        if document is None or result.generation != self._generation:
-            return  # the engine drops superseded results; a document change also supersedes
+        assert document is not None
         where = f"Sample {result.sample} ({result.label})"
         notes = {k: f"{where}: {s.describe()}" for k, s in result.stats.items()}
         document.set_node_images(pictures.images)
