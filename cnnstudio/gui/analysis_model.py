@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from cnnstudio.core.analysis import Analysis, analyze
+from cnnstudio.core.analysis import Analysis, Issue, analyze
 from cnnstudio.core.graph import GraphModel
 from cnnstudio.gui.editor.model_links import ModelLinks
 
@@ -21,6 +21,7 @@ class AnalysisModel(QObject):
         super().__init__(parent)
         self.graph = graph
         self._classes: tuple[int, str] | None = None  # the dataset's class count and name
+        self._findings: dict[str, list[Issue]] = {}  # issues found by running the network
         self._analysis = analyze(graph)
         self._dirty = False
         self._timer = QTimer(self)
@@ -35,6 +36,8 @@ class AnalysisModel(QObject):
         if self._dirty:
             classes, dataset = self._classes or (None, "")
             self._analysis = analyze(self.graph, classes, dataset)
+            for found in self._findings.values():
+                self._analysis.issues.extend(found)
             self._dirty = False
         return self._analysis
 
@@ -44,6 +47,13 @@ class AnalysisModel(QObject):
         known = (classes, dataset) if classes is not None else None
         if known != self._classes:
             self._classes = known
+            self._on_changed()
+
+    def set_findings(self, source: str, issues: list[Issue]) -> None:
+        """Issues that running the network found (``source``: who found them, e.g. the live
+        preview), listed with the analysis's own until ``source`` replaces them."""
+        if issues != self._findings.get(source, []):
+            self._findings[source] = list(issues)
             self._on_changed()
 
     @property

@@ -41,6 +41,7 @@ class Document(QObject):
     read_only_changed = Signal(object)  # str | None: why the network may not be edited
     selection_changed = Signal()
     node_images_changed = Signal()
+    node_notes_changed = Signal()
     weights_changed = Signal()  # a run's weights were adopted or saved beside the file
     saved = Signal(object)  # Path
     comparison_changed = Signal()  # an architecture diff was put over the canvas, or cleared
@@ -56,6 +57,7 @@ class Document(QObject):
         self._selection: list[str] = []
         self._node_images: dict[str, QImage] = {}
         self._comparison: Comparison | None = None
+        self._node_notes: dict[str, str] = {}
         # Views hear the stack through the document: a document being destroyed drops its
         # connections before the stack it owns is cleared, so no slot of a window that is
         # being torn down runs for those last emissions.
@@ -194,6 +196,16 @@ class Document(QObject):
     def choose_change(self, node_id: str, in_old: bool) -> None:
         """Ask the canvas to select and centre a listed change's node (or its ghost)."""
         self.change_chosen.emit(node_id, in_old)
+
+    @property
+    def node_notes(self) -> dict[str, str]:
+        """Lines added to nodes' tooltips (the live preview's activation statistics), by id."""
+        return dict(self._node_notes)
+
+    def set_node_notes(self, notes: dict[str, str]) -> None:
+        if notes != self._node_notes:
+            self._node_notes = dict(notes)
+            self.node_notes_changed.emit()
 
     # ---- trained weights and saving --------------------------------------------------------
     def adopt_run(self, result: TrainingResult) -> TrainedWeights | None:

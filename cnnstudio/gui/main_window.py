@@ -54,6 +54,7 @@ from cnnstudio.gui.help import install_help_menu
 from cnnstudio.gui.import_dialog import ImportDialog, ModelImporter
 from cnnstudio.gui.inspector import Inspector
 from cnnstudio.gui.issues import IssuesList
+from cnnstudio.gui.preview.install import install_preview
 from cnnstudio.gui.quick_add import QuickAdd
 from cnnstudio.gui.settings import Settings, data_dir
 from cnnstudio.gui.summary_bar import SummaryBar
@@ -124,6 +125,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_layout()
         self._install_dashboard()
+        self.preview = install_preview(self)
         self.importer = ModelImporter(data_dir() / "imports", self)
         self.importer.imported.connect(self._imported)
         self.importer.failed.connect(self._import_failed)
@@ -163,8 +165,7 @@ class MainWindow(QMainWindow):
             )
             action.setShortcuts(keys)
         if icon is not None:
-            self._themed.append((action, icon))
-            action.setIcon(theme.icon(icon))
+            self.theme_icon(action, icon)
         hint = tip or text.replace("&", "").rstrip(".")
         if action.shortcut().toString():
             hint += f" ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
@@ -173,6 +174,11 @@ class MainWindow(QMainWindow):
         action.triggered.connect(slot)
         self.addAction(action)
         return action
+
+    def theme_icon(self, action: QAction, icon: str) -> None:
+        """Give ``action`` the icon ``icon``, redrawn in the colours of each theme chosen."""
+        self._themed.append((action, icon))
+        action.setIcon(theme.icon(icon))
 
     def _create_actions(self) -> None:
         a = self._action
@@ -859,6 +865,7 @@ class MainWindow(QMainWindow):
         self.quick_add_popup.hide()
         self.autosaver.close()
         self.dashboard.shutdown()  # no training process outlives the window
+        self.preview.shutdown()  # nor the preview's thread
         event.accept()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

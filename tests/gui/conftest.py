@@ -22,6 +22,7 @@ from cnnstudio.gui.document import Document
 from cnnstudio.gui.editor.scene import GraphScene
 from cnnstudio.gui.editor.view import GraphView
 from cnnstudio.gui.main_window import MainWindow
+from cnnstudio.gui.preview import live
 from cnnstudio.gui.templates import examples_dir
 
 _threads: weakref.WeakSet[QThread] = weakref.WeakSet()
@@ -46,6 +47,14 @@ def _still_running(grace_ms: int) -> list[QThread]:
     # A thread deleted with deleteLater (its C++ object gone) is not running.
     alive = [t for t in list(_threads) if shiboken6.isValid(t)]
     return [t for t in alive if t.isRunning() and not t.wait(grace_ms)]
+
+
+@pytest.fixture(autouse=True)
+def _preview_off_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows open with the live preview off, as for a network over its size limit, so its
+    pictures do not resize blocks under tests about other things (``test_preview.py`` puts the
+    limit back)."""
+    monkeypatch.setattr(live, "PARAMS_LIMIT", -1)
 
 
 @pytest.fixture

@@ -100,6 +100,7 @@ class NodeItem(QGraphicsItem):
         self._summary = self.spec.describe(params)
         self._shown = _shown(info)
         self._thumbnail: QImage | None = None
+        self._note = ""
         self._rect = QRectF()
         self._header = QPainterPath()
         self._texts: list[_Text] = []
@@ -141,6 +142,10 @@ class NodeItem(QGraphicsItem):
             self._shown = shown
             self._relayout()
 
+    @property
+    def thumbnail(self) -> QImage | None:
+        return self._thumbnail
+
     def set_thumbnail(self, image: QImage | None) -> None:
         """Show a small picture (a live feature map) inside the node; ``None`` removes it."""
         new = None if image is None or image.isNull() else image
@@ -150,6 +155,12 @@ class NodeItem(QGraphicsItem):
             self._relayout()
         else:
             self.update()
+
+    def set_note(self, note: str) -> None:
+        """A line added to the tooltip (the live preview's activation statistics)."""
+        if note != self._note:
+            self._note = note
+            self.setToolTip(self._tooltip())
 
     def set_ports(self, count: int, connected: set[int]) -> None:
         """Show ``count`` input ports and which are fed; merges grow a spare one this way."""
@@ -259,6 +270,10 @@ class NodeItem(QGraphicsItem):
         self.update()
 
     def _tooltip(self) -> str:
+        text = self._face_tooltip()
+        return f"{text}\n{self._note}" if self._note else text
+
+    def _face_tooltip(self) -> str:
         shown = self._shown
         head = f"{self.node_id} ({self.block_type})"
         if shown.status == "error":

@@ -84,6 +84,7 @@ class GraphScene(QGraphicsScene):
         self.selectionChanged.connect(self._raise_selected)
         self.selectionChanged.connect(self._share_selection)
         document.node_images_changed.connect(self._show_node_images)
+        document.node_notes_changed.connect(self._show_node_notes)
         self._pictured: set[str] = set()
         self._raised: list[NodeItem] = []
         infos = analysis.analysis.nodes
@@ -101,6 +102,7 @@ class GraphScene(QGraphicsScene):
             self.analysis.updated.disconnect(self._apply_analysis)
             self.document.node_images_changed.disconnect(self._show_node_images)
             self.diff_overlay.detach()
+            self.document.node_notes_changed.disconnect(self._show_node_notes)
 
     # ---- lookups ---------------------------------------------------------------------------
     def node_item(self, node_id: str) -> NodeItem:
@@ -143,6 +145,11 @@ class GraphScene(QGraphicsScene):
         self._pictured = {n for n in images if n in self._nodes}
         if resized:
             self.nodes_resized.emit()
+
+    def _show_node_notes(self) -> None:
+        notes = self.document.node_notes
+        for node_id, item in self._nodes.items():
+            item.set_note(notes.get(node_id, ""))
 
     def selected_edges(self) -> list[Edge]:
         return [i.edge for i in self.selectedItems() if isinstance(i, EdgeItem)]

@@ -1,0 +1,1 @@
+"""Live activations while designing: one real sample through the network as it is edited."""
