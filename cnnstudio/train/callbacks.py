@@ -110,6 +110,24 @@ class Features:
 
 
 @dataclasses.dataclass(frozen=True)
+class AttributionMap:
+    """Where one validation sample made the network decide for ``target`` (captum), asked for
+    by the editor with ``request`` (its answer to an older request is dropped).
+
+    ``method``: ``gradcam`` (on convolution ``node``), ``saliency`` or ``integrated_gradients``;
+    ``heat`` is float32 ``(H, W)`` at the input's resolution, scaled to [0, 1].
+    """
+
+    request: int
+    sample: int  # index into the validation set
+    method: str
+    node: str | None
+    target: int
+    heat: np.ndarray
+    probabilities: np.ndarray  # float32 [classes]
+
+
+@dataclasses.dataclass(frozen=True)
 class ValPredictions:
     """Each validation sample's true class, predicted class and the predicted class's probability."""
 
@@ -180,6 +198,9 @@ class TrainingCallbacks:
 
     def on_predictions(self, predictions: ValPredictions) -> None:
         """Called after each epoch's validation, before ``on_epoch``."""
+
+    def on_attribution(self, attribution: AttributionMap) -> None:
+        """Called when an attribution the editor asked for (``request_attribution``) is ready."""
 
     def on_error(self, failure: TrainingFailure) -> None:
         """Called when the run fails; ``on_end`` follows."""
