@@ -9,6 +9,8 @@ the model is put in eval mode for the call and given back in its mode.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -17,6 +19,7 @@ from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, Sal
 
 from cnnstudio.core.errors import CnnStudioError
 from cnnstudio.torch_backend.compiler import NODE_IDS
+from cnnstudio.train.callbacks import AttributionMap
 from cnnstudio.train.loss import probabilities
 
 METHODS = {
@@ -133,3 +136,26 @@ def scaled(heat: torch.Tensor) -> np.ndarray:
     top = float(values.max(initial=0.0))
     out = values / top if top > 0 else np.zeros_like(values)
     return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def attribution_map(
+    attributor: Attributor, request: Mapping[str, Any], sample: torch.Tensor, index: int
+) -> AttributionMap:
+    """The answer to one editor request (``request``, ``method``, ``target``, ``node``), about
+    validation sample ``index`` (``sample``: normalised); an impossible one says why."""
+    method = str(request.get("method", "gradcam"))
+    target, node = request.get("target"), request.get("node")
+    ask = int(request.get("request", 0))
+    try:
+        heat = attributor.attribute(
+            sample,
+            method,
+            int(target) if target is not None else None,
+            str(node) if node is not None else None,
+        )
+    except AttributionError as exc:
+        empty = np.zeros((0, 0), np.float32)
+        return AttributionMap(
+            ask, index, method, None, -1, empty, np.zeros(0, np.float32), str(exc)
+        )
+    return AttributionMap(ask, index, method, heat.node, heat.target, heat.heat, heat.probabilities)

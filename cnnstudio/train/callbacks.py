@@ -125,6 +125,7 @@ class AttributionMap:
     target: int
     heat: np.ndarray
     probabilities: np.ndarray  # float32 [classes]
+    error: str = ""  # why no map could be made (then ``heat`` is empty)
 
 
 @dataclasses.dataclass(frozen=True)
