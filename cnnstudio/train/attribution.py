@@ -19,14 +19,10 @@ from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, Sal
 
 from cnnstudio.core.errors import CnnStudioError
 from cnnstudio.torch_backend.compiler import NODE_IDS
-from cnnstudio.train.callbacks import AttributionMap
+from cnnstudio.train.callbacks import ATTRIBUTION_METHODS, AttributionMap
 from cnnstudio.train.loss import probabilities
 
-METHODS = {
-    "gradcam": "Grad-CAM",
-    "saliency": "Saliency",
-    "integrated_gradients": "Integrated gradients",
-}
+METHODS = ATTRIBUTION_METHODS
 # Integrated gradients' path steps (captum's default), run as one batch: LeNet-5 takes ~10 ms
 # here, a tenth of the 100 ms budget (benchmarks/attribution.py).
 IG_STEPS = 50

@@ -109,6 +109,14 @@ class Features:
     probabilities: np.ndarray  # float32 [classes]
 
 
+# The attribution methods by the names requests use, with what the editor calls them.
+ATTRIBUTION_METHODS = {
+    "gradcam": "Grad-CAM",
+    "saliency": "Saliency",
+    "integrated_gradients": "Integrated gradients",
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class AttributionMap:
     """Where one validation sample made the network decide for ``target`` (captum), asked for

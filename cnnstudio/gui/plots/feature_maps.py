@@ -2,7 +2,7 @@
 
 All channels are drawn as one mosaic image (see ``mosaic.py``); a node whose output is a vector
 (a Linear layer) is drawn as bars. Beside it: the sample itself and the classes the network
-gives it most probability for.
+gives it most probability for, and where it looked to decide (``AttributionPanel``).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnstudio.gui.plots.attribution import AttributionPanel
 from cnnstudio.gui.plots.bars import ProbabilityBars, VectorBars
 from cnnstudio.gui.plots.images import Sample, sample_pixmap
 from cnnstudio.gui.plots.mosaic import MAX_TILES, Mosaic, feature_mosaic
@@ -137,6 +138,8 @@ class FeatureMapsView(QWidget):
         top.addWidget(self.truth_label, 1)
         side.addLayout(top)
         side.addWidget(self.prob_widget, 1)
+        self.attribution = AttributionPanel("probeAttribution")
+        side.addWidget(self.attribution)
         blank_until_drawn(self.prob_widget)
         body = QHBoxLayout()
         body.setContentsMargins(0, 0, 0, 0)
@@ -155,6 +158,7 @@ class FeatureMapsView(QWidget):
     ) -> None:
         """Fill the strip with validation samples 0..n-1 (``images[i]`` is sample i)."""
         self.class_names = tuple(class_names)
+        self.attribution.set_classes(self.class_names)
         self.samples.blockSignals(True)
         self.samples.clear()
         for i, (image, label) in enumerate(zip(images, labels, strict=True)):
@@ -202,6 +206,7 @@ class FeatureMapsView(QWidget):
         self.image_label.clear()
         self.truth_label.clear()
         self.prob_widget.hide()
+        self.attribution.clear()
         self.caption.setText("Train the network to see what its layers respond to.")
         self._fit_pending = True
 
