@@ -2,7 +2,9 @@
 
 The map arrives from elsewhere (the training process or a background thread); this view only
 blends it over the sample, so the opacity slider redraws at once without asking again.
-Changing the method, the class or the Grad-CAM layer emits ``changed`` for a new map.
+Changing the method, the class or the Grad-CAM layer emits ``changed`` for a new map. Given a
+``picture`` label of another view (the feature maps panel's sample), the panel draws there and
+lays its controls out in one row.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QSlider,
     QVBoxLayout,
@@ -47,18 +50,26 @@ def overlay_pixmap(
 class AttributionPanel(QWidget):
     changed = Signal()  # method, class or layer changed: a new map is needed
 
-    def __init__(self, name: str = "attributionPanel", parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        name: str = "attributionPanel",
+        picture: QLabel | None = None,
+        size: int = IMAGE_SIZE,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName(name)
         self.image: np.ndarray | None = None
         self.sample: int | None = None
         self.map: AttributionMap | None = None
         self.class_names: tuple[str, ...] = ()
+        self.image_size = size
 
-        self.picture = QLabel()
-        self.picture.setObjectName("attributionImage")
-        self.picture.setFixedSize(IMAGE_SIZE, IMAGE_SIZE)
-        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.picture = picture if picture is not None else QLabel()
+        if picture is None:
+            self.picture.setObjectName("attributionImage")
+            self.picture.setFixedSize(size, size)
+            self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.method = QComboBox()
         self.method.setObjectName("attributionMethod")
         for key, label in ATTRIBUTION_METHODS.items():
@@ -81,18 +92,28 @@ class AttributionPanel(QWidget):
         self.opacity.setToolTip("How strongly the map covers the image")
         self.caption = QLabel("")
         self.caption.setObjectName("attributionCaption")
-        self.caption.setWordWrap(True)
-        form = QFormLayout()
-        form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("Method", self.method)
-        form.addRow("Class", self.target)
-        form.addRow("Layer", self.layer)
-        form.addRow("Opacity", self.opacity)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.picture, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addLayout(form)
-        layout.addWidget(self.caption)
+        if picture is not None:  # one row under another view's controls
+            self.opacity.setMaximumWidth(90)
+            self.caption.setMinimumWidth(40)
+            row = QHBoxLayout(self)
+            row.setContentsMargins(0, 0, 0, 0)
+            row.addWidget(QLabel("Why"))
+            for widget in (self.method, self.target, self.layer, self.opacity):
+                row.addWidget(widget)
+            row.addWidget(self.caption, 1)
+        else:
+            self.caption.setWordWrap(True)
+            form = QFormLayout()
+            form.setContentsMargins(0, 0, 0, 0)
+            form.addRow("Method", self.method)
+            form.addRow("Class", self.target)
+            form.addRow("Layer", self.layer)
+            form.addRow("Opacity", self.opacity)
+            layout = QVBoxLayout(self)
+            layout.setContentsMargins(0, 0, 0, 0)
+            layout.addWidget(self.picture, 0, Qt.AlignmentFlag.AlignHCenter)
+            layout.addLayout(form)
+            layout.addWidget(self.caption)
         for box in (self.method, self.target, self.layer):
             box.activated.connect(self._picked)
         self.opacity.valueChanged.connect(self._draw)
@@ -155,6 +176,7 @@ class AttributionPanel(QWidget):
             where = f" at {found.node}" if found.node else ""
             label = ATTRIBUTION_METHODS.get(found.method, found.method)
             self.caption.setText(f"{label}{where} for “{name}” ({100 * p:.1f} %)")
+        self.caption.setToolTip(self.caption.text())
         self._draw()
 
     def say(self, text: str) -> None:
@@ -175,7 +197,7 @@ class AttributionPanel(QWidget):
             return
         heat = self.map.heat if self.map is not None and not self.map.error else None
         opacity = self.opacity.value() / 100.0
-        self.picture.setPixmap(overlay_pixmap(self.image, heat, opacity, IMAGE_SIZE))
+        self.picture.setPixmap(overlay_pixmap(self.image, heat, opacity, self.image_size))
 
     def _picked(self) -> None:
         self._enable_layer()

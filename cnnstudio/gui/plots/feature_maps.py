@@ -138,8 +138,8 @@ class FeatureMapsView(QWidget):
         top.addWidget(self.truth_label, 1)
         side.addLayout(top)
         side.addWidget(self.prob_widget, 1)
-        self.attribution = AttributionPanel("probeAttribution")
-        side.addWidget(self.attribution)
+        # Draws the sample, with where the network looked over it, into image_label.
+        self.attribution = AttributionPanel("probeAttribution", self.image_label, PROBE_IMAGE)
         blank_until_drawn(self.prob_widget)
         body = QHBoxLayout()
         body.setContentsMargins(0, 0, 0, 0)
@@ -150,6 +150,7 @@ class FeatureMapsView(QWidget):
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addWidget(self.samples)
         layout.addLayout(controls)
+        layout.addWidget(self.attribution)
         layout.addLayout(body, 1)
 
     # ---- data in ---------------------------------------------------------------------------
@@ -279,7 +280,7 @@ class FeatureMapsView(QWidget):
         self.probabilities.rows = max(2, min(10, (self.prob_widget.height() - 40) // 18))
         self.probabilities.set_probabilities(np.asarray(f.probabilities), names, f.label)
         if self.probe_image is not None:
-            self.image_label.setPixmap(sample_pixmap(self.probe_image, PROBE_IMAGE))
+            self.attribution.set_sample(f.sample, self.probe_image)
         predicted = int(np.argmax(f.probabilities)) if len(f.probabilities) else -1
         true_name = names[f.label] if 0 <= f.label < len(names) else str(f.label)
         guess = names[predicted] if 0 <= predicted < len(names) else "?"

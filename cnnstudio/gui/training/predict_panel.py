@@ -125,8 +125,12 @@ class PredictPanel(QWidget):
         self.list = QListWidget()
         self.list.setObjectName("predictResults")
         self.list.setViewMode(QListView.ViewMode.ListMode)
+        self.list.setFlow(QListView.Flow.LeftToRight)  # rows of results, as wide as the tab
+        self.list.setWrapping(True)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.list.setGridSize(QSize(ICON + 260, ICON + 12))
         self.list.setIconSize(QSize(ICON, ICON))
-        self.list.setUniformItemSizes(True)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.message)
