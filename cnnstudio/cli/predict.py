@@ -80,6 +80,10 @@ def _predict(ns: argparse.Namespace) -> int:
     except CompileError as exc:
         raise CliError(str(exc), EXIT_INVALID) from None
     out_dir = Path(ns.cam) if ns.cam else None
+    if out_dir is not None and predictor.attributor.default_node is None:
+        raise CliError(
+            "--cam: the network has no convolution for Grad-CAM to look at", EXIT_INVALID
+        )
     if out_dir is not None:
         try:
             out_dir.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ and an unreadable image or weights file (exit 2) are one line on stderr, never a
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -21,7 +22,10 @@ import torch
 from PIL import Image, ImageDraw
 
 from cnnstudio.cli import main
+from cnnstudio.core.graph import Edge, GraphModel, Node
 from cnnstudio.core.project import Project, load_project
+from cnnstudio.torch_backend.compiler import compile_graph
+from cnnstudio.train.checkpoint import save_weights
 from cnnstudio.train.data.config import dataset_from_config
 from cnnstudio.train.data.normalize import to_float
 from cnnstudio.train.data.shapes import SHAPE_CLASSES
@@ -174,3 +178,25 @@ def test_a_missing_weights_file_exit_2(
     missing = tmp_path / "nowhere.safetensors"
     assert predict(trained, draw(tmp_path / "a.png"), "--weights", missing) == 2
     one_line_error(capsys.readouterr().err, f"{missing}: no such weights file or run folder")
+
+
+def test_cam_of_a_network_without_convolutions_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chain = [
+        Node("input", "Input", {"shape": [1, 28, 28]}),
+        Node("flatten", "Flatten"),
+        Node("fc", "Linear", {"out_features": len(SHAPE_CLASSES)}),
+        Node("out", "Output"),
+    ]
+    graph = GraphModel.from_parts(chain, [Edge(a.id, b.id) for a, b in itertools.pairwise(chain)])
+    project = Project("Linear", graph, dataset=dict(SHAPES))
+    project.save(tmp_path / "linear.cnnstudio")
+    save_weights(tmp_path / "w.safetensors", compile_graph(graph))
+    image = draw(tmp_path / "a.png")
+    weights = ("--weights", tmp_path / "w.safetensors")
+    assert predict(project.path, image, *weights, "--cam", tmp_path / "cams") == 1
+    one_line_error(capsys.readouterr().err, "--cam: the network has no convolution")
+    assert predict(project.path, image, *weights, "--json") == 0  # without --cam it predicts
+    row = json.loads(capsys.readouterr().out)
+    assert list(row["probabilities"]) == list(SHAPE_CLASSES)  # names from the dataset section

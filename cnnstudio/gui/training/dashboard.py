@@ -530,6 +530,7 @@ class TrainingDashboard(QWidget):
     def _run_ended(self, result: TrainingResult) -> None:
         self._end_read_only()
         adopted = self.document.adopt_run(result)
+        self._ask_unanswered()
         self.live.draw_all()
         self.live.stop()
         self._update_controls()
@@ -682,6 +683,15 @@ class TrainingDashboard(QWidget):
             dock.show()
         self.tabs.setCurrentWidget(self.predict_panel)
         self.predict_panel.open_images()
+
+    def _ask_unanswered(self) -> None:
+        """A question the run ended before answering goes to the trained weights instead."""
+        for view, panel in (
+            ("probe", self.feature_maps.attribution),
+            ("gallery", self.gallery.attribution),
+        ):
+            if panel.sample is not None and panel.map is None:
+                self._ask_attribution(view, panel, panel.sample)
 
     def _probe_attribution_changed(self) -> None:
         panel = self.feature_maps.attribution
