@@ -150,8 +150,5 @@ def attribution_map(
             str(node) if node is not None else None,
         )
     except AttributionError as exc:
-        empty = np.zeros((0, 0), np.float32)
-        return AttributionMap(
-            ask, index, method, None, -1, empty, np.zeros(0, np.float32), str(exc)
-        )
+        return AttributionMap.unanswerable(request, index, str(exc))
     return AttributionMap(ask, index, method, heat.node, heat.target, heat.heat, heat.probabilities)

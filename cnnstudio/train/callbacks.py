@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +134,20 @@ class AttributionMap:
     heat: np.ndarray
     probabilities: np.ndarray  # float32 [classes]
     error: str = ""  # why no map could be made (then ``heat`` is empty)
+
+    @classmethod
+    def unanswerable(cls, request: Mapping[str, Any], sample: int, error: str) -> AttributionMap:
+        """The answer to ``request`` when no map can be made, saying why."""
+        return cls(
+            int(request.get("request", 0)),
+            sample,
+            str(request.get("method", "")),
+            None,
+            -1,
+            np.zeros((0, 0), np.float32),
+            np.zeros(0, np.float32),
+            error,
+        )
 
 
 @dataclasses.dataclass(frozen=True)

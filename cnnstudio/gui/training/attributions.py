@@ -14,7 +14,6 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
 
 from cnnstudio.core.errors import CnnStudioError
@@ -88,18 +87,8 @@ class _Job(QThread):
         try:
             found = self.engine.answer(self.source, self.key, self.request)
         except (CnnStudioError, OSError) as exc:
-            empty = np.zeros((0, 0), np.float32)
-            method = str(self.request["method"])
-            found = AttributionMap(
-                int(self.request["request"]),
-                int(self.request["sample"]),
-                method,
-                None,
-                -1,
-                empty,
-                np.zeros(0, np.float32),
-                str(exc),
-            )
+            sample = int(self.request["sample"])
+            found = AttributionMap.unanswerable(self.request, sample, str(exc))
         self.answered.emit(found)
 
 

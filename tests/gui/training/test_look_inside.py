@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QFileDialog, QListWidget
 from cnnstudio.gui.main_window import MainWindow
 from cnnstudio.gui.training.dashboard import TrainingDashboard
 from cnnstudio.gui.training.predict_panel import NO_WEIGHTS, PredictPanel
+from cnnstudio.train.callbacks import AttributionMap
 from cnnstudio.train.data.shapes import SHAPE_CLASSES
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support")
@@ -126,9 +127,13 @@ def test_file_menu_predict_on_images_opens_the_tab(
 def test_feature_maps_and_gallery_show_where_the_network_looked(
     qtbot: Any, dashboard: TrainingDashboard
 ) -> None:
+    from_run: list[AttributionMap] = []
+    dashboard.controller.attribution.connect(from_run.append)
     train_once(qtbot, dashboard)
+    assert from_run, "the training process answered while it trained"
+    assert from_run[0].heat.shape == (28, 28)
     panel = dashboard.feature_maps.attribution
-    qtbot.waitUntil(lambda: panel.map is not None, timeout=30_000)  # asked of the run itself
+    qtbot.waitUntil(lambda: panel.map is not None, timeout=30_000)
     assert panel.map.method == "gradcam"
     assert panel.map.node == "conv2"  # the last convolution by default
     assert panel.map.heat.shape == (28, 28)
