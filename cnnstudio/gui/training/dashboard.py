@@ -634,6 +634,7 @@ class TrainingDashboard(QWidget):
                 )
             except (CnnStudioError, OSError) as exc:
                 self.feature_maps.caption.setText(f"Cannot show features: {exc}")
+                self.feature_maps.attribution.say(f"Cannot attribute: {exc}")
                 return None
         return self._probe
 

@@ -14,6 +14,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QComboBox, QFileDialog, QListWidget
 
+from cnnstudio.core.commands import SetParams
 from cnnstudio.gui.main_window import MainWindow
 from cnnstudio.gui.training.dashboard import TrainingDashboard
 from cnnstudio.gui.training.predict_panel import NO_WEIGHTS, PredictPanel
@@ -170,3 +171,30 @@ def test_feature_maps_and_gallery_show_where_the_network_looked(
     assert gallery.map.sample == gallery.sample
     dashboard.gallery.hide()
     qtbot.waitUntil(lambda: not dashboard.attributions.working, timeout=10_000)
+
+
+def test_weights_that_no_longer_fit_are_named_not_drawn(
+    qtbot: Any, dashboard: TrainingDashboard, tmp_path: Path
+) -> None:
+    train_once(qtbot, dashboard)
+    panel = dashboard.feature_maps.attribution
+    qtbot.waitUntil(lambda: panel.map is not None, timeout=30_000)
+    assert dashboard.document.push(SetParams("fc1", {"out_features": 64})) is None
+    method = panel.findChild(QComboBox, "attributionMethod")
+    method.setCurrentIndex(method.findData("saliency"))
+    method.activated.emit(method.currentIndex())  # asks the background thread again
+    qtbot.waitUntil(
+        lambda: panel.map is not None and panel.map.method == "saliency", timeout=30_000
+    )
+    assert panel.map.error
+    assert panel.caption.text().startswith("Cannot attribute: ")
+    assert "do not fit the graph" in panel.caption.text()
+    dashboard.feature_maps.samples.setCurrentRow(2)  # the features cannot be shown either
+    assert panel.caption.text().startswith("Cannot attribute: ")
+    assert "do not fit the graph" in panel.caption.text()
+    assert dashboard.feature_maps.caption.text().startswith("Cannot show features: ")
+    drop(dashboard.predict_panel, [draw(tmp_path / "a.png")])
+    qtbot.waitUntil(lambda: not dashboard.predict_panel.busy, timeout=30_000)
+    assert dashboard.predict_panel.results == []
+    assert dashboard.predict_panel.message.text().startswith("Cannot classify: ")
+    assert "do not fit the graph" in dashboard.predict_panel.message.text()
