@@ -25,7 +25,7 @@ from cnnstudio.torch_backend.compiler import CompileError, compile_graph
 from cnnstudio.train.attribution import Attributor, Heat
 from cnnstudio.train.checkpoint import CheckpointError, load_weights_into, read_weights
 from cnnstudio.train.data.catalog import STANDARD_DATASETS
-from cnnstudio.train.data.folder import decode_image, scan_image_folder
+from cnnstudio.train.data.folder import Color, decode_image, scan_image_folder
 from cnnstudio.train.data.normalize import Normalization, to_float
 from cnnstudio.train.data.section import SHAPE_SOURCES
 from cnnstudio.train.data.shapes import SHAPE_CLASSES
@@ -82,18 +82,19 @@ class Predictor:
         if not analysis.valid or analysis.output_id is None or analysis.input_shape is None:
             first = analysis.errors[0].message if analysis.errors else "no Input or Output"
             raise CompileError(f"{project.name}: the network is not valid ({first})")
-        channels, height, width = analysis.input_shape
-        if channels not in (1, 3):
+        shape = analysis.input_shape
+        if len(shape) != 3 or shape[0] not in (1, 3):
             raise CompileError(
-                f"the Input takes {channels} channels; pictures have 1 (grayscale) or 3 (RGB)"
+                f"the Input takes {'x'.join(map(str, shape))}; pictures are 1 (grayscale) or "
+                "3 (RGB) channels x height x width"
             )
+        channels, height, width = shape
         self.size = (height, width)
-        self.color = "grayscale" if channels == 1 else "rgb"
+        self.color: Color = "grayscale" if channels == 1 else "rgb"
         model = compile_graph(project.graph, name=project.name, analysis=analysis)
         if weights is None:
             load_project_weights(project, model)
             section = project.weights or {}
-            self.weights_file = project.base_dir / str(section.get("file"))
             run = section.get("run")
             meta = _run_data(project.base_dir / run) if isinstance(run, str) else {}
             meta = {
@@ -101,8 +102,8 @@ class Predictor:
                 **{k: section[k] for k in ("class_names", "normalization") if k in section},
             }
         else:
-            self.weights_file, run_dir = _weights_in(weights)
-            load_weights_into(model, read_weights(self.weights_file), str(self.weights_file))
+            file, run_dir = _weights_in(weights)
+            load_weights_into(model, read_weights(file), str(file))
             meta = _run_data(run_dir) if run_dir is not None else {}
         self.normalization = _normalization(meta.get("normalization"), channels)
         self.attributor = Attributor(model, output_kind(project.graph, analysis.output_id))
@@ -112,7 +113,7 @@ class Predictor:
     def pixels(self, path: Path) -> np.ndarray:
         """``path`` as uint8 ``(C, H, W)`` at the Input's size; raises ImageError."""
         try:
-            return decode_image(path, self.size, self.color)  # type: ignore[arg-type]
+            return decode_image(path, self.size, self.color)
         except FileNotFoundError:
             raise ImageError(f"{path}: no such image file") from None
         except (OSError, ValueError, Image.DecompressionBombError) as exc:

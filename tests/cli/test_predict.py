@@ -200,3 +200,13 @@ def test_cam_of_a_network_without_convolutions_exit_1(
     assert predict(project.path, image, *weights, "--json") == 0  # without --cam it predicts
     row = json.loads(capsys.readouterr().out)
     assert list(row["probabilities"]) == list(SHAPE_CLASSES)  # names from the dataset section
+
+
+def test_an_input_that_takes_no_pictures_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = load_project(ROOT / "examples" / "lenet5.cnnstudio")
+    project.graph.node("input").params["shape"] = [2, 28, 28]
+    project.save(tmp_path / "two.cnnstudio")
+    assert predict(tmp_path / "two.cnnstudio", draw(tmp_path / "a.png")) == 1
+    one_line_error(capsys.readouterr().err, "the Input takes 2x28x28; pictures are 1 (grayscale)")
