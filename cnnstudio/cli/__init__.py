@@ -1,4 +1,5 @@
-"""The commands: ``summary``, ``train``, ``export``, ``import``, ``runs``, ``diff``, ``lr-find``.
+"""The commands: ``summary``, ``train``, ``export``, ``import``, ``runs``, ``diff``, ``lr-find``,
+``predict``.
 
 ``cnnstudio.launcher`` picks editor or CLI.
 
@@ -13,7 +14,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from cnnstudio.cli import diff, export, import_, lr_find, runs, summary, train
+from cnnstudio.cli import diff, export, import_, lr_find, predict, runs, summary, train
 
 COMMANDS = {
     "summary": summary,
@@ -23,6 +24,7 @@ COMMANDS = {
     "runs": runs,
     "diff": diff,
     "lr-find": lr_find,
+    "predict": predict,
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +109,47 @@ class Features:
     probabilities: np.ndarray  # float32 [classes]
 
 
+# The attribution methods by the names requests use, with what the editor calls them.
+ATTRIBUTION_METHODS = {
+    "gradcam": "Grad-CAM",
+    "saliency": "Saliency",
+    "integrated_gradients": "Integrated gradients",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class AttributionMap:
+    """Where one validation sample made the network decide for ``target`` (captum), asked for
+    by the editor with ``request`` (its answer to an older request is dropped).
+
+    ``method``: ``gradcam`` (on convolution ``node``), ``saliency`` or ``integrated_gradients``;
+    ``heat`` is float32 ``(H, W)`` at the input's resolution, scaled to [0, 1].
+    """
+
+    request: int
+    sample: int  # index into the validation set
+    method: str
+    node: str | None
+    target: int
+    heat: np.ndarray
+    probabilities: np.ndarray  # float32 [classes]
+    error: str = ""  # why no map could be made (then ``heat`` is empty)
+
+    @classmethod
+    def unanswerable(cls, request: Mapping[str, Any], sample: int, error: str) -> AttributionMap:
+        """The answer to ``request`` when no map can be made, saying why."""
+        return cls(
+            int(request.get("request", 0)),
+            sample,
+            str(request.get("method", "")),
+            None,
+            -1,
+            np.zeros((0, 0), np.float32),
+            np.zeros(0, np.float32),
+            error,
+        )
+
+
 @dataclasses.dataclass(frozen=True)
 class ValPredictions:
     """Each validation sample's true class, predicted class and the predicted class's probability."""
@@ -180,6 +221,9 @@ class TrainingCallbacks:
 
     def on_predictions(self, predictions: ValPredictions) -> None:
         """Called after each epoch's validation, before ``on_epoch``."""
+
+    def on_attribution(self, attribution: AttributionMap) -> None:
+        """Called when an attribution the editor asked for (``request_attribution``) is ready."""
 
     def on_error(self, failure: TrainingFailure) -> None:
         """Called when the run fails; ``on_end`` follows."""

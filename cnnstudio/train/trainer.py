@@ -8,6 +8,7 @@ thread; a stop takes effect before the next batch and leaves a checkpoint to res
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import os
@@ -106,6 +107,8 @@ class Trainer:
         self._go = threading.Event()
         self._go.set()
         self._capture_now = threading.Event()
+        self._attributions: collections.deque[dict[str, Any]] = collections.deque()
+        self._attributor: Any = None  # train.attribution.Attributor, made on the first request
         self._started = False
 
     # -- control, from any thread ----------------------------------------------------------
@@ -123,6 +126,12 @@ class Trainer:
 
     def request_capture(self) -> None:
         """Capture features as soon as possible (also while paused), e.g. after a probe change."""
+        self._capture_now.set()
+
+    def request_attribution(self, request: dict[str, Any]) -> None:
+        """Answer an attribution request (see ``attribution.attribution_map``) at the next
+        capture point, also while paused; the answer is an ``on_attribution`` report."""
+        self._attributions.append(dict(request))
         self._capture_now.set()
 
     @property
@@ -344,7 +353,7 @@ class Trainer:
             if s.group.main:
                 if self._capture_now.is_set():
                     self._capture_now.clear()
-                    if self.callbacks.wants("on_features"):
+                    if self._probed:
                         self._capture(s, epoch, batch)
                 self._go.wait(_PAUSE_POLL_S)
             shared.ask(self._control_wish(), s.runtime.device)
@@ -359,7 +368,7 @@ class Trainer:
         while not self._stop.is_set():
             if self._capture_now.is_set():
                 self._capture_now.clear()
-                if self.callbacks.wants("on_features"):
+                if self._probed:
                     self._capture(s, epoch, batch)
             if self._go.wait(_PAUSE_POLL_S) and not self._capture_now.is_set():
                 break
@@ -367,7 +376,18 @@ class Trainer:
         for clock in clocks:
             clock.paused += waited
 
+    @property
+    def _probed(self) -> bool:
+        """Someone takes features or attributions: capture points are worth stopping at."""
+        return self.callbacks.wants("on_features") or self.callbacks.wants("on_attribution")
+
     def _capture(self, s: Session, epoch: int, batch: int) -> None:
+        while self._attributions:
+            request = self._attributions.popleft()
+            if self.callbacks.wants("on_attribution"):
+                self._emit("on_attribution", self._attribute(s, request))
+        if not self.callbacks.wants("on_features"):
+            return
         index = min(max(self.capture.sample, 0), len(s.dataset.val) - 1)
         image = to_float(s.dataset.val.x[index].unsqueeze(0).to(s.runtime.device))
         sample = s.normalization.apply(image)[0]
@@ -375,6 +395,15 @@ class Trainer:
         found = features(s.probe, self.capture, sample, label, index, epoch, batch, s.position.step)
         self._emit("on_features", found)
         self._next_capture = time.perf_counter() + self.capture.min_interval_s
+
+    def _attribute(self, s: Session, request: dict[str, Any]) -> Any:
+        from cnnstudio.train.attribution import Attributor, attribution_map  # captum: if asked
+
+        if self._attributor is None or self._attributor.model is not s.probe.model:
+            self._attributor = Attributor(s.probe.model, s.probe.output_kind)
+        index = min(max(int(request.get("sample", 0)), 0), len(s.dataset.val) - 1)
+        image = to_float(s.dataset.val.x[index].unsqueeze(0).to(s.runtime.device))
+        return attribution_map(self._attributor, request, s.normalization.apply(image)[0], index)
 
     def _save_partial(
         self,
@@ -440,7 +469,7 @@ class Trainer:
         if self.callbacks.wants("on_predictions"):
             targets, predicted, confidence = preds
             self._emit("on_predictions", ValPredictions(epoch, targets, predicted, confidence))
-        if self.callbacks.wants("on_features"):
+        if self._probed:
             self._capture(s, epoch, s.batches_per_epoch)
         self._emit("on_epoch", metrics)
         return stop_early

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from cnnstudio.train.callbacks import (
+    AttributionMap,
     BatchProgress,
     DownloadProgress,
     EpochMetrics,
@@ -35,6 +36,7 @@ REPORT_TYPES: dict[str, type] = {
         EpochMetrics,
         Features,
         ValPredictions,
+        AttributionMap,
         TrainingFailure,
         TrainingResult,
     )

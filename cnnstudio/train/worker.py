@@ -3,8 +3,8 @@
 Started by the editor before the user clicks Train (importing torch is most of a start), it
 connects back to the editor at ADDRESS (the key in ``CNNSTUDIO_WORKER_KEY``), waits for one
 ``start`` command with the project and the run's options, trains with the one ``Trainer`` and
-streams every report as a ``wire`` message; ``pause``, ``resume``, ``stop`` and ``capture``
-commands reach the trainer meanwhile. It exits after the run: a crash, a kill or an
+streams every report as a ``wire`` message; ``pause``, ``resume``, ``stop``, ``capture`` and
+``attribute`` commands reach the trainer meanwhile. It exits after the run: a crash, a kill or an
 out-of-memory end here cannot touch the editor or the user's unsaved design.
 
 Under ``torchrun`` every rank reads the job from ``--job FILE`` (written before it started);
@@ -114,7 +114,7 @@ def _send(conn: Connection, report: Any) -> None:
 
 
 def _follow_commands(conn: Connection, trainer: Any) -> None:
-    """Pause, resume, stop and capture requests from the editor, until it hangs up."""
+    """Pause, resume, stop, capture and attribution requests from the editor, until it hangs up."""
     from cnnstudio.train.wire import WireError, decode_command
 
     while True:
@@ -134,6 +134,8 @@ def _follow_commands(conn: Connection, trainer: Any) -> None:
         elif name == "capture":
             _capture_settings(trainer.capture, values)
             trainer.request_capture()
+        elif name == "attribute":
+            trainer.request_attribution(values)
 
 
 def _capture_settings(settings: Any, values: dict[str, Any]) -> Any:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from cnnstudio.train.callbacks import (
+    AttributionMap,
     BatchProgress,
     EpochMetrics,
     Features,
@@ -84,6 +85,9 @@ REPORTS = [
         {"conv1": np.ones((6, 28, 28), np.float32), "fc3": np.zeros(10)},
         {"conv1": np.arange(150, dtype=np.float32).reshape(6, 1, 5, 5)},
         np.full(10, 0.1, np.float32),
+    ),
+    AttributionMap(
+        4, 12, "gradcam", "conv2", 3, np.eye(28, dtype=np.float32), np.full(10, 0.1, np.float32)
     ),
     TrainingResult(
         "failed",

@@ -2,7 +2,7 @@
 
 All channels are drawn as one mosaic image (see ``mosaic.py``); a node whose output is a vector
 (a Linear layer) is drawn as bars. Beside it: the sample itself and the classes the network
-gives it most probability for.
+gives it most probability for, and where it looked to decide (``AttributionPanel``).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnstudio.gui.plots.attribution import AttributionPanel
 from cnnstudio.gui.plots.bars import ProbabilityBars, VectorBars
 from cnnstudio.gui.plots.images import Sample, sample_pixmap
 from cnnstudio.gui.plots.mosaic import MAX_TILES, Mosaic, feature_mosaic
@@ -137,6 +138,8 @@ class FeatureMapsView(QWidget):
         top.addWidget(self.truth_label, 1)
         side.addLayout(top)
         side.addWidget(self.prob_widget, 1)
+        # Draws the sample, with where the network looked over it, into image_label.
+        self.attribution = AttributionPanel("probeAttribution", self.image_label, PROBE_IMAGE)
         blank_until_drawn(self.prob_widget)
         body = QHBoxLayout()
         body.setContentsMargins(0, 0, 0, 0)
@@ -147,6 +150,7 @@ class FeatureMapsView(QWidget):
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addWidget(self.samples)
         layout.addLayout(controls)
+        layout.addWidget(self.attribution)
         layout.addLayout(body, 1)
 
     # ---- data in ---------------------------------------------------------------------------
@@ -155,6 +159,7 @@ class FeatureMapsView(QWidget):
     ) -> None:
         """Fill the strip with validation samples 0..n-1 (``images[i]`` is sample i)."""
         self.class_names = tuple(class_names)
+        self.attribution.set_classes(self.class_names)
         self.samples.blockSignals(True)
         self.samples.clear()
         for i, (image, label) in enumerate(zip(images, labels, strict=True)):
@@ -202,6 +207,7 @@ class FeatureMapsView(QWidget):
         self.image_label.clear()
         self.truth_label.clear()
         self.prob_widget.hide()
+        self.attribution.clear()
         self.caption.setText("Train the network to see what its layers respond to.")
         self._fit_pending = True
 
@@ -274,7 +280,7 @@ class FeatureMapsView(QWidget):
         self.probabilities.rows = max(2, min(10, (self.prob_widget.height() - 40) // 18))
         self.probabilities.set_probabilities(np.asarray(f.probabilities), names, f.label)
         if self.probe_image is not None:
-            self.image_label.setPixmap(sample_pixmap(self.probe_image, PROBE_IMAGE))
+            self.attribution.set_sample(f.sample, self.probe_image)
         predicted = int(np.argmax(f.probabilities)) if len(f.probabilities) else -1
         true_name = names[f.label] if 0 <= f.label < len(names) else str(f.label)
         guess = names[predicted] if 0 <= predicted < len(names) else "?"

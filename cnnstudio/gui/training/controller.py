@@ -4,7 +4,7 @@ One run at a time. A QThread drives the run (``RunDriver``): it sends the job to
 process started beforehand (``prewarm``), turns the process's messages into reports and ends
 with the run's result — also when the process was killed or crashed. Reports reach the GUI
 thread as queued signals, all before ``run_ended``, which is emitted once the thread has ended.
-Pause, resume, stop and capture are messages to the process.
+Pause, resume, stop, capture and attribution requests are messages to the process.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from cnnstudio.core.project import Project
 from cnnstudio.gui.gc_guard import gui_thread_collector
 from cnnstudio.gui.training.worker_process import RunDriver, TrainingProcess
 from cnnstudio.train.callbacks import (
+    AttributionMap,
     BatchProgress,
     DownloadProgress,
     EpochMetrics,
@@ -39,6 +40,7 @@ REPORT_SIGNALS: dict[type, str] = {
     EpochMetrics: "epoch_ended",
     Features: "features",
     ValPredictions: "predictions",
+    AttributionMap: "attribution",
     TrainingFailure: "failed",
 }
 
@@ -51,6 +53,7 @@ class TrainingController(QObject):
     epoch_ended = Signal(EpochMetrics)
     features = Signal(Features)
     predictions = Signal(ValPredictions)
+    attribution = Signal(AttributionMap)
     failed = Signal(TrainingFailure)
     run_ended = Signal(TrainingResult)  # once the thread has finished (not the trainer's report)
 
@@ -173,6 +176,11 @@ class TrainingController(QObject):
         """Probe the (possibly changed) capture settings now, even while paused."""
         if self._driver is not None:
             self._driver.process.send("capture", **dataclasses.asdict(self.capture))
+
+    def request_attribution(self, **request: object) -> None:
+        """Ask the run for an attribution map (answered through ``attribution``)."""
+        if self._driver is not None:
+            self._driver.process.send("attribute", **request)
 
     def stop_and_wait(self, timeout_ms: int = 2000) -> bool:
         """Stop and block until the thread has ended (True) or ``timeout_ms`` passed (False).

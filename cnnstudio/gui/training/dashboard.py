@@ -25,6 +25,7 @@ from cnnstudio.core.commands import SetParams
 from cnnstudio.core.errors import CnnStudioError
 from cnnstudio.core.project import Project
 from cnnstudio.gui.document import Document
+from cnnstudio.gui.plots.attribution import AttributionPanel
 from cnnstudio.gui.plots.confusion import ConfusionView
 from cnnstudio.gui.plots.curves import CurvesView
 from cnnstudio.gui.plots.feature_maps import FeatureMapsView
@@ -32,18 +33,21 @@ from cnnstudio.gui.plots.filters import FiltersView
 from cnnstudio.gui.plots.history import RunHistory
 from cnnstudio.gui.plots.style import layout_boundary, restyle
 from cnnstudio.gui.settings import data_dir
+from cnnstudio.gui.training.attributions import AttributionService, OfflineSource
 from cnnstudio.gui.training.control_bar import ControlBar
 from cnnstudio.gui.training.controller import TrainingController
 from cnnstudio.gui.training.data_panel import DataPanel, dims
 from cnnstudio.gui.training.dataset_loader import DataRequest, DatasetLoader
 from cnnstudio.gui.training.gallery import GalleryDialog
 from cnnstudio.gui.training.live_refresh import LiveRefresh
+from cnnstudio.gui.training.predict_panel import PredictPanel
 from cnnstudio.gui.training.project_sections import SECTIONS
 from cnnstudio.gui.training.runs_panel import RunsPanel
 from cnnstudio.gui.training.settings_panel import SettingsPanel
 from cnnstudio.gui.training.thumbnails import CanvasThumbnails
 from cnnstudio.gui.training.worker_process import CRASH
 from cnnstudio.train.callbacks import (
+    AttributionMap,
     BatchProgress,
     EpochMetrics,
     Features,
@@ -103,6 +107,8 @@ class TrainingDashboard(QWidget):
         self._preview_key: str | None = None  # the data request the Data tab last asked for
         self._probe: OfflineProbe | None = None
         self._pending_thumbnails: Features | None = None
+        self.attributions = AttributionService(self.controller, self)
+        self._probe_attributed: tuple[int, int] | None = None  # (sample, epoch) last asked for
         self._progress_dirty = False
         self._graph_blocked = False  # the banner says the network cannot train
         self._readiness_shown = False  # the status line shows readiness, not a run's outcome
@@ -136,6 +142,8 @@ class TrainingDashboard(QWidget):
         self.tabs.insertTab(_SETTINGS, self.settings_panel, "Settings")
         self.runs_panel = RunsPanel(self.runs_folder, lambda: self.project.graph)
         self.tabs.addTab(self.runs_panel, "Runs")
+        self.predict_panel = PredictPanel(self._predict_source)
+        self.tabs.addTab(self.predict_panel, "Predict")
         self.controller.run_ended.connect(self.runs_panel.refresh_if_shown)
         self.runs_panel.set_document(self.document)
         self.tabs.currentChanged.connect(self._tab_changed)
@@ -188,6 +196,11 @@ class TrainingDashboard(QWidget):
         self.feature_maps.sample_chosen.connect(self._sample_chosen)
         self.filters.node_chosen.connect(self._filter_node_chosen)
         self.confusion.cell_clicked.connect(self.open_gallery)
+        self.attributions.answered.connect(self._attribution_arrived)
+        self.feature_maps.attribution.changed.connect(self._probe_attribution_changed)
+        self.gallery.attribution_wanted.connect(
+            lambda index: self._ask_attribution("gallery", self.gallery.attribution, index)
+        )
         self.curves.export_failed.connect(self._report)
 
     # ---- the document ----------------------------------------------------------------------
@@ -209,6 +222,7 @@ class TrainingDashboard(QWidget):
         self._probe = None
         self.info = self.dataset = self.predictions = self.progress = None
         self._pending_thumbnails = None
+        self._probe_attributed = None
         self.history.clear()
         for view in (self.curves, self.feature_maps, self.filters, self.confusion):
             view.clear()
@@ -503,6 +517,10 @@ class TrainingDashboard(QWidget):
         self.feature_maps.set_features(f, image)
         self.filters.set_features(f)
         self._pending_thumbnails = f
+        if image is not None and (f.sample, f.epoch) != self._probe_attributed:
+            self._probe_attributed = (f.sample, f.epoch)  # a new sample, or weights of a new epoch
+            self.feature_maps.attribution.set_sample(f.sample, image)
+            self._ask_attribution("probe", self.feature_maps.attribution, f.sample)
 
     def _predictions(self, p: ValPredictions) -> None:
         self.predictions = p
@@ -520,6 +538,7 @@ class TrainingDashboard(QWidget):
     def _run_ended(self, result: TrainingResult) -> None:
         self._end_read_only()
         adopted = self.document.adopt_run(result)
+        self._ask_unanswered()
         self.live.draw_all()
         self.live.stop()
         self._update_controls()
@@ -623,6 +642,7 @@ class TrainingDashboard(QWidget):
                 )
             except (CnnStudioError, OSError) as exc:
                 self.feature_maps.caption.setText(f"Cannot show features: {exc}")
+                self.feature_maps.attribution.say(f"Cannot attribute: {exc}")
                 return None
         return self._probe
 
@@ -633,6 +653,64 @@ class TrainingDashboard(QWidget):
             if node.type == "Conv2d"
         ]
         self.filters.set_layers(layers)
+        analysis = self.document.analysis.analysis
+        convolutions = [
+            node_id
+            for node_id in analysis.order
+            if analysis.nodes[node_id].in_model
+            and analysis.nodes[node_id].type in ("Conv2d", "ConvTranspose2d")
+        ]
+        for panel in (self.feature_maps.attribution, self.gallery.attribution):
+            panel.set_layers(convolutions)
+
+    # ---- attributions ----------------------------------------------------------------------
+    def _ask_attribution(self, view: str, panel: AttributionPanel, sample: int) -> None:
+        """Ask the run, or a background thread with the trained weights, for a map."""
+        if not self.attributions.ask(view, panel.request(sample), self._offline_source()):
+            panel.say("Train the network to see where it looks.")
+
+    def _offline_source(self) -> OfflineSource | None:
+        weights = self.document.weights.weights_file(self.project)
+        if self.dataset is None or weights is None:
+            return None
+        snapshot = Project.from_dict(self.project.to_dict()).graph  # the thread's own copy
+        return OfflineSource(snapshot, weights, self.dataset)
+
+    def _predict_source(self) -> tuple[Project, Path | None] | None:
+        """The network and weights the Predict tab classifies with (a copy for its thread)."""
+        keeper = self.document.weights
+        if keeper.weights_file(self.project) is None:
+            return None
+        snapshot = Project.from_dict(self.project.to_dict())
+        snapshot.path = self.project.path
+        return snapshot, keeper.pending.file if keeper.pending is not None else None
+
+    def predict_images(self) -> None:
+        """File > Predict on Images…: show the Predict tab and ask for the images."""
+        dock = self.parentWidget()
+        if dock is not None and not dock.isVisible():
+            dock.show()
+        self.tabs.setCurrentWidget(self.predict_panel)
+        self.predict_panel.open_images()
+
+    def _ask_unanswered(self) -> None:
+        """A question the run ended before answering goes to the trained weights instead."""
+        for view, panel in (
+            ("probe", self.feature_maps.attribution),
+            ("gallery", self.gallery.attribution),
+        ):
+            if panel.sample is not None and panel.map is None:
+                self._ask_attribution(view, panel, panel.sample)
+
+    def _probe_attribution_changed(self) -> None:
+        panel = self.feature_maps.attribution
+        if panel.sample is not None:
+            self._ask_attribution("probe", panel, panel.sample)
+
+    def _attribution_arrived(self, view: str, found: AttributionMap) -> None:
+        panel = self.gallery.attribution if view == "gallery" else self.feature_maps.attribution
+        if panel.sample == found.sample:
+            panel.set_map(found)
 
     def open_gallery(self, true: int, predicted: int) -> None:
         """Show the validation images of one confusion-matrix cell."""
@@ -688,6 +766,8 @@ class TrainingDashboard(QWidget):
     def shutdown(self) -> None:
         """End every thread (the window is going away)."""
         self.controller.shutdown(STOP_TIMEOUT_MS)
+        self.attributions.shutdown()
+        self.predict_panel.stop()
         self.settings_panel.stop_search()
         self.loader.shutdown(10_000)
         self.live.stop()

@@ -1,11 +1,15 @@
-"""The validation images behind one confusion-matrix cell, most confident first."""
+"""The validation images behind one confusion-matrix cell, most confident first.
+
+Choosing an image shows where the network looked (an attribution map over it, asked for with
+``attribution_wanted``): "why was this star taken for a triangle?"
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QDialog,
@@ -14,10 +18,12 @@ from PySide6.QtWidgets import (
     QListView,
     QListWidget,
     QListWidgetItem,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
+from cnnstudio.gui.plots.attribution import AttributionPanel
 from cnnstudio.gui.plots.images import sample_pixmap
 from cnnstudio.train.callbacks import ValPredictions
 
@@ -31,12 +37,14 @@ MAX_SHOWN = 300  # a cell of a big validation set can hold thousands; the best o
 class GalleryDialog(QDialog):
     """Non-modal: it stays open beside the dashboard while training goes on."""
 
+    attribution_wanted = Signal(int)  # index into the validation set
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("confusionGallery")
         self.setWindowTitle("Validation images")
         self.setModal(False)
-        self.resize(640, 480)
+        self.resize(820, 480)
         self.title = QLabel()
         self.title.setObjectName("galleryTitle")
         self.title.setWordWrap(True)
@@ -51,11 +59,20 @@ class GalleryDialog(QDialog):
         self.grid.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
+        self.attribution = AttributionPanel("galleryAttribution")
+        self.attribution.changed.connect(self._ask_again)
+        self.grid.currentRowChanged.connect(self._image_chosen)
+        body = QSplitter(Qt.Orientation.Horizontal)
+        body.setChildrenCollapsible(False)
+        body.addWidget(self.grid)
+        body.addWidget(self.attribution)
+        body.setStretchFactor(0, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
-        layout.addWidget(self.grid, 1)
+        layout.addWidget(body, 1)
         layout.addWidget(buttons)
         self.indices: list[int] = []
+        self.val: DataSplit | None = None
 
     def show_cell(
         self,
@@ -75,6 +92,10 @@ class GalleryDialog(QDialog):
             f"{'s' * (len(indices) != 1)} after epoch {predictions.epoch}{more}."
         )
         self.setWindowTitle(f"{t} → {p}")
+        self.val = val
+        self.attribution.set_classes(class_names)
+        self.attribution.clear()
+        self.grid.blockSignals(True)
         self.grid.clear()
         for index in self.indices:
             confidence = 100.0 * float(predictions.confidence[index])
@@ -86,5 +107,19 @@ class GalleryDialog(QDialog):
             self.grid.addItem(item)
         if not self.indices:
             self.grid.addItem(QListWidgetItem("No images in this cell."))
+        self.grid.blockSignals(False)
         self.show()
         self.raise_()
+        if self.indices:
+            self.grid.setCurrentRow(0)
+
+    def _image_chosen(self, row: int) -> None:
+        if self.val is None or not 0 <= row < len(self.indices):
+            return
+        index = self.indices[row]
+        self.attribution.set_sample(index, self.val.x[index])
+        self.attribution_wanted.emit(index)
+
+    def _ask_again(self) -> None:
+        if self.attribution.sample is not None:
+            self.attribution_wanted.emit(self.attribution.sample)

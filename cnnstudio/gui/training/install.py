@@ -1,4 +1,5 @@
-"""Puts the training dashboard into the main window: its dock, shortcuts and View-menu toggle."""
+"""Puts the training dashboard into the main window: its dock, shortcuts, View-menu toggle and
+File > Predict on Images…."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu
 
 from cnnstudio.gui.training.dashboard import TrainingDashboard
 
@@ -42,6 +44,13 @@ def install_dashboard(window: MainWindow) -> TrainingDashboard:
     thumbnails.toggled.connect(dashboard.thumbnails.set_enabled)
     view = window.view_menu.actions()
     window.view_menu.insertAction(view[view.index(window.action_fit) + 1], thumbnails)
+    predict = QAction("Predict on &Images…", window)
+    predict.setObjectName("actionPredictImages")
+    predict.setStatusTip("Classify your own pictures with the trained network")
+    predict.triggered.connect(dashboard.predict_images)
+    file_menu = next(m for m in window.action_quit.associatedObjects() if isinstance(m, QMenu))
+    file_menu.insertAction(window.action_quit, predict)
+    file_menu.insertSeparator(window.action_quit)
     dashboard.status_message.connect(window.show_message)
     dashboard.runs_panel.open_requested.connect(window.open_run)
 
