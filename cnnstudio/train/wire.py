@@ -17,6 +17,7 @@ import numpy as np
 
 from cnnstudio.train.callbacks import (
     BatchProgress,
+    Diagnostics,
     DownloadProgress,
     EpochMetrics,
     Features,
@@ -35,6 +36,7 @@ REPORT_TYPES: dict[str, type] = {
         EpochMetrics,
         Features,
         ValPredictions,
+        Diagnostics,
         TrainingFailure,
         TrainingResult,
     )

@@ -12,6 +12,7 @@ import pytest
 
 from cnnstudio.train.callbacks import (
     BatchProgress,
+    Diagnostics,
     EpochMetrics,
     Features,
     RunInfo,
@@ -84,6 +85,15 @@ REPORTS = [
         {"conv1": np.ones((6, 28, 28), np.float32), "fc3": np.zeros(10)},
         {"conv1": np.arange(150, dtype=np.float32).reshape(6, 1, 5, 5)},
         np.full(10, 0.1, np.float32),
+    ),
+    Diagnostics(
+        3,
+        ("conv1", "fc"),
+        np.array([0.5, 2.0]),
+        np.array([1e-3, np.nan]),
+        np.array([0.25, 1.0]),
+        4,
+        {"relu1": 0.97},
     ),
     TrainingResult(
         "failed",
