@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from cnnstudio.core.analysis import Analysis, analyze
+from cnnstudio.core.analysis import Analysis, Issue, analyze
 from cnnstudio.core.graph import GraphModel
 from cnnstudio.gui.editor.model_links import ModelLinks
 
@@ -21,6 +21,7 @@ class AnalysisModel(QObject):
         super().__init__(parent)
         self.graph = graph
         self._classes: tuple[int, str] | None = None  # the dataset's class count and name
+        self._training: list[Issue] = []  # warnings from the last run's figures
         self._analysis = analyze(graph)
         self._dirty = False
         self._timer = QTimer(self)
@@ -35,6 +36,9 @@ class AnalysisModel(QObject):
         if self._dirty:
             classes, dataset = self._classes or (None, "")
             self._analysis = analyze(self.graph, classes, dataset)
+            self._analysis.issues.extend(
+                i for i in self._training if i.node is None or i.node in self.graph
+            )
             self._dirty = False
         return self._analysis
 
@@ -44,6 +48,14 @@ class AnalysisModel(QObject):
         known = (classes, dataset) if classes is not None else None
         if known != self._classes:
             self._classes = known
+            self._on_changed()
+
+    def set_training_issues(self, issues: list[Issue]) -> None:
+        """Warnings a run drew from its figures (vanishing gradients, overfitting, dead ReLUs),
+        listed with the graph's own until the next run replaces them; those naming a node
+        that is gone are dropped."""
+        if issues != self._training:
+            self._training = list(issues)
             self._on_changed()
 
     @property

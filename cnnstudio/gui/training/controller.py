@@ -20,6 +20,7 @@ from cnnstudio.gui.gc_guard import gui_thread_collector
 from cnnstudio.gui.training.worker_process import RunDriver, TrainingProcess
 from cnnstudio.train.callbacks import (
     BatchProgress,
+    Diagnostics,
     DownloadProgress,
     EpochMetrics,
     Features,
@@ -39,6 +40,7 @@ REPORT_SIGNALS: dict[type, str] = {
     EpochMetrics: "epoch_ended",
     Features: "features",
     ValPredictions: "predictions",
+    Diagnostics: "diagnostics",
     TrainingFailure: "failed",
 }
 
@@ -51,6 +53,7 @@ class TrainingController(QObject):
     epoch_ended = Signal(EpochMetrics)
     features = Signal(Features)
     predictions = Signal(ValPredictions)
+    diagnostics = Signal(Diagnostics)
     failed = Signal(TrainingFailure)
     run_ended = Signal(TrainingResult)  # once the thread has finished (not the trainer's report)
 
