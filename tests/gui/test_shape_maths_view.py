@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from conftest import Canvas
 from PySide6.QtCore import Qt
 
-from cnnstudio.core.graph import GraphModel
 from cnnstudio.gui.document import Document
 from cnnstudio.gui.inspector import Inspector
 from cnnstudio.gui.templates import new_project
@@ -54,9 +53,7 @@ def test_inspector_hides_the_section_for_a_node_without_a_shape(qtbot, inspector
     assert widget.maths.text() == ""
 
 
-def test_node_tooltip_explains_its_shape(
-    make_canvas: Callable[[GraphModel], Canvas], graph_from_example
-) -> None:
+def test_node_tooltip_explains_its_shape(make_canvas: Any, graph_from_example: Any) -> None:
     canvas = make_canvas(graph_from_example("lenet5"))
     tip = canvas.scene.node_item("conv1").toolTip()
     assert "How this shape is computed:" in tip
