@@ -16,6 +16,48 @@ from cnnstudio.gui.plots.views import PlotWidget
 from cnnstudio.train.callbacks import Diagnostics
 
 WAITING = "Gradient norms per layer appear after the first epoch."
+# Tableau's ten qualitative colours, readable on the light and the dark background alike.
+LAYER_COLOURS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
+
+
+class DecadeAxis(pg.AxisItem):
+    """A log axis labelled at whole decades only, its 2…9 ticks unlabelled: pyqtgraph labels
+    every one of them on a range of a decade or two, and in a small plot they overlap."""
+
+    def logTickValues(
+        self, minVal: float, maxVal: float, size: float, stdTicks: list[tuple[float, list[float]]]
+    ) -> list[tuple[float | None, list[float]]]:
+        low, high = int(np.floor(minVal)), int(np.ceil(maxVal))
+        decades = [float(v) for v in range(low, high + 1) if minVal <= v <= maxVal]
+        steps = np.log10(np.arange(2, 10))
+        minor = [float(v + t) for v in range(low, high) for t in steps if minVal < v + t < maxVal]
+        return [(1.0, decades), (None, minor)]
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float | None) -> list[str]:
+        if spacing is None:
+            return [""] * len(values)
+        return super().tickStrings(values, scale, spacing)
+
+
+def _decades(series: list[np.ndarray]) -> tuple[float, float] | None:
+    """The whole decades (log10) spanning every finite value, so that a decade is labelled."""
+    finite = np.concatenate(series) if series else np.empty(0)
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0:
+        return None
+    low, high = np.floor(np.log10(finite.min())), np.ceil(np.log10(finite.max()))
+    return float(low), float(max(high, low + 1))
 
 
 def _positive(values: list[float]) -> np.ndarray:
@@ -51,13 +93,14 @@ class GradientsView(QWidget):
 
     @staticmethod
     def _plot(name: str, label: str) -> PlotWidget:
-        widget = PlotWidget()
+        widget = PlotWidget(axisItems={"left": DecadeAxis("left")})
         widget.setObjectName(name)
         widget.setMinimumHeight(60)
         style_widget(widget)
         plot = widget.getPlotItem()
         style_plot(plot)
         plot.setLogMode(y=True)
+        plot.getAxis("left").enableAutoSIPrefix(False)  # 0.001, not 1 with "(x0.001)"
         plot.setLabel("left", label)
         plot.setLabel("bottom", "epoch")
         plot.getAxis("left").setWidth(52)
@@ -95,18 +138,23 @@ class GradientsView(QWidget):
             return
         self._dirty = False
         x = np.asarray(self.epochs, dtype=np.float64)
-        hues = max(len(self.layers), 6)
+        norms = {layer: _positive(self.norms[layer]) for layer in self.layers}
+        ratios = {layer: _positive(self.ratios[layer]) for layer in self.layers}
+        for widget, series in ((self.norm_plot, norms), (self.ratio_plot, ratios)):
+            span = _decades(list(series.values()))
+            if span is not None:
+                widget.getPlotItem().setYRange(*span, padding=0.04)
         for i, layer in enumerate(self.layers):
             if layer not in self.curves:
-                colour = pg.intColor(i, hues=hues)
+                colour = LAYER_COLOURS[i % len(LAYER_COLOURS)]
                 style = {"pen": pg.mkPen(colour, width=2), "symbol": "o", "symbolSize": 5}
                 style |= {"symbolBrush": colour, "symbolPen": colour, "connect": "finite"}
                 norm = self.norm_plot.plot(name=layer, **style)
                 ratio = self.ratio_plot.plot(**style)
                 self.curves[layer] = (norm, ratio)
             norm, ratio = self.curves[layer]
-            norm.setData(x, _positive(self.norms[layer]))
-            ratio.setData(x, _positive(self.ratios[layer]))
+            norm.setData(x, norms[layer])
+            ratio.setData(x, ratios[layer])
         last = len(self.epochs) - 1
         if last >= 0:
             largest = max(self.norms[layer][last] for layer in self.layers)
