@@ -1,4 +1,5 @@
-"""The receptive field the analysis derives against the one gradients show in the real model.
+"""Derived sizes and receptive fields against torch: the sizes torch gives on the meta device,
+and the receptive field the analysis derives against the one gradients show in the real model.
 
 For each spatial node the gradient of one output position (summed over channels) with respect
 to the input marks every input pixel that position depends on; over a batch of random inputs
@@ -14,6 +15,8 @@ from graph_recipes import chain, graph_of, inception_block, lenet5, residual_blo
 
 from cnnstudio.core.analysis import analyze
 from cnnstudio.core.graph import GraphModel
+from cnnstudio.core.project import load_project
+from cnnstudio.core.shipped import examples_dir
 from cnnstudio.torch_backend.compiler import compile_graph, feature_extractor
 
 BATCH = 48
@@ -105,3 +108,29 @@ def test_receptive_field_matches_the_gradient(name: str) -> None:
                 for (lo, hi), (f_lo, f_hi) in zip(seen, field, strict=True):
                     assert f_lo <= lo < hi <= f_hi, (node_id, i, j)
     assert exact >= 2
+
+
+@pytest.mark.parametrize("example", ["lenet5", "vgg_small", "resnet_small", "inception_small"])
+def test_derived_sizes_are_torch_shapes_on_the_meta_device(example: str) -> None:
+    """Every size a derivation states is the size torch gives that node's output."""
+    graph = load_project(examples_dir() / f"{example}.cnnstudio").graph
+    result = analyze(graph)
+    extractor = feature_extractor(compile_graph(graph).to("meta"))
+    shape = result.input_shape
+    assert shape is not None
+    outputs = extractor(torch.empty(2, *shape, device="meta"))
+    axes = {"C_out": 0, "H_out": 1, "W_out": 2}
+    checked = 0
+    for node_id in result.model_order():
+        real = tuple(outputs[node_id].shape[1:])
+        for line in result.nodes[node_id].derivation:
+            if line.name == "shape":
+                assert line.value == real, (node_id, line.text())
+            elif line.name in axes and len(real) == 3:
+                assert line.value == real[axes[line.name]], (node_id, line.text())
+            elif line.name == "features":
+                assert (line.value,) == real, (node_id, line.text())
+            else:
+                continue
+            checked += 1
+    assert checked >= len(result.model_order())
