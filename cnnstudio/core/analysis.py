@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from cnnstudio.core.blocks import Shape, fmt_shape, get_spec, numel
+from cnnstudio.core.blocks import Line, Shape, fmt_shape, get_spec, numel
+from cnnstudio.core.derivation import derivation_text, derive
 from cnnstudio.core.errors import ShapeError
 from cnnstudio.core.graph import GraphModel
+from cnnstudio.core.receptive_field import ReceptiveField, next_field
 
 Status = Literal["ok", "error", "unknown"]
 BYTES_PER_ELEMENT = 4  # float32 activations
@@ -34,6 +36,15 @@ class NodeInfo:
     kwargs: dict[str, Any] = field(default_factory=dict)
     message: str = ""
     in_model: bool = False
+    derivation: tuple[Line, ...] = ()  # how the shape, params and MACs follow, with numbers
+    field: ReceptiveField | None = None  # what one output position sees of an image input
+
+    def maths(self) -> str:
+        """The derivation and receptive field as text (tooltip, inspector); empty if unknown."""
+        lines = [derivation_text(self.derivation)] if self.derivation else []
+        if self.field is not None and self.output_shape is not None:
+            lines.append(self.field.text(spatial=len(self.output_shape) == 3))
+        return "\n".join(lines)
 
     @property
     def memory(self) -> int:
@@ -150,13 +161,17 @@ def analyze(graph: GraphModel, classes: int | None = None, dataset: str = "") ->
             continue
         else:
             shapes = [s for s in info.input_shapes if s is not None]
+            params = spec.resolve(node.params)
             try:
-                result = spec.infer(shapes, node.params)
+                result = spec.rule(shapes, params)
             except ShapeError as exc:
                 info.status, info.message = "error", f"{label}: {exc}"
             else:
                 info.status, info.output_shape = "ok", result.shape
                 info.params, info.macs, info.kwargs = result.params, result.macs, result.kwargs
+                info.derivation = derive(spec, shapes, params, result)
+                fields = [infos[e.source].field for e in edges]
+                info.field = next_field(spec, shapes, params, fields, result.shape)
         if info.status == "error":
             issues.append(Issue(node_id, info.message))
     for node_id in order:

@@ -37,7 +37,9 @@ class AnalysisModel(QObject):
             classes, dataset = self._classes or (None, "")
             self._analysis = analyze(self.graph, classes, dataset)
             for found in self._findings.values():
-                self._analysis.issues.extend(found)
+                self._analysis.issues.extend(
+                    i for i in found if i.node is None or i.node in self.graph
+                )
             self._dirty = False
         return self._analysis
 
@@ -51,7 +53,8 @@ class AnalysisModel(QObject):
 
     def set_findings(self, source: str, issues: list[Issue]) -> None:
         """Issues that running the network found (``source``: who found them, e.g. the live
-        preview), listed with the analysis's own until ``source`` replaces them."""
+        preview or the last run's figures), listed with the analysis's own until ``source``
+        replaces them; those naming a node that is gone are dropped."""
         if issues != self._findings.get(source, []):
             self._findings[source] = list(issues)
             self._on_changed()

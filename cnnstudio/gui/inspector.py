@@ -148,6 +148,16 @@ class Inspector(QWidget):
             widget.setToolTip(tip)
             computed.addRow(label, widget)
         layout.addLayout(computed)
+        self.maths_title = _label("How this shape is computed", "section")
+        self.maths = _label(role="value", wrap=True)
+        self.maths.setObjectName("inspectorMaths")
+        self.maths.setTextFormat(Qt.TextFormat.PlainText)
+        self.maths.setToolTip(
+            "The block's shape rule with this node's numbers, its parameter and MAC counts, and\n"
+            "its receptive field: how much of the input image one output position sees."
+        )
+        layout.addWidget(self.maths_title)
+        layout.addWidget(self.maths)
         self.message = _label(role="error", wrap=True)
         self.message.setObjectName("inspectorMessage")
         layout.addWidget(self.message)
@@ -251,6 +261,10 @@ class Inspector(QWidget):
         known = info.status == "ok"
         self.params_value.setText(f"{info.params:,}" if known else "?")
         self.macs_value.setText(short_count(info.macs) if known else "?")
+        maths = info.maths()
+        self.maths.setText(maths)
+        self.maths_title.setVisible(bool(maths))
+        self.maths.setVisible(bool(maths))
         notes = [info.message] if info.message else []
         notes += [i.message for i in analysis.warnings if i.node == self.node_id]
         self.message.setText("\n".join(notes))

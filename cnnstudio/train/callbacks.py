@@ -151,6 +151,47 @@ class AttributionMap:
 
 
 @dataclasses.dataclass(frozen=True)
+class Diagnostics:
+    """The maths of one epoch's training, measured on the capture batches (``capture.every``).
+
+    Per parametrised layer, in network order: the gradient norm and the weight-update ratio
+    ‖Δw‖/‖w‖ of one optimizer step, averaged over the batches measured, and the largest share of
+    the biggest layer's gradient norm the layer reached in any of them (below 1e-3 all epoch:
+    vanishing). ``relu_zeros``: each ReLU node's share of zero outputs over the validation
+    capture batch (the first validation samples).
+    """
+
+    epoch: int
+    layers: tuple[str, ...]
+    grad_norm: np.ndarray  # float64 [layers]
+    update_ratio: np.ndarray  # float64 [layers]
+    peak_grad_share: np.ndarray  # float64 [layers]
+    batches: int  # batches measured this epoch
+    relu_zeros: dict[str, float]
+
+    def row(self) -> dict[str, Any]:
+        """As written to metrics.jsonl under ``diagnostics``."""
+        return {
+            "batches": self.batches,
+            "layers": {
+                node: {
+                    "grad_norm": float(g),
+                    "update_ratio": float(u),
+                    "peak_grad_share": float(p),
+                }
+                for node, g, u, p in zip(
+                    self.layers,
+                    self.grad_norm,
+                    self.update_ratio,
+                    self.peak_grad_share,
+                    strict=True,
+                )
+            },
+            "relu_zeros": dict(self.relu_zeros),
+        }
+
+
+@dataclasses.dataclass(frozen=True)
 class ValPredictions:
     """Each validation sample's true class, predicted class and the predicted class's probability."""
 
@@ -224,6 +265,9 @@ class TrainingCallbacks:
 
     def on_attribution(self, attribution: AttributionMap) -> None:
         """Called when an attribution the editor asked for (``request_attribution``) is ready."""
+
+    def on_diagnostics(self, diagnostics: Diagnostics) -> None:
+        """Called after each epoch's validation, before ``on_epoch``."""
 
     def on_error(self, failure: TrainingFailure) -> None:
         """Called when the run fails; ``on_end`` follows."""

@@ -27,6 +27,7 @@ from cnnstudio.core.project import Project
 from cnnstudio.train.callbacks import (
     BatchProgress,
     CallbackList,
+    Diagnostics,
     DownloadProgress,
     EpochMetrics,
     RunInfo,
@@ -40,6 +41,7 @@ from cnnstudio.train.data.batching import batches
 from cnnstudio.train.data.dataset import Dataset
 from cnnstudio.train.data.errors import DownloadCancelled
 from cnnstudio.train.data.normalize import to_float
+from cnnstudio.train.diagnostics import VAL_CAPTURE, GradientMonitor, relu_zero_shares
 from cnnstudio.train.distributed import (
     SHARED_FAULTS,
     BatchExchange,
@@ -110,6 +112,7 @@ class Trainer:
         self._attributions: collections.deque[dict[str, Any]] = collections.deque()
         self._attributor: Any = None  # train.attribution.Attributor, made on the first request
         self._started = False
+        self._monitor: GradientMonitor | None = None  # rank 0's gradient diagnostics
 
     # -- control, from any thread ----------------------------------------------------------
 
@@ -233,6 +236,8 @@ class Trainer:
         if s.group.rank > 0:  # dropout: every process its own masks
             torch.manual_seed(s.config.seed * 1_000_003 + s.position.step * 1_009 + s.group.rank)
         self._emit("on_start", _run_info(s))
+        if s.group.main:
+            self._monitor = GradientMonitor(s.model)
         for epoch in range(s.position.epochs_done + 1, s.config.epochs + 1):
             if not self._train_epoch(s, epoch):
                 return "stopped"
@@ -270,6 +275,8 @@ class Trainer:
         step_fn = _amp_step if s.runtime.precision.dtype is not None else _plain_step
         group = s.group
         shared = BatchExchange(group, self._report_interval)
+        if self._monitor is not None:
+            self._monitor.reset()
         for b in range(skip, nb):
             if group.parallel:
                 if shared.control is Control.PAUSE:
@@ -291,11 +298,16 @@ class Trainer:
                 return False
             x, y = next(data)
             lr = s.schedule.apply(s.optimizer, pos.step)
+            monitor = self._monitor if self._measures(b - skip, nb - skip) else None
+            if monitor is not None:
+                monitor.before_step()
             if group.parallel:
                 self._parallel_step(s, step_fn, x, y, shared)
             else:
                 loss, outputs = step_fn(s, x, y, 1.0)
                 metrics.update(loss, outputs, y)
+            if monitor is not None:
+                monitor.after_step()
             pos.step += 1
             if group.parallel:  # every rank reports (rank 0 to its callbacks) what it exchanged
                 if shared.due(epoch_ends=b + 1 == nb):
@@ -314,6 +326,12 @@ class Trainer:
         s.position.partial_seconds = clock.elapsed()
         s.position.partial_train_seconds = train_clock.elapsed()
         return True
+
+    def _measures(self, batch: int, batches: int) -> bool:
+        """Whether gradient diagnostics measure this batch (counted from the epoch's first one
+        this run trains): the capture rate, else once, on the epoch's last batch."""
+        every = self.capture.every
+        return batch % every == 0 if every > 0 else batch == batches - 1
 
     def _control_wish(self) -> Control:
         """Rank 0's controls as the number every rank adds up (the others add 0)."""
@@ -457,6 +475,7 @@ class Trainer:
         )
         row = metrics.row()
         s.history.append(row)
+        diagnostics = self._diagnostics(s, epoch)
         if s.group.main:
             s.folder.append_metrics(
                 {
@@ -464,8 +483,11 @@ class Trainer:
                     "best": best,
                     "per_class_accuracy": metrics.per_class_accuracy.tolist(),
                     "confusion": confusion.tolist(),
+                    **({"diagnostics": diagnostics.row()} if diagnostics is not None else {}),
                 }
             )
+        if diagnostics is not None:
+            self._emit("on_diagnostics", diagnostics)
         if self.callbacks.wants("on_predictions"):
             targets, predicted, confidence = preds
             self._emit("on_predictions", ValPredictions(epoch, targets, predicted, confidence))
@@ -473,6 +495,21 @@ class Trainer:
             self._capture(s, epoch, s.batches_per_epoch)
         self._emit("on_epoch", metrics)
         return stop_early
+
+    def _diagnostics(self, s: Session, epoch: int) -> Diagnostics | None:
+        """The epoch's gradient figures with the ReLUs' zeros on the validation capture batch."""
+        if self._monitor is None:
+            return None
+        zeros: dict[str, float] = {}
+        if len(s.dataset.val):
+            first = batches(
+                s.dataset.val,
+                VAL_CAPTURE,
+                normalization=s.normalization,
+                device=s.runtime.device,
+            )
+            zeros = relu_zero_shares(s.probe, next(first)[0])
+        return self._monitor.report(epoch, zeros)
 
     def _result(
         self, s: Session | None, status: str, failure: TrainingFailure | None

@@ -18,6 +18,7 @@ import numpy as np
 from cnnstudio.train.callbacks import (
     AttributionMap,
     BatchProgress,
+    Diagnostics,
     DownloadProgress,
     EpochMetrics,
     Features,
@@ -37,6 +38,7 @@ REPORT_TYPES: dict[str, type] = {
         Features,
         ValPredictions,
         AttributionMap,
+        Diagnostics,
         TrainingFailure,
         TrainingResult,
     )

@@ -95,6 +95,7 @@ def test_two_processes_train_like_one_and_rank_0_alone_reports(
     assert rank0["status"] == rank1["status"] == "completed"
     batches = 2 * 12  # report_interval 0: one report per batch
     reports = {"on_start": 1, "on_batches": batches, "on_epoch": 2, "on_predictions": 2}
+    reports["on_diagnostics"] = 2  # rank 0 measures the gradients DDP averaged
     assert rank0["events"] == {**reports, "on_end": 1}
     assert rank1["events"] == {}
     assert rank0["pause"]["gap"] >= 0.4  # paused 0.5 s, less the batch it took to reach rank 1

@@ -13,6 +13,7 @@ import pytest
 from cnnstudio.train.callbacks import (
     AttributionMap,
     BatchProgress,
+    Diagnostics,
     EpochMetrics,
     Features,
     RunInfo,
@@ -88,6 +89,15 @@ REPORTS = [
     ),
     AttributionMap(
         4, 12, "gradcam", "conv2", 3, np.eye(28, dtype=np.float32), np.full(10, 0.1, np.float32)
+    ),
+    Diagnostics(
+        3,
+        ("conv1", "fc"),
+        np.array([0.5, 2.0]),
+        np.array([1e-3, np.nan]),
+        np.array([0.25, 1.0]),
+        4,
+        {"relu1": 0.97},
     ),
     TrainingResult(
         "failed",

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
-from cnnstudio.core.blocks.rules import check_window, hw, image, kwargs, window_out
-from cnnstudio.core.blocks.spec import BlockSpec, Inference, Saved, Shape
+from cnnstudio.core.blocks.rules import (
+    check_window,
+    hw,
+    image,
+    kwargs,
+    product,
+    sliding,
+    window_line,
+    window_out,
+)
+from cnnstudio.core.blocks.spec import BlockSpec, Inference, Line, Saved, Shape, Window
 from cnnstudio.core.errors import ShapeError
 from cnnstudio.core.params import Param, as_pair
 
@@ -87,8 +97,7 @@ def _zero_pad(shapes: list[Shape], p: dict[str, Any]) -> Inference:
     shape = shapes[0]
     if len(shape) < 2:
         raise ShapeError(f"expects an input with height and width, got {list(shape)}")
-    pad = p["padding"]
-    left, right, top, bottom = (pad,) * 4 if isinstance(pad, int) else pad
+    left, right, top, bottom = _zero_pad_sides(p)
     *lead, h, w = shape
     return Inference((*lead, h + top + bottom, w + left + right), kwargs(p, "padding"))
 
@@ -109,6 +118,137 @@ def _upsample(shapes: list[Shape], p: dict[str, Any]) -> Inference:
     return Inference(
         (c, oh, ow), kwargs(p, "size", "scale_factor", "mode", "align_corners"), macs=0
     )
+
+
+def _conv2d_pad(p: dict[str, Any]) -> tuple[int, int]:
+    """The leading (top, left) padding: 'same' pads the odd row/column at the bottom/right."""
+    if p["padding"] == "same":
+        k, d = as_pair(p["kernel_size"]), as_pair(p["dilation"])
+        return d[0] * (k[0] - 1) // 2, d[1] * (k[1] - 1) // 2
+    return (0, 0) if p["padding"] == "valid" else as_pair(p["padding"])
+
+
+def _conv_cost(c: int, groups: int, result: Inference, p: dict[str, Any]) -> list[Line]:
+    out, oh, ow = result.shape
+    kh, kw = as_pair(p["kernel_size"])
+    per = c // groups
+    split = f"each filter sees {per} of {c} channels ({groups} groups)" if groups > 1 else ""
+    bias = f" + {out}" if p["bias"] else ""
+    return [
+        Line("params", f"{out} · ({product(per, kh, kw)}){bias}", result.params, split),
+        Line("MACs", f"{product(out, oh, ow)} · ({product(per, kh, kw)})", result.macs),
+    ]
+
+
+def _conv2d_derive(shapes: list[Shape], p: dict[str, Any], result: Inference) -> list[Line]:
+    c, h, w = image(shapes[0])
+    out, oh, ow = result.shape
+    if p["padding"] == "same":
+        lines = [
+            Line("H_out", "", oh, "padding 'same' keeps H_in at stride 1"),
+            Line("W_out", "", ow, "padding 'same' keeps W_in at stride 1"),
+        ]
+    else:
+        (kh, kw), (sh, sw) = as_pair(p["kernel_size"]), as_pair(p["stride"])
+        (ph, pw), (dh, dw) = _conv2d_pad(p), as_pair(p["dilation"])
+        lines = [window_line("H", h, kh, sh, ph, dh), window_line("W", w, kw, sw, pw, dw)]
+    lines.append(Line("C_out", "", out, "out_channels"))
+    return lines + _conv_cost(c, p["groups"], result, p)
+
+
+def _conv2d_window(shapes: list[Shape], p: dict[str, Any]) -> tuple[Window, Window]:
+    k, s, d = as_pair(p["kernel_size"]), as_pair(p["stride"]), as_pair(p["dilation"])
+    return sliding(k, s, _conv2d_pad(p), d)
+
+
+def _transpose_derive(shapes: list[Shape], p: dict[str, Any], result: Inference) -> list[Line]:
+    c, h, w = image(shapes[0])
+    out, oh, ow = result.shape
+    k, s, pad = as_pair(p["kernel_size"]), as_pair(p["stride"]), as_pair(p["padding"])
+    d, op = as_pair(p["dilation"]), as_pair(p["output_padding"])
+    lines = [
+        Line(
+            f"{axis}_out",
+            f"({size} − 1)·{s[i]} − 2·{pad[i]} + {d[i]}·({k[i]} − 1) + {op[i]} + 1",
+            value,
+        )
+        for i, (axis, size, value) in enumerate((("H", h, oh), ("W", w, ow)))
+    ]
+    per = out // p["groups"]
+    bias = f" + {out}" if p["bias"] else ""
+    return [
+        *lines,
+        Line("C_out", "", out, "out_channels"),
+        Line("params", f"{c} · ({product(per, k[0], k[1])}){bias}", result.params),
+        Line("MACs", f"{product(c, h, w)} · ({product(per, k[0], k[1])})", result.macs),
+    ]
+
+
+def _transpose_window(shapes: list[Shape], p: dict[str, Any]) -> tuple[Window, Window]:
+    """An output sees the inputs whose scattered kernels reach it: the widest such window."""
+    k, s, pad = as_pair(p["kernel_size"]), as_pair(p["stride"]), as_pair(p["padding"])
+    d = as_pair(p["dilation"])
+    h, w = (
+        Window(
+            d[i] * (k[i] - 1) // s[i] + 1,
+            Fraction(1, s[i]),
+            (d[i] * (k[i] - 1) - pad[i]) // s[i],
+        )
+        for i in range(2)
+    )
+    return h, w
+
+
+def _zero_pad_sides(p: dict[str, Any]) -> tuple[int, int, int, int]:
+    pad = p["padding"]
+    left, right, top, bottom = (pad,) * 4 if isinstance(pad, int) else pad
+    return left, right, top, bottom
+
+
+def _zero_pad_derive(shapes: list[Shape], p: dict[str, Any], result: Inference) -> list[Line]:
+    *_, h, w = shapes[0]
+    left, right, top, bottom = _zero_pad_sides(p)
+    return [
+        Line("H_out", f"{h} + {top} + {bottom}", result.shape[-2], "top + bottom"),
+        Line("W_out", f"{w} + {left} + {right}", result.shape[-1], "left + right"),
+    ]
+
+
+def _zero_pad_window(shapes: list[Shape], p: dict[str, Any]) -> tuple[Window, Window] | None:
+    if len(shapes[0]) != 3:
+        return None
+    left, _, top, _ = _zero_pad_sides(p)
+    return Window(1, 1, top), Window(1, 1, left)
+
+
+def _upsample_derive(shapes: list[Shape], p: dict[str, Any], result: Inference) -> list[Line]:
+    _, oh, ow = result.shape
+    if p["size"] is not None:
+        return [Line("H_out", "", oh, "size"), Line("W_out", "", ow, "size")]
+    _, h, w = shapes[0]
+    scale = f"{p['scale_factor']:g}"
+    return [Line("H_out", f"⌊{h} · {scale}⌋", oh), Line("W_out", f"⌊{w} · {scale}⌋", ow)]
+
+
+# Input taps an output of each interpolation reads, and how many of them precede its centre.
+_INTERPOLATION_TAPS = {"bilinear": (2, 0), "bicubic": (4, 1)}
+
+
+def _upsample_window(shapes: list[Shape], p: dict[str, Any]) -> tuple[Window, Window]:
+    _, h, w = shapes[0]
+    size = as_pair(p["size"]) if p["size"] is not None else None
+    span, before = _INTERPOLATION_TAPS.get(p["mode"], (1, 0))
+    h_win, w_win = (
+        Window(
+            span,
+            Fraction(n, size[i])
+            if size is not None
+            else 1 / Fraction(p["scale_factor"]).limit_denominator(1000),
+            before,
+        )
+        for i, n in enumerate((h, w))
+    )
+    return h_win, w_win
 
 
 def _pair(name: str, default: int | list[int], help_: str, minimum: int = 1) -> Param:
@@ -158,6 +298,8 @@ SPECS = [
         torch_class="torch.nn.Conv2d",
         saved_for_backward=Saved.INPUT | Saved.COLUMNS,
         summary=_conv_summary,
+        derive=_conv2d_derive,
+        window=_conv2d_window,
     ),
     BlockSpec(
         "ConvTranspose2d",
@@ -177,6 +319,8 @@ SPECS = [
         torch_class="torch.nn.ConvTranspose2d",
         saved_for_backward=Saved.INPUT | Saved.COLUMNS,
         summary=_conv_summary,
+        derive=_transpose_derive,
+        window=_transpose_window,
     ),
     BlockSpec(
         "ZeroPad2d",
@@ -196,6 +340,8 @@ SPECS = [
         torch_class="torch.nn.ZeroPad2d",
         saved_for_backward=Saved.NOTHING,  # the backward only crops
         summary=lambda p: f"pad {p['padding']}",
+        derive=_zero_pad_derive,
+        window=_zero_pad_window,
     ),
     BlockSpec(
         "Upsample",
@@ -243,5 +389,7 @@ SPECS = [
             if p["size"] is None
             else f"{hw(p['size'])} {p['mode']}"
         ),
+        derive=_upsample_derive,
+        window=_upsample_window,
     ),
 ]

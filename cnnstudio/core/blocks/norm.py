@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cnnstudio.core.blocks.rules import image, kwargs
-from cnnstudio.core.blocks.spec import BlockSpec, Inference, Saved, Shape, fmt_shape, numel
+from cnnstudio.core.blocks.rules import image, kwargs, product
+from cnnstudio.core.blocks.spec import BlockSpec, Inference, Line, Saved, Shape, fmt_shape, numel
 from cnnstudio.core.errors import ShapeError
 from cnnstudio.core.params import Param
 
@@ -70,6 +70,16 @@ def _dropout2d(shapes: list[Shape], p: dict[str, Any]) -> Inference:
     return Inference(shapes[0], kwargs(p, "p"))
 
 
+def _per_channel_derive(shapes: list[Shape], p: dict[str, Any], result: Inference) -> list[Line]:
+    shape = shapes[0]
+    lines = [Line("shape", "", result.shape, "normalising keeps the shape")]
+    if result.params:
+        lines.append(
+            Line("params", f"2 · {shape[0]}", result.params, "a scale and a shift per channel")
+        )
+    return [*lines, Line("MACs", product(*shape), result.macs, "one per element")]
+
+
 _EPS = Param("eps", "float", 1e-5, "Added to the variance for numerical stability.", 0.0, 1.0)
 _MOMENTUM = Param(
     "momentum", "float", 0.1, "Weight of each batch in the running statistics.", 0.0, 1.0
@@ -86,6 +96,7 @@ SPECS = [
         _batch_norm2d,
         (_EPS, _MOMENTUM, _AFFINE, _TRACK),
         torch_class="torch.nn.BatchNorm2d",
+        derive=_per_channel_derive,
     ),
     BlockSpec(
         "BatchNorm1d",
@@ -94,6 +105,7 @@ SPECS = [
         _batch_norm1d,
         (_EPS, _MOMENTUM, _AFFINE, _TRACK),
         torch_class="torch.nn.BatchNorm1d",
+        derive=_per_channel_derive,
     ),
     BlockSpec(
         "GroupNorm",
@@ -113,6 +125,7 @@ SPECS = [
             _AFFINE,
         ),
         torch_class="torch.nn.GroupNorm",
+        derive=_per_channel_derive,
         summary=lambda p: f"{p['num_groups']} groups",
     ),
     BlockSpec(

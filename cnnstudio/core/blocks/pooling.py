@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
-from cnnstudio.core.blocks.rules import check_window, hw, image, kwargs, window_out
-from cnnstudio.core.blocks.spec import BlockSpec, Inference, Saved, Shape
+from cnnstudio.core.blocks.rules import (
+    check_window,
+    hw,
+    image,
+    kwargs,
+    sliding,
+    window_line,
+    window_out,
+)
+from cnnstudio.core.blocks.spec import BlockSpec, Inference, Line, Saved, Shape, Window
 from cnnstudio.core.errors import ShapeError
 from cnnstudio.core.params import Param, as_pair
 
@@ -48,6 +57,53 @@ def _adaptive(shapes: list[Shape], p: dict[str, Any]) -> Inference:
     return Inference((c, oh, ow), kwargs(p, "output_size"))
 
 
+def _pool_geometry(
+    p: dict[str, Any],
+) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """Kernel, stride (the kernel when unset), padding and dilation (1 for average pooling)."""
+    k = as_pair(p["kernel_size"])
+    s = as_pair(p["stride"] if p["stride"] is not None else p["kernel_size"])
+    d = as_pair(p["dilation"]) if "dilation" in p else (1, 1)
+    return k, s, as_pair(p["padding"]), d
+
+
+def _pool_derive(shapes: list[Shape], p: dict[str, Any], result: Inference) -> list[Line]:
+    c, h, w = image(shapes[0])
+    k, s, pad, d = _pool_geometry(p)
+    ceil = p["ceil_mode"]
+    return [
+        window_line("H", h, k[0], s[0], pad[0], d[0], ceil),
+        window_line("W", w, k[1], s[1], pad[1], d[1], ceil),
+        Line("C_out", "", c, "pooling keeps the channels"),
+    ]
+
+
+def _pool_window(shapes: list[Shape], p: dict[str, Any]) -> tuple[Window, Window]:
+    return sliding(*_pool_geometry(p))
+
+
+def _adaptive_derive(shapes: list[Shape], p: dict[str, Any], result: Inference) -> list[Line]:
+    c, oh, ow = result.shape
+    return [
+        Line("H_out", "", oh, "output_size"),
+        Line("W_out", "", ow, "output_size"),
+        Line("C_out", "", c, "pooling keeps the channels"),
+    ]
+
+
+def _adaptive_window(shapes: list[Shape], p: dict[str, Any]) -> tuple[Window, Window]:
+    """Output i pools input rows ⌊i·n/m⌋ to ⌈(i+1)·n/m⌉: the widest of these windows."""
+    _, h, w = image(shapes[0])
+    h_win, w_win = (
+        Window(
+            max(-(-(i + 1) * n // m) - (i * n) // m for i in range(m)),
+            Fraction(n, m),
+        )
+        for n, m in zip((h, w), as_pair(p["output_size"]), strict=True)
+    )
+    return h_win, w_win
+
+
 def _window_summary(p: dict[str, Any]) -> str:
     stride = p["stride"] if p["stride"] is not None else p["kernel_size"]
     sh, sw = as_pair(stride)
@@ -80,6 +136,8 @@ SPECS = [
         torch_class="torch.nn.MaxPool2d",
         saved_for_backward=Saved.INPUT | Saved.INDICES,
         summary=_window_summary,
+        derive=_pool_derive,
+        window=_pool_window,
     ),
     BlockSpec(
         "AvgPool2d",
@@ -95,6 +153,8 @@ SPECS = [
         ),
         torch_class="torch.nn.AvgPool2d",
         summary=_window_summary,
+        derive=_pool_derive,
+        window=_pool_window,
     ),
     BlockSpec(
         "AdaptiveAvgPool2d",
@@ -104,6 +164,8 @@ SPECS = [
         (_OUTPUT_SIZE,),
         torch_class="torch.nn.AdaptiveAvgPool2d",
         summary=lambda p: f"→ {hw(p['output_size'])}",
+        derive=_adaptive_derive,
+        window=_adaptive_window,
     ),
     BlockSpec(
         "AdaptiveMaxPool2d",
@@ -114,5 +176,7 @@ SPECS = [
         torch_class="torch.nn.AdaptiveMaxPool2d",
         saved_for_backward=Saved.INPUT | Saved.INDICES,
         summary=lambda p: f"→ {hw(p['output_size'])}",
+        derive=_adaptive_derive,
+        window=_adaptive_window,
     ),
 ]

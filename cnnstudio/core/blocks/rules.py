@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cnnstudio.core.blocks.spec import Shape, fmt_shape
+from cnnstudio.core.blocks.spec import Line, Shape, Window, fmt_shape
 from cnnstudio.core.errors import ShapeError
 from cnnstudio.core.params import as_pair
 
@@ -77,3 +77,42 @@ def check_dim(dim: int, shape: Shape, name: str = "dim") -> int:
     if dim == 0:
         raise ShapeError(f"{name}=0 is the batch dimension; use 1..{rank - 1}")
     return dim
+
+
+def window_line(
+    axis: str,
+    size: int,
+    kernel: int,
+    stride: int,
+    pad: int,
+    dilation: int = 1,
+    ceil: bool = False,
+) -> Line:
+    """``window_out`` written out with its numbers, as PyTorch's documentation states it."""
+    left, right = ("⌈", "⌉") if ceil else ("⌊", "⌋")
+    formula = f"{left}({size} + 2·{pad} − {dilation}·({kernel} − 1) − 1) / {stride}{right} + 1"
+    out = window_out(size, kernel, stride, pad, dilation, ceil)
+    note = ""
+    if ceil and out < -(-(size + 2 * pad - dilation * (kernel - 1) - 1) // stride) + 1:
+        formula += " − 1"
+        note = "ceil mode drops a last window that would start in the padding"
+    return Line(f"{axis}_out", formula, out, note)
+
+
+def sliding(
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    pad: tuple[int, int],
+    dilation: tuple[int, int] = (1, 1),
+) -> tuple[Window, Window]:
+    """The receptive-field windows of a convolution or pooling over (height, width)."""
+    h, w = (
+        Window(d * (k - 1) + 1, s, p)
+        for k, s, p, d in zip(kernel, stride, pad, dilation, strict=True)
+    )
+    return h, w
+
+
+def product(*factors: int) -> str:
+    """``6 · 5 · 5``: a product written out, for the parameter and MAC lines."""
+    return " · ".join(str(f) for f in factors)

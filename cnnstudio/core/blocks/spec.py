@@ -6,6 +6,7 @@ import enum
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from cnnstudio.core.errors import GraphError, ParamError, quote
@@ -29,6 +30,51 @@ class Inference:
 
 
 Rule = Callable[[list[Shape], dict[str, Any]], Inference]
+
+
+@dataclass(frozen=True)
+class Line:
+    """One step of a derivation: ``name = formula = value``, e.g. ``H_out = ⌊(28 + 2·2 − 1·(5 −
+    1) − 1) / 1⌋ + 1 = 28``. ``formula`` holds numbers and ``+ − · / ⌊⌋ ⌈⌉ ( )`` only, so a
+    test can evaluate it; it is empty where the value is simply taken (``C_out = 6``)."""
+
+    name: str
+    formula: str
+    value: int | Shape
+    note: str = ""
+
+    def text(self) -> str:
+        value = fmt_shape(self.value) if isinstance(self.value, tuple) else str(self.value)
+        body = (
+            f"{self.name} = {self.formula} = {value}" if self.formula else f"{self.name} = {value}"
+        )
+        return f"{body}   ({self.note})" if self.note else body
+
+
+# How a block's output shape, parameters and MACs follow from its inputs, with the numbers:
+# ``(input shapes, resolved params, the rule's inference) -> lines``. Called only after the
+# rule accepted the inputs.
+Derive = Callable[[list[Shape], dict[str, Any], Inference], list[Line]]
+
+
+@dataclass(frozen=True)
+class Window:
+    """What one spatial axis of a block does to the receptive field on the network's input.
+
+    An output position covers ``span`` input positions (a dilated kernel's taps from first to
+    last), neighbouring outputs are ``stride`` input positions apart, and the first output's
+    window starts ``offset`` positions before the input's first (padding). Fractions allow
+    upsampling (a stride of 1/2); plain ints keep the common case fast.
+    """
+
+    span: int | Fraction
+    stride: int | Fraction
+    offset: int | Fraction = 0
+
+
+# The (height, width) windows of a block on its input, or None where it keeps positions as they
+# are (element-wise blocks, norms, merges). ``(input shapes, resolved params) -> windows``.
+WindowRule = Callable[[list[Shape], dict[str, Any]], tuple[Window, Window] | None]
 
 
 class Lowering(enum.Enum):
@@ -81,6 +127,9 @@ class BlockSpec:
     ``inputs`` is the number of input ports, or the minimum number for ``variadic`` merges.
     ``saved_for_backward`` is what a training step keeps of the block until its backward pass;
     ``aliases_input`` says that its output is a view of its input (no memory of its own).
+    ``derive`` writes the shape rule out with its numbers (``core/derivation.py`` falls back to
+    the bare results without it); ``window`` is its sliding window for the receptive field
+    (``core/receptive_field.py``).
     """
 
     type: str
@@ -96,6 +145,8 @@ class BlockSpec:
     summary: Callable[[dict[str, Any]], str] | None = None
     saved_for_backward: Saved = Saved.INPUT
     aliases_input: bool = False
+    derive: Derive | None = None
+    window: WindowRule | None = None
 
     def __post_init__(self) -> None:
         named = [n for n in ("torch_class", "function") if getattr(self, n) is not None]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from cnnstudio.core.blocks.rules import check_dim, kwargs
+from cnnstudio.core.blocks.rules import check_dim, kwargs, product
 from cnnstudio.core.blocks.spec import (
     BlockSpec,
     Function,
     Inference,
+    Line,
     Saved,
     Shape,
+    Window,
     fmt_shape,
     numel,
 )
@@ -80,6 +82,68 @@ def _linear(shapes: list[Shape], p: dict[str, Any]) -> Inference:
     )
 
 
+_AXES = ("C", "H", "W")  # the names of an image's dims 1-3 (0 is the batch)
+
+
+def _axis(dim: int, shape: Shape) -> str:
+    return f"{_AXES[dim - 1]}_out" if len(shape) == 3 else f"dim{dim}"
+
+
+def _add_derive(shapes: list[Shape], p: dict[str, Any], result: Inference) -> list[Line]:
+    return [
+        Line("shape", "", result.shape, f"the {len(shapes)} inputs' common shape"),
+        Line(
+            "MACs",
+            product(len(shapes) - 1, numel(result.shape)),
+            result.macs,
+            "one add per element",
+        ),
+    ]
+
+
+def _concat_derive(shapes: list[Shape], p: dict[str, Any], result: Inference) -> list[Line]:
+    dim = check_dim(p["dim"], shapes[0])
+    sizes = " + ".join(str(s[dim - 1]) for s in shapes)
+    return [
+        Line(_axis(dim, shapes[0]), sizes, result.shape[dim - 1], "the inputs side by side"),
+        Line("shape", "", result.shape),
+    ]
+
+
+def _flattened(shape: Shape, p: dict[str, Any]) -> range:
+    """The input's dims (1-based, batch excluded) that Flatten joins into one."""
+    return range(check_dim(p["start_dim"], shape, "start_dim"), check_dim(p["end_dim"], shape) + 1)
+
+
+def _flatten_derive(shapes: list[Shape], p: dict[str, Any], result: Inference) -> list[Line]:
+    shape = shapes[0]
+    joined = [shape[d - 1] for d in _flattened(shape, p)]
+    return [
+        Line("features", product(*joined), numel(tuple(joined)), "one value per input element"),
+        Line("shape", "", result.shape),
+    ]
+
+
+def _flatten_window(shapes: list[Shape], p: dict[str, Any]) -> tuple[Window, Window] | None:
+    """Joining the height and width makes every feature part of one window over the whole map."""
+    shape = shapes[0]
+    if len(shape) != 3:
+        return None
+    dims = _flattened(shape, p)
+    h, w = (Window(n, n) if d in dims else Window(1, 1) for d, n in ((2, shape[1]), (3, shape[2])))
+    return h, w
+
+
+def _linear_derive(shapes: list[Shape], p: dict[str, Any], result: Inference) -> list[Line]:
+    fan_in, out = shapes[0][-1], p["out_features"]
+    bias = f" + {out}" if p["bias"] else ""
+    return [
+        Line("features", "", out, "out_features"),
+        Line("params", f"{fan_in} · {out}{bias}", result.params, "a weight per input and output"),
+        Line("MACs", product(fan_in, out), result.macs),
+    ]
+
+
 SPECS = [
     BlockSpec(
         "Input",
@@ -108,6 +172,7 @@ SPECS = [
         variadic=True,
         function=Function("operator.add", chain=True),
         saved_for_backward=Saved.NOTHING,
+        derive=_add_derive,
     ),
     BlockSpec(
         "Concat",
@@ -120,6 +185,7 @@ SPECS = [
         function=Function("torch.cat"),
         summary=lambda p: f"dim {p['dim']}",
         saved_for_backward=Saved.NOTHING,
+        derive=_concat_derive,
     ),
     BlockSpec(
         "Flatten",
@@ -133,6 +199,8 @@ SPECS = [
         torch_class="torch.nn.Flatten",
         saved_for_backward=Saved.NOTHING,
         aliases_input=True,
+        derive=_flatten_derive,
+        window=_flatten_window,
     ),
     BlockSpec(
         "Identity",
@@ -154,5 +222,6 @@ SPECS = [
         ),
         torch_class="torch.nn.Linear",
         summary=lambda p: f"→ {p['out_features']}",
+        derive=_linear_derive,
     ),
 ]

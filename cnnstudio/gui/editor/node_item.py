@@ -64,13 +64,14 @@ class _Shown(NamedTuple):
     params: int
     macs: int
     message: str
+    maths: str  # how the shape, params and MACs were derived, and the receptive field
 
 
 def _shown(info: NodeInfo | None) -> _Shown:
     if info is None:
-        return _Shown("unknown", "?", 0, 0, "")
+        return _Shown("unknown", "?", 0, 0, "", "")
     shape = format_shape(info.output_shape)
-    return _Shown(info.status, shape, info.params, info.macs, info.message)
+    return _Shown(info.status, shape, info.params, info.macs, info.message, info.maths())
 
 
 class _Text(NamedTuple):
@@ -280,10 +281,11 @@ class NodeItem(QGraphicsItem):
             return shown.message
         if shown.status == "unknown":
             return shown.message or f"{head}: output shape not known yet"
-        return (
+        text = (
             f"{head}\n{self.spec.help}\n"
             f"Output {self.shape_text} · {shown.params:,} parameters · {shown.macs:,} MACs"
         )
+        return f"{text}\n\nHow this shape is computed:\n{shown.maths}" if shown.maths else text
 
     # ---- painting --------------------------------------------------------------------------
     def paint(

@@ -21,6 +21,7 @@ from cnnstudio.gui.training.worker_process import RunDriver, TrainingProcess
 from cnnstudio.train.callbacks import (
     AttributionMap,
     BatchProgress,
+    Diagnostics,
     DownloadProgress,
     EpochMetrics,
     Features,
@@ -41,6 +42,7 @@ REPORT_SIGNALS: dict[type, str] = {
     Features: "features",
     ValPredictions: "predictions",
     AttributionMap: "attribution",
+    Diagnostics: "diagnostics",
     TrainingFailure: "failed",
 }
 
@@ -54,6 +56,7 @@ class TrainingController(QObject):
     features = Signal(Features)
     predictions = Signal(ValPredictions)
     attribution = Signal(AttributionMap)
+    diagnostics = Signal(Diagnostics)
     failed = Signal(TrainingFailure)
     run_ended = Signal(TrainingResult)  # once the thread has finished (not the trainer's report)
 

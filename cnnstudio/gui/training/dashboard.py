@@ -24,12 +24,14 @@ from cnnstudio.core.blocks import get_spec
 from cnnstudio.core.commands import SetParams
 from cnnstudio.core.errors import CnnStudioError
 from cnnstudio.core.project import Project
+from cnnstudio.core.training_warnings import dead_relus, overfitting, vanishing_gradients
 from cnnstudio.gui.document import Document
 from cnnstudio.gui.plots.attribution import AttributionPanel
 from cnnstudio.gui.plots.confusion import ConfusionView
 from cnnstudio.gui.plots.curves import CurvesView
 from cnnstudio.gui.plots.feature_maps import FeatureMapsView
 from cnnstudio.gui.plots.filters import FiltersView
+from cnnstudio.gui.plots.gradients import GradientsView
 from cnnstudio.gui.plots.history import RunHistory
 from cnnstudio.gui.plots.style import layout_boundary, restyle
 from cnnstudio.gui.settings import data_dir
@@ -49,6 +51,7 @@ from cnnstudio.gui.training.worker_process import CRASH
 from cnnstudio.train.callbacks import (
     AttributionMap,
     BatchProgress,
+    Diagnostics,
     EpochMetrics,
     Features,
     RunInfo,
@@ -103,6 +106,7 @@ class TrainingDashboard(QWidget):
         self.dataset: Dataset | None = None  # the data of the current or last run
         self.predictions: ValPredictions | None = None
         self.progress: BatchProgress | None = None
+        self.diagnostics: Diagnostics | None = None  # the run's latest gradient figures
         self._preparing: tuple[DataRequest, Path | None, dict[str, Any]] | None = None
         self._preview_key: str | None = None  # the data request the Data tab last asked for
         self._probe: OfflineProbe | None = None
@@ -122,11 +126,13 @@ class TrainingDashboard(QWidget):
         self.feature_maps = FeatureMapsView()
         self.filters = FiltersView()
         self.confusion = ConfusionView()
+        self.gradients = GradientsView()
         self.gallery = GalleryDialog(self)
         self.view_tabs = QTabWidget()
         self.view_tabs.setObjectName("featureTabs")
         self.view_tabs.addTab(self.feature_maps, "Feature maps")
         self.view_tabs.addTab(self.filters, "Filters")
+        self.view_tabs.addTab(self.gradients, "Gradients")
         live = QSplitter(Qt.Orientation.Horizontal)
         live.setObjectName("liveViews")
         live.setChildrenCollapsible(False)
@@ -155,7 +161,7 @@ class TrainingDashboard(QWidget):
 
         self.live = LiveRefresh(
             lambda force: self.curves.refresh(force=force),
-            (self.feature_maps, self.filters, self.confusion),
+            (self.feature_maps, self.filters, self.confusion, self.gradients),
             self._draw_thumbnails,
             self._live_shown,
             self._show_progress,
@@ -173,6 +179,7 @@ class TrainingDashboard(QWidget):
         c.epoch_ended.connect(self._epoch_ended)
         c.features.connect(self._features)
         c.predictions.connect(self._predictions)
+        c.diagnostics.connect(self._diagnostics)
         c.failed.connect(self._failed)
         c.run_ended.connect(self._run_ended)
         c.download.connect(lambda p: self.control.show_text(_download_text(p.done, p.total)))
@@ -226,6 +233,7 @@ class TrainingDashboard(QWidget):
         self.history.clear()
         for view in (self.curves, self.feature_maps, self.filters, self.confusion):
             view.clear()
+        self._clear_diagnostics()
         self.gallery.hide()
         self.control.banner.hide()
         self.control.info.setText("")
@@ -419,6 +427,7 @@ class TrainingDashboard(QWidget):
             self.history.clear()
             for view in (self.curves, self.feature_maps, self.filters, self.confusion):
                 view.clear()
+            self._clear_diagnostics()
         self.dataset = dataset
         self.predictions = None
         self._probe = None
@@ -511,6 +520,7 @@ class TrainingDashboard(QWidget):
             f"Epoch {m.epoch}/{m.epochs}: validation accuracy {100 * m.val_accuracy:.2f} %{best}, "
             f"loss {m.val_loss:.4f}."
         )
+        self._warn_from_training()
 
     def _features(self, f: Features) -> None:
         image = self.dataset.val.x[f.sample] if self.dataset is not None else None
@@ -524,6 +534,27 @@ class TrainingDashboard(QWidget):
 
     def _predictions(self, p: ValPredictions) -> None:
         self.predictions = p
+
+    def _diagnostics(self, d: Diagnostics) -> None:
+        self.diagnostics = d
+        self.gradients.add(d)
+        self._warn_from_training()
+
+    def _warn_from_training(self) -> None:
+        """The run's warnings (vanishing gradients, overfitting, dead ReLUs) into the Issues list,
+        through the document's analysis, as each epoch's figures come."""
+        h, d = self.history, self.diagnostics
+        epochs = [int(e) for e in h.epoch_x.values.tolist()]
+        issues = overfitting(epochs, h.train_loss.values.tolist(), h.val_loss.values.tolist())
+        if d is not None:
+            vanishing = vanishing_gradients(d.layers, d.peak_grad_share.tolist())
+            issues = vanishing + dead_relus(d.relu_zeros) + issues
+        self.document.analysis.set_findings("training", issues)
+
+    def _clear_diagnostics(self) -> None:
+        self.diagnostics = None
+        self.gradients.clear()
+        self.document.analysis.set_findings("training", [])
 
     def _failed(self, failure: TrainingFailure) -> None:
         if failure.kind == CRASH:  # the message says what happened, where, and what is kept
