@@ -30,9 +30,11 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.gui.plots.history import RunHistory
 from cnnstudio.gui.plots.hover import HoverReadout, Series
+from cnnstudio.gui.plots.overlay import RunsOverlay
 from cnnstudio.gui.plots.path_items import EpochCurve, PathCurve, PathLayer, cosmetic_pen
 from cnnstudio.gui.plots.style import LiveText, plot_colours, style_plot, style_widget
 from cnnstudio.gui.plots.views import PlotWidget
+from cnnstudio.train.run_curves import RunCurves
 
 _HEADROOM = 1.12  # y range above the highest value, so the curve does not touch the frame
 _SHRINK = 0.6  # re-range y when the data uses less than this much of it
@@ -132,6 +134,7 @@ class CurvesView(QWidget):
         self.train_accuracy = accuracy_layer.add(EpochCurve("o"))
         self.val_accuracy = accuracy_layer.add(EpochCurve("s"))
         self.lr_curve = lr_layer.add(PathCurve("mean", SMOOTH_PER_PIXEL))
+        self.overlay = RunsOverlay(loss_layer, accuracy_layer, self.legends[0])
         for legend, entries in (
             (self.legends[0], ((self.raw_loss, "batch"), (self.smooth_loss, "smoothed"))),
             (self.legends[0], ((self.train_loss, "train"), (self.val_loss, "val"))),
@@ -233,13 +236,22 @@ class CurvesView(QWidget):
         if self.following:
             self._apply_x()
 
+    def compare(self, runs: Sequence[RunCurves], live_label: str | None) -> None:
+        """Overlay other runs' epoch curves (none: stop comparing); ``live_label`` names the
+        run drawn live in the legend when it is one of the compared runs."""
+        self.overlay.set_runs(runs, live_label, self.val_loss)
+        if self.following:
+            self._apply_x()
+            self._fit_y(force=True)
+
     def _apply_x(self) -> None:
         """The same epochs on every plot. Loss and accuracy are also x-linked (one above the
         other); the lr plot is not: setXLink aligns by screen position, which would shift a plot
         of another width."""
         start = min(self._x_start, self._first_x())
+        end = max(self._x_end, self.overlay.x_end())
         for widget in (self.loss_plot, self.accuracy_plot, self.lr_plot):
-            widget.getPlotItem().setXRange(start, self._x_end, padding=0.01)
+            widget.getPlotItem().setXRange(start, end, padding=0.01)
 
     def _first_x(self) -> float:
         xs = self.history.batch_x.values
@@ -290,6 +302,8 @@ class CurvesView(QWidget):
         parts = []
         if len(h.smoothed):
             parts.append(f"loss {h.smoothed.values[-1]:.4f}")
+        elif len(h.val_loss):  # epochs read back from a run folder have no batch losses
+            parts.append(f"val loss {h.val_loss.values[-1]:.4f}")
         if len(h.val_accuracy):
             best = int(np.argmax(h.val_accuracy.values))
             parts.append(f"val {h.val_accuracy.values[-1]:.2f} %")
@@ -302,12 +316,15 @@ class CurvesView(QWidget):
         h = self.history
         log = self.log_box.isChecked()
         tops = [a.values for a in (h.smoothed, h.train_loss, h.val_loss) if len(a)]
+        compared = self.overlay.loss_high()
+        if compared is not None:
+            tops.append(np.array([compared]))
         if tops:
             if log:
                 raw = h.batch_loss.values
                 positive = raw[raw > 0]
                 low = float(positive.min()) if positive.size else 1e-3
-                high = max(float(np.max(raw)), max(float(t.max()) for t in tops))
+                high = max(float(np.max(raw, initial=0.0)), max(float(t.max()) for t in tops))
                 self._loss_range.fit_y(math.log10(low), math.log10(max(high, low * 1.01)), force)
             else:
                 high = max(float(t.max()) for t in tops)

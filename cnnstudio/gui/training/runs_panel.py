@@ -12,6 +12,8 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractTableModel,
     QFile,
+    QItemSelection,
+    QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
@@ -158,7 +160,14 @@ class RunsModel(QAbstractTableModel):
 
 
 class RunsPanel(QWidget):
-    """Lists the runs in ``folder()`` each time it is shown; diffs against ``current()``."""
+    """Lists the runs in ``folder()`` each time it is shown; diffs against ``current()``.
+
+    ``compare_changed`` carries the run folders selected (several with Ctrl or Shift), whose
+    curves the dashboard overlays; ``show_curves`` asks it to bring those curves forward.
+    """
+
+    compare_changed = Signal(list)  # list[Path]
+    show_curves = Signal()
 
     def __init__(
         self,
@@ -184,6 +193,14 @@ class RunsPanel(QWidget):
         self.diff_button.setToolTip("What changed in the network since the selected run")
         self.diff_button.setEnabled(False)
         self.diff_button.clicked.connect(self.diff_selected)
+        self.curves_button = QPushButton("Compare curves")
+        self.curves_button.setObjectName("runsCompare")
+        self.curves_button.setToolTip(
+            "Show the selected runs' loss and accuracy curves over the live ones (select several "
+            "with Ctrl or Shift)"
+        )
+        self.curves_button.setEnabled(False)
+        self.curves_button.clicked.connect(self.show_curves)
         self.delete_button = QPushButton("Delete run…")
         self.delete_button.setObjectName("runsDelete")
         self.delete_button.setToolTip("Move the selected run's folder to the trash")
@@ -195,7 +212,7 @@ class RunsPanel(QWidget):
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
             | QAbstractItemView.EditTrigger.EditKeyPressed
@@ -212,6 +229,7 @@ class RunsPanel(QWidget):
         self.diff_list.setObjectName("runsDiffList")
         top = QHBoxLayout()
         top.addWidget(self.filter, 1)
+        top.addWidget(self.curves_button)
         top.addWidget(self.diff_button)
         top.addWidget(self.delete_button)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -228,7 +246,9 @@ class RunsPanel(QWidget):
     def refresh(self) -> None:
         """Read the run folders again (a new run, a note edited elsewhere)."""
         folder = self._folder()
+        compared = set(self.compared())
         self.model.set_records(list_runs(folder))
+        self._select(compared)
         self.diff_list.clear()
         n = len(self.model.records)
         self.status.setText(f"{n} run{'s' * (n != 1)} in {folder}" if n else f"No runs in {folder}")
@@ -243,6 +263,22 @@ class RunsPanel(QWidget):
         if not rows:
             return None
         return self.model.records[self.proxy.mapToSource(rows[0]).row()]
+
+    def compared(self) -> list[Path]:
+        """The selected runs' folders, in the order the table shows them."""
+        rows = sorted(self.table.selectionModel().selectedRows(), key=lambda i: i.row())
+        return [self.model.records[self.proxy.mapToSource(i).row()].path for i in rows]
+
+    def _select(self, paths: set[Path]) -> None:
+        """Select these runs again after the list was read anew (a refresh resets it)."""
+        selection = QItemSelection()
+        for row, record in enumerate(self.model.records):
+            if record.path in paths:
+                index = self.proxy.mapFromSource(self.model.index(row, 0))
+                selection.select(index, index)
+        flags = QItemSelectionModel.SelectionFlag
+        self.table.selectionModel().select(selection, flags.ClearAndSelect | flags.Rows)
+        self._selection_changed()
 
     def diff_selected(self) -> None:
         """List what changed from the selected run's network to the one being edited."""
@@ -287,6 +323,8 @@ class RunsPanel(QWidget):
         chosen = self.selected() is not None
         self.diff_button.setEnabled(chosen)
         self.delete_button.setEnabled(chosen)
+        self.curves_button.setEnabled(chosen)
+        self.compare_changed.emit(self.compared())
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
