@@ -134,7 +134,6 @@ class CurvesView(QWidget):
         self.train_accuracy = accuracy_layer.add(EpochCurve("o"))
         self.val_accuracy = accuracy_layer.add(EpochCurve("s"))
         self.lr_curve = lr_layer.add(PathCurve("mean", SMOOTH_PER_PIXEL))
-        self.overlay = RunsOverlay(loss_layer, accuracy_layer, self.legends[0])
         for legend, entries in (
             (self.legends[0], ((self.raw_loss, "batch"), (self.smooth_loss, "smoothed"))),
             (self.legends[0], ((self.train_loss, "train"), (self.val_loss, "val"))),
@@ -142,6 +141,7 @@ class CurvesView(QWidget):
         ):
             for item, name in entries:
                 legend.addItem(item, name)
+        self.overlay = RunsOverlay(loss_layer, accuracy_layer, self.legends[0])  # entries after
         self.retheme()
         ap.setYRange(0, 100, padding=0.02)
         # Loss above accuracy at the same width and axis width: linked, the epochs line up. Each
