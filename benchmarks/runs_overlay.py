@@ -11,10 +11,10 @@ no baseline. On a shared machine the CPU time is the cost, the wall time adds th
   zoom or a growing live run does: every path is rebuilt), then a synchronous repaint of the
   loss and accuracy plots.
 - new selection: the dashboard's path when the user selects 10 other runs (each run's curves
-  from the per-run cache, which only stats its metrics.jsonl; new arrays, the legend renamed),
-  then the same repaint. Two selections of 10 different runs alternate.
-- overlay first show: a new selection on an overlay that never showed runs (its path items and
-  legend entries are created; once per session).
+  from the per-run cache, which only stats its metrics.jsonl; new arrays, the key above the
+  plots renamed), then the same repaint. Two selections of 10 different runs alternate.
+- overlay first show: a new selection on an overlay that never showed runs (its path items are
+  created; once per session).
 - runs panel open: a new Runs tab shown on 200 runs (listing them, the table laid out and
   painted).
 """
@@ -142,7 +142,7 @@ def main() -> None:
         selects = measure(args.runs, lambda i: select(shown, selections[i % 2]))
         fresh = [view() for _ in range(args.runs)]
         firsts = measure(args.runs, lambda i: select(fresh[i], selections[0]))
-        assert len(shown.overlay.names) == RUNS
+        assert len(shown.runs_key.names) == RUNS
 
         listed = Path(tmp) / "listed"
         write_runs(listed, LISTED, 10)

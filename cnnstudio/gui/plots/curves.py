@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.gui.plots.history import RunHistory
 from cnnstudio.gui.plots.hover import HoverReadout, Series
-from cnnstudio.gui.plots.overlay import RunsOverlay
+from cnnstudio.gui.plots.overlay import RunsKey, RunsOverlay
 from cnnstudio.gui.plots.path_items import EpochCurve, PathCurve, PathLayer, cosmetic_pen
 from cnnstudio.gui.plots.style import LiveText, plot_colours, style_plot, style_widget
 from cnnstudio.gui.plots.views import PlotWidget
@@ -141,7 +141,8 @@ class CurvesView(QWidget):
         ):
             for item, name in entries:
                 legend.addItem(item, name)
-        self.overlay = RunsOverlay(loss_layer, accuracy_layer, self.legends[0])  # entries after
+        self.runs_key = RunsKey()
+        self.overlay = RunsOverlay(loss_layer, accuracy_layer, self.runs_key)
         self.retheme()
         ap.setYRange(0, 100, padding=0.02)
         # Loss above accuracy at the same width and axis width: linked, the epochs line up. Each
@@ -178,6 +179,7 @@ class CurvesView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addLayout(bar)
+        layout.addWidget(self.runs_key)
         layout.addWidget(self.plots, 1)
 
     def retheme(self) -> None:
@@ -238,8 +240,9 @@ class CurvesView(QWidget):
 
     def compare(self, runs: Sequence[RunCurves], live_label: str | None) -> None:
         """Overlay other runs' epoch curves (none: stop comparing); ``live_label`` names the
-        run drawn live in the legend when it is one of the compared runs."""
-        self.overlay.set_runs(runs, live_label, self.val_loss)
+        run drawn live when it is one of the compared runs."""
+        live = (plot_colours().val, live_label) if live_label is not None else None
+        self.overlay.set_runs(runs, live)
         if self.following:
             self._apply_x()
             self._fit_y(force=True)

@@ -1,37 +1,27 @@
 """Other runs' epoch curves drawn over the live ones, for comparing runs: one colour per run.
 
 Each compared run has a solid validation and a dashed training line in the loss and accuracy
-plots, and one legend entry (its run name) in the loss plot's legend. Items are kept in a pool
-and reused: selecting other runs only hands new arrays to path items (Qt draws them in C++) and
-renames legend entries, so a redraw of ten runs stays within a frame.
+plots, and is named in a key above the plots (run names are long: inside a plot a legend of
+several would hide the curves). Items are kept in a pool and reused: selecting other runs only
+hands new arrays to path items (Qt draws them in C++), so a redraw of ten runs stays within a
+frame.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QResizeEvent
+from PySide6.QtWidgets import QLabel
 
-from cnnstudio.gui.plots.path_items import EpochCurve, PathCurve, PathLayer, cosmetic_pen
+from cnnstudio.gui.plots.path_items import PathCurve, PathLayer, cosmetic_pen
 from cnnstudio.gui.plots.style import RUN_COLOURS
 from cnnstudio.train.run_curves import RunCurves
 
 _EMPTY = np.zeros(0)
-
-
-class _ValCurve(PathCurve):
-    """A run's validation line; hiding it from the legend hides its training line too."""
-
-    def __init__(self, partner: PathCurve) -> None:
-        super().__init__("mean", 1.0)
-        self.partner = partner
-
-    def setVisible(self, visible: bool) -> None:  # called by the legend's click on the sample
-        super().setVisible(visible)
-        self.partner.setVisible(visible)
 
 
 class _Slot:
@@ -39,10 +29,11 @@ class _Slot:
 
     def __init__(self, loss: PathLayer, accuracy: PathLayer, colour: str) -> None:
         self.train_loss = loss.add(PathCurve("mean", 1.0))
-        self.val_loss = loss.add(_ValCurve(self.train_loss))
+        self.val_loss = loss.add(PathCurve("mean", 1.0))
         self.train_accuracy = accuracy.add(PathCurve("mean", 1.0))
-        self.val_accuracy = accuracy.add(_ValCurve(self.train_accuracy))
+        self.val_accuracy = accuracy.add(PathCurve("mean", 1.0))
         self.run: RunCurves | None = None
+        self.colour = colour
         # 1 px lines (width 0): a wider pen costs ~3 ms more per repaint of 40 lines.
         solid = cosmetic_pen(colour)
         dashed = cosmetic_pen(QColor(colour))
@@ -69,27 +60,63 @@ class _Slot:
         self.val_loss.set_data(x, run.val_loss)
         self.train_accuracy.set_data(x, 100.0 * run.train_accuracy)
         self.val_accuracy.set_data(x, 100.0 * run.val_accuracy)
-        self.val_loss.setVisible(True)  # shows its training partner too
-        self.val_accuracy.setVisible(True)
+        for item in self.lines():
+            item.setVisible(True)
+
+
+class RunsKey(QLabel):
+    """Names the compared runs in their colours (hidden while none is compared)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("runsKey")
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setToolTip("Compared runs: validation solid, training dashed")
+        self.names: list[str] = []
+        self.hide()
+
+    def set_entries(self, entries: Sequence[tuple[str, str]]) -> None:
+        """``(colour, run name)`` pairs, in order."""
+        self.names = [name for _, name in entries]
+        self.setText(
+            "&nbsp;&nbsp; ".join(
+                f'<span style="color:{colour}">&#9473;&#9473;</span>&nbsp;{html.escape(name)}'
+                for colour, name in entries
+            )
+        )
+        self.setVisible(bool(entries))
+        self._fit_height()
+
+    def hasHeightForWidth(self) -> bool:
+        """No: inside the dashboard's scroll area a height-for-width child makes the whole
+        curves view as tall as the plots would like, and scroll. The height follows the width
+        in ``resizeEvent`` instead."""
+        return False
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        fixed = self.minimumHeight()
+        self.setMinimumHeight(0)  # QLabel's height for a width never goes below its minimum
+        height = self.heightForWidth(max(self.width(), 1))
+        self.setFixedHeight(height if height > 0 else fixed)
 
 
 class RunsOverlay:
-    """The compared runs in the loss and accuracy plots, named in ``legend`` after the entries
-    it already has. A run keeps its colour while it stays selected."""
+    """The compared runs in the loss and accuracy plots, named in ``key``. A run keeps its
+    colour while it stays selected."""
 
-    def __init__(self, loss: PathLayer, accuracy: PathLayer, legend: pg.LegendItem) -> None:
-        self.loss, self.accuracy, self.legend = loss, accuracy, legend
+    def __init__(self, loss: PathLayer, accuracy: PathLayer, key: RunsKey) -> None:
+        self.loss, self.accuracy, self.key = loss, accuracy, key
         self.slots: list[_Slot] = []
         self.runs: tuple[RunCurves, ...] = ()
-        self.names: list[str] = []  # the legend's run entries, in order (the live run's last)
-        self._base = len(legend.items)  # the entries of the live run's own curves
-        self._live = _LiveEntry()
 
-    def set_runs(
-        self, runs: Sequence[RunCurves], live_label: str | None, live_item: EpochCurve
-    ) -> None:
-        """Draw ``runs`` and name them in the legend, the live run (``live_item``) last as
-        ``live_label`` when it is compared too."""
+    def set_runs(self, runs: Sequence[RunCurves], live: tuple[str, str] | None = None) -> None:
+        """Draw ``runs`` and name them, then the live run's ``(colour, label)`` when it is one
+        of the compared runs (its own curves are drawn already)."""
         self.runs = tuple(runs)
         wanted = {r.path: r for r in self.runs}
         free = []
@@ -104,7 +131,9 @@ class RunsOverlay:
                 free.append(_Slot(self.loss, self.accuracy, colour))
                 self.slots.append(free[-1])
             free.pop(0).show(run)
-        self._name(live_label, live_item)
+        by_path = {s.run.path: s for s in self.slots if s.run is not None}
+        entries = [(by_path[r.path].colour, r.name) for r in self.runs]
+        self.key.set_entries(entries + ([live] if live is not None else []))
 
     def x_end(self) -> float:
         """The last epoch of the longest compared run (0 without runs)."""
@@ -120,51 +149,3 @@ class RunsOverlay:
             if np.isfinite(a).any()
         ]
         return max(values, default=None)
-
-    def _name(self, live_label: str | None, live_item: EpochCurve) -> None:
-        """The legend's run entries in the order the runs were given; renamed in place, and
-        laid out anew only when their number changes (an entry added costs a layout)."""
-        by_path = {s.run.path: s for s in self.slots if s.run is not None}
-        entries: list[tuple[PathCurve, str]] = [
-            (by_path[r.path].val_loss, r.name) for r in self.runs
-        ]
-        if live_label is not None:
-            self._live.follow(live_item)
-            entries.append((self._live, live_label))
-        names = [name for _, name in entries]
-        if names == self.names:
-            return
-        shown = self.legend.items[self._base :]
-        if len(shown) == len(entries):  # as many entries: point them at other runs, in place
-            for (sample, label), (item, name) in zip(shown, entries, strict=True):
-                if sample.item is not item:
-                    sample.item = item
-                    sample.update()
-                if label.text != name:
-                    label.setText(name)
-            self.names = names
-            return
-        for sample, _ in shown:
-            self.legend.removeItem(sample.item)
-        for item, name in entries:
-            self.legend.addItem(item, name)
-        self.names = names
-
-
-class _LiveEntry(EpochCurve):
-    """The live run's legend sample when it is compared: its validation curve's look, and a
-    click on it hides that curve (the curve itself already has its "val" entry)."""
-
-    def __init__(self) -> None:
-        super().__init__("s")
-        self.item: EpochCurve | None = None
-
-    def follow(self, item: EpochCurve) -> None:
-        self.item = item
-        self.set_pen(item.pen())
-        self.set_brush(item.markers.brush().color())
-
-    def setVisible(self, visible: bool) -> None:
-        super().setVisible(visible)
-        if self.item is not None:
-            self.item.setVisible(visible)

@@ -39,6 +39,15 @@ def click_run(qtbot: Any, panel: Any, run: Path, ctrl: bool = False) -> None:
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, modifier, pos)
 
 
+def key_names(dashboard: Any) -> list[str]:
+    """The runs the key above the plots names (it is hidden when it names none)."""
+    key = dashboard.curves.runs_key
+    assert key.isHidden() != bool(key.names)  # (isVisible: also whether its tab is shown)
+    for name in key.names:
+        assert name in key.text()
+    return key.names
+
+
 def legend_names(dashboard: Any) -> list[str]:
     return [label.text for _, label in dashboard.curves.legends[0].items]
 
@@ -66,7 +75,8 @@ def test_selected_runs_overlay_their_curves_with_the_live_run(
     click("trainButton")
     second = events.wait("ended", 2)
     names = ["batch", "smoothed", "train", "val"]
-    assert legend_names(dashboard) == names  # nothing compared yet
+    assert legend_names(dashboard) == names
+    assert key_names(dashboard) == []  # nothing compared yet
 
     panel = dashboard.runs_panel
     show_tab(qtbot, dashboard, panel)
@@ -78,11 +88,8 @@ def test_selected_runs_overlay_their_curves_with_the_live_run(
 
     # The second run is the one the curves show: named, not drawn twice; the first overlaid.
     curves = dashboard.curves
-    assert legend_names(dashboard) == [
-        *names,
-        first.run_dir.name,
-        f"{second.run_dir.name} (current)",
-    ]
+    assert key_names(dashboard) == [first.run_dir.name, f"{second.run_dir.name} (current)"]
+    assert legend_names(dashboard) == names  # the live run's own legend stays as it was
     slot = curves.overlay.slots[0]
     expected = read_curves(first.run_dir)
     loss_items = curves.loss_plot.getPlotItem().items
@@ -111,7 +118,7 @@ def test_selected_runs_overlay_their_curves_with_the_live_run(
     third = events.wait("started", 3)
     qtbot.waitUntil(lambda: len(curves.overlay.runs) == 2)
     newest_first = [second.run_dir.name, first.run_dir.name]  # as the Runs tab lists them
-    assert legend_names(dashboard) == [*names, *newest_first]
+    assert key_names(dashboard) == newest_first
     colours = {s.val_loss.pen().color().name() for s in curves.overlay.slots[:2]}
     assert len(colours) == 2
     assert dashboard.info.run_dir == third.run_dir
@@ -121,10 +128,10 @@ def test_selected_runs_overlay_their_curves_with_the_live_run(
     show_tab(qtbot, dashboard, panel)  # the list is read again: the selection stays
     assert sorted(panel.compared()) == sorted([first.run_dir, second.run_dir])
     click_run(qtbot, panel, first.run_dir)  # one run only
-    assert legend_names(dashboard) == [*names, first.run_dir.name]
+    assert key_names(dashboard) == [first.run_dir.name]
     assert not curves.overlay.slots[1].val_loss.isVisible()
     panel.table.clearSelection()
-    assert legend_names(dashboard) == names
+    assert key_names(dashboard) == []
     assert not any(item.isVisible() for s in curves.overlay.slots for item in s.lines())
 
 
