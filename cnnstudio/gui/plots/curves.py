@@ -142,6 +142,7 @@ class CurvesView(QWidget):
             for item, name in entries:
                 legend.addItem(item, name)
         self.runs_key = RunsKey()
+        self._live_label: str | None = None
         self.overlay = RunsOverlay(loss_layer, accuracy_layer, self.runs_key)
         self.retheme()
         ap.setYRange(0, 100, padding=0.02)
@@ -199,6 +200,8 @@ class CurvesView(QWidget):
             item.set_brush(colour)
         for layer in self.layers:
             layer.grid.set_colour(c.muted, c.grid_alpha)
+        if self._live_label is not None:  # the key shows the live run in its curves' colour
+            self.overlay.set_runs(self.overlay.runs, (c.val, self._live_label))
         for legend in self.legends:
             legend.setLabelTextColor(c.foreground)
             for _, label in legend.items:  # setLabelTextColor keeps the old colour on screen
@@ -241,6 +244,7 @@ class CurvesView(QWidget):
     def compare(self, runs: Sequence[RunCurves], live_label: str | None) -> None:
         """Overlay other runs' epoch curves (none: stop comparing); ``live_label`` names the
         run drawn live when it is one of the compared runs."""
+        self._live_label = live_label
         live = (plot_colours().val, live_label) if live_label is not None else None
         self.overlay.set_runs(runs, live)
         if self.following:

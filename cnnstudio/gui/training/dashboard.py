@@ -58,6 +58,7 @@ from cnnstudio.train.resume import epochs_done, run_overrides, why_not_continue
 from cnnstudio.train.run_curves import CurvesCache, last_confusion, latest_run, run_class_names
 from cnnstudio.train.run_history import project_runs_dir, read_run
 from cnnstudio.train.run_state import RunState
+from cnnstudio.train.runs import BEST
 
 if TYPE_CHECKING:  # both import torch: the editor starts without it
     from cnnstudio.gui.training.probe import OfflineProbe
@@ -593,16 +594,18 @@ class TrainingDashboard(QWidget):
         if result.status == "failed":
             self.control.show_text("Training failed — see the message above")
             return
-        accuracy = adopted.val_accuracy if adopted is not None else None
-        score = f", validation accuracy {100 * accuracy:.2f} %" if accuracy is not None else ""
+        kept = ""
+        if adopted is not None:  # say which weights the project keeps (training.keep_weights)
+            which = "best" if adopted.file.stem == BEST else "last"
+            accuracy = adopted.val_accuracy
+            score = f", validation accuracy {100 * accuracy:.2f} %" if accuracy is not None else ""
+            kept = f"; keeping the {which} weights (epoch {adopted.epoch}{score})"
         words = {
             "completed": "Training finished",
             "early_stopped": "Training stopped early (no more improvement)",
             "stopped": "Training stopped",
         }
-        text = (
-            f"{words.get(result.status, result.status)} after {result.epochs_done} epochs{score}."
-        )
+        text = f"{words.get(result.status, result.status)} after {result.epochs_done} epochs{kept}."
         keep = " Save the project to keep the trained weights." if adopted is not None else ""
         self.control.show_text(text)
         self.status_message.emit(text + keep)

@@ -194,6 +194,10 @@ def test_stop_keeps_the_best_epochs_weights_or_the_last_when_chosen(
     assert kept is not None
     assert kept.file == RunFolder(stopped.run_dir).weights(BEST)
     assert (kept.epoch, kept.val_accuracy) == (stopped.best_epoch, stopped.best_val_accuracy)
+    assert dashboard.control.progress.format().startswith(
+        f"Training stopped after {stopped.epochs_done} epochs; keeping the best weights "
+        f"(epoch {stopped.best_epoch}, validation accuracy"
+    )
 
     set_setting(qtbot, dashboard, "keep_weights", "last")
     assert window.document.project.training["keep_weights"] == "last"
@@ -205,5 +209,8 @@ def test_stop_keeps_the_best_epochs_weights_or_the_last_when_chosen(
     assert kept is not None
     assert kept.file == RunFolder(stopped.run_dir).weights(LAST)
     assert kept.epoch == stopped.epochs_done
+    assert f"; keeping the last weights (epoch {stopped.epochs_done}" in (
+        dashboard.control.progress.format()
+    )
     assert window.save_project(window.document.path)
     assert window.document.project.weights["epoch"] == stopped.epochs_done
