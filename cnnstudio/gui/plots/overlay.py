@@ -77,14 +77,15 @@ class RunsKey(QLabel):
         self.hide()
 
     def set_entries(self, entries: Sequence[tuple[str, str]]) -> None:
-        """``(colour, run name)`` pairs, in order."""
-        self.names = [name for _, name in entries]
-        self.setText(
-            "&nbsp;&nbsp; ".join(
-                f'<span style="color:{colour}">&#9473;&#9473;</span>&nbsp;{html.escape(name)}'
-                for colour, name in entries
-            )
+        """``(colour, run name)`` pairs, in order; the same again changes nothing (no layout)."""
+        text = "&nbsp;&nbsp; ".join(
+            f'<span style="color:{colour}">&#9473;&#9473;</span>&nbsp;{html.escape(name)}'
+            for colour, name in entries
         )
+        if text == self.text() and self.isHidden() != bool(entries):
+            return
+        self.names = [name for _, name in entries]
+        self.setText(text)
         self.setVisible(bool(entries))
         self._fit_height()
 

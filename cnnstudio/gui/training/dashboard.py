@@ -275,7 +275,7 @@ class TrainingDashboard(QWidget):
 
     def _draw_comparison(self) -> None:
         """The compared runs over the curves; the run the curves show live is not drawn twice
-        but named in the legend."""
+        but named in the key above the plots."""
         live = self.shown_run
         others = [self.curves_cache.get(p) for p in self.compared if p != live]
         label = None
