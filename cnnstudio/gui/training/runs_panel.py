@@ -1,5 +1,6 @@
-"""The Runs tab: the project's run history, sortable and filterable, notes editable, and the
-architecture diff of a run against the network being edited."""
+"""The Runs tab: the project's run history, sortable and filterable, notes editable, the runs
+selected for comparing their curves, and the architecture diff of a run against the network
+being edited."""
 
 from __future__ import annotations
 
