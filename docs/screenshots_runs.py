@@ -1,5 +1,6 @@
-"""Take the Runs tab's screenshot for docs/runs.md: three short runs of LeNet-5, each with a
-changed layer, one with a note, and the diff of the first against the network being edited.
+"""Take the Runs tab's screenshots for docs/runs.md: three short runs of LeNet-5, each with a
+changed layer, one with a note, and the diff of the first against the network being edited;
+then the three runs' curves compared.
 
 Run from the repository root, like ``docs/screenshots.py`` (whose helpers it uses):
 
@@ -54,6 +55,10 @@ def main() -> None:
     panel.table.selectRow(panel.model.rowCount() - 1)  # the oldest run
     panel.diff_selected()
     shoot(app, "training-runs")
+    panel.table.selectAll()  # the three runs' curves over the latest one's
+    panel.curves_button.click()
+    wait(0.5)
+    shoot(app, "training-compare")
     window.close()
     folder.cleanup()
 

@@ -38,6 +38,7 @@ from cnnstudio.cli.common import (
     open_project,
 )
 from cnnstudio.core.fileio import atomic_write_text
+from cnnstudio.train.config import KEEP_WEIGHTS
 from cnnstudio.train.launch import torchrun
 
 if TYPE_CHECKING:
@@ -82,7 +83,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--attach",
         action="store_true",
-        help="when done, copy the best weights beside FILE and record them in its weights section",
+        help="when done or stopped, copy the weights training.keep_weights names (the best "
+        "epoch's by default) beside FILE and record them in its weights section",
+    )
+    p.add_argument(
+        "--keep",
+        choices=KEEP_WEIGHTS,
+        help="override training.keep_weights: the weights --attach keeps (best or last epoch)",
     )
     p.set_defaults(run=run)
 
@@ -126,6 +133,7 @@ def _train(ns: argparse.Namespace, project: Any, main: bool, job: Path | None) -
         epochs=ns.epochs,
         batch_size=ns.batch_size,
         device=ns.device,
+        keep_weights=ns.keep,
     )
     if main and job is not None:
         threading.Thread(target=_stop_on_file, args=(trainer, job / "stop"), daemon=True).start()
@@ -137,15 +145,14 @@ def _train(ns: argparse.Namespace, project: Any, main: bool, job: Path | None) -
     if result.failure is not None:
         code = EXIT_UNREADABLE if result.failure.kind in INPUT_FAULTS else EXIT_INVALID
         return fail(CliError(result.failure.message, code))
+    code = _attach(project, result, ns.keep) if ns.attach else EXIT_OK
     if result.status == "stopped":
         print(
             f"cnnstudio: stopped; resume with: cnnstudio train {ns.file} --resume {result.run_dir}",
             file=sys.stderr,
         )
-        return EXIT_STOPPED
-    if ns.attach and result.best_weights is not None and result.best_weights.exists():
-        return _attach(project, result)
-    return EXIT_OK
+        return EXIT_STOPPED if code == EXIT_OK else code
+    return code
 
 
 def _project_processes(project: Any) -> int:
@@ -170,6 +177,7 @@ def _launch(ns: argparse.Namespace, processes: int) -> int:
         ("--device", ns.device),
         ("--run-dir", ns.run_dir),
         ("--resume", ns.resume),
+        ("--keep", ns.keep),
     ):
         if value is not None:
             args += [flag, str(value)]
@@ -201,23 +209,26 @@ def _stop_on_file(trainer: Any, stop_file: Path) -> None:
     trainer.stop()
 
 
-def _attach(project: Any, result: TrainingResult) -> int:
+def _attach(project: Any, result: TrainingResult, keep: str | None) -> int:
+    """Keep the run's weights with the project, as the editor does after a run or a Stop."""
     from cnnstudio.core.errors import CnnStudioError
+    from cnnstudio.train.resume import kept_weights_choice
     from cnnstudio.train.weights import attach_weights
 
-    assert result.best_weights is not None
+    kept = result.kept_weights(keep or kept_weights_choice(project.training))
+    if kept is None:
+        return EXIT_OK
     try:
         attach_weights(
-            project,
-            result.best_weights,
-            run=result.run_dir,
-            epoch=result.best_epoch,
-            val_accuracy=result.best_val_accuracy,
+            project, kept.file, run=kept.run_dir, epoch=kept.epoch, val_accuracy=kept.val_accuracy
         )
         project.save()
     except (CnnStudioError, OSError) as exc:
         return fail(CliError(f"cannot attach the weights: {exc}", EXIT_INVALID))
-    print(f"cnnstudio: weights attached to {project.path}", file=sys.stderr)
+    print(
+        f"cnnstudio: weights attached to {project.path} ({kept.file.stem}: epoch {kept.epoch})",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 

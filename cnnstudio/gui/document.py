@@ -27,6 +27,7 @@ from cnnstudio.gui.training.project_sections import SECTIONS, SetSection
 from cnnstudio.gui.training.trained_weights import TrainedWeights, TrainedWeightsKeeper
 from cnnstudio.gui.undo import EditGuard, record
 from cnnstudio.train.callbacks import TrainingResult
+from cnnstudio.train.resume import kept_weights_choice
 
 UNTITLED = "Untitled"
 
@@ -209,8 +210,9 @@ class Document(QObject):
 
     # ---- trained weights and saving --------------------------------------------------------
     def adopt_run(self, result: TrainingResult) -> TrainedWeights | None:
-        """Keep the weights a run ended with: the document is modified until it is saved."""
-        adopted = self.weights.adopt(result)
+        """Keep the weights of a run that ``training.keep_weights`` names (the best epoch's by
+        default): the document is modified until it is saved."""
+        adopted = self.weights.adopt(result, kept_weights_choice(self.project.training))
         if adopted is not None:
             self.undo_stack.resetClean()
             self.weights_changed.emit()

@@ -241,6 +241,35 @@ class TrainingResult:
     def best_weights(self) -> Path | None:
         return self.run_dir / "best.safetensors" if self.run_dir else None
 
+    def kept_weights(self, keep: str = "best") -> KeptWeights | None:
+        """The weights a project keeps of this run (``training.keep_weights``): the best
+        epoch's, or the last ones (``keep="last"``, or when no epoch was validated yet); None
+        when the run left none. The editor and ``cnnstudio train --attach`` both ask this."""
+        if self.run_dir is None:
+            return None
+        best, last = self.best_weights, self.last_weights
+        if keep == "best" and self.best_epoch is not None and best is not None and best.is_file():
+            return KeptWeights(best, self.run_dir, self.best_epoch, self.best_val_accuracy)
+        if last is None or not last.is_file():
+            return None
+        accuracy = self.history[-1].get("val_accuracy") if self.history else None
+        return KeptWeights(
+            last,
+            self.run_dir,
+            self.epochs_done,
+            float(accuracy) if isinstance(accuracy, (int, float)) else None,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class KeptWeights:
+    """Weights a run leaves its project: the file, its run, epoch and validation accuracy."""
+
+    file: Path
+    run_dir: Path
+    epoch: int
+    val_accuracy: float | None
+
 
 class TrainingCallbacks:
     """Base class listing every report; subclass it and override the ones you need."""

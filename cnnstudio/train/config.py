@@ -20,8 +20,17 @@ LOSSES = ("cross-entropy",)
 DEVICES = ("auto", "cpu", "cuda", "mps")
 AMP_MODES = ("auto", "off", "bf16", "fp16")
 EARLY_STOPPING_METRICS = ("val_loss", "val_accuracy")
+KEEP_WEIGHTS = ("best", "last")  # the weights a run leaves the project: its best or last epoch's
 # Settings a resumed run may change; the others shape the state it resumes.
-RESUMABLE_OVERRIDES = ("epochs", "device", "threads", "processes", "amp", "early_stopping")
+RESUMABLE_OVERRIDES = (
+    "epochs",
+    "device",
+    "threads",
+    "processes",
+    "amp",
+    "early_stopping",
+    "keep_weights",
+)
 
 
 class ConfigError(CnnStudioError):
@@ -64,6 +73,7 @@ class TrainingConfig:
     seed: int = 0
     threads: int | str = "auto"
     processes: int = 1  # > 1: data-parallel under torchrun, each process a share of every batch
+    keep_weights: str = "best"  # what the project keeps of a run: its best or its last epoch
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form, every key present: what a run's config snapshot records."""
@@ -110,6 +120,7 @@ def training_config(
         seed=r.integer("seed", low=0),
         threads=r.integer("threads", low=1, auto=True),
         processes=r.integer("processes", low=1),
+        keep_weights=r.choice("keep_weights", KEEP_WEIGHTS),
     )
     if config.nesterov and (config.optimizer != "sgd" or config.momentum == 0):
         raise ConfigError(f"{prefix}.nesterov", "needs optimizer 'sgd' with momentum > 0")

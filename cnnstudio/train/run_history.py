@@ -72,7 +72,7 @@ def list_runs(folder: Path) -> list[RunRecord]:
     records = [
         read_run(p, costs) for p in folder.iterdir() if (p / CONFIG).is_file() and p.is_dir()
     ]
-    records.sort(key=_newest_first_key, reverse=True)
+    records.sort(key=lambda r: newest_first_key(r.run), reverse=True)
     return records
 
 
@@ -161,12 +161,13 @@ def _costs(project: dict[str, Any], cache: CostCache) -> tuple[int | None, int |
     return costs
 
 
-def _newest_first_key(r: RunRecord) -> tuple[str, int]:
-    """The folder's time stamp, then the ``-2``, ``-3`` of runs started in the same second."""
-    parts = r.run.split("-")
+def newest_first_key(run: str) -> tuple[str, int]:
+    """A run folder's name sorts by its time stamp, then the ``-2``, ``-3`` of runs started in
+    the same second (reversed: newest first)."""
+    parts = run.split("-")
     if len(parts) == 3 and parts[2].isdigit():
         return "-".join(parts[:2]), int(parts[2])
-    return r.run, 1
+    return run, 1
 
 
 def _read_json(path: Path) -> dict[str, Any]:

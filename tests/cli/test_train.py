@@ -22,6 +22,7 @@ import safetensors.torch
 from cnnstudio.cli import main
 from cnnstudio.core.project import load_project
 from cnnstudio.torch_backend.compiler import compile_graph
+from cnnstudio.train.checkpoint import sha256
 
 ROOT = Path(__file__).parents[2]
 TIMEOUT_S = 180
@@ -118,7 +119,7 @@ def test_unreadable_project_exits_2(tmp_path: Path) -> None:
 @pytest.mark.slow  # a Python start-up with torch, then training
 def test_ctrl_c_stops_cleanly_and_resume_continues(tmp_path: Path) -> None:
     path = project_file(tmp_path, {"epochs": 50})
-    command = [sys.executable, "-m", "cnnstudio", "train", str(path), "--json"]
+    command = [sys.executable, "-m", "cnnstudio", "train", str(path), "--json", "--attach"]
     with subprocess.Popen(
         command, cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as proc:
@@ -139,6 +140,10 @@ def test_ctrl_c_stops_cleanly_and_resume_continues(tmp_path: Path) -> None:
     assert summary["status"] == "stopped"
     stopped_epoch = summary["stopped_at"]["epoch"]
     assert 1 < stopped_epoch < 50
+    kept = load_project(path).weights  # a stop keeps the best epoch's weights, as the editor does
+    assert kept is not None
+    assert kept["epoch"] == summary["best_epoch"]
+    assert kept["sha256"] == sha256(run / "best.safetensors")
     done = cli(path, "--json", "--resume", run, "--epochs", str(stopped_epoch), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert f"resuming at epoch {stopped_epoch}" in done.stderr
@@ -208,6 +213,20 @@ def test_text_output_and_attach(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert project.weights is not None
     assert project.weights["file"] == "net.safetensors"
     assert project.weights["epoch"] == 1
+
+
+def test_attach_keeps_the_last_epochs_weights_when_asked(tmp_path: Path) -> None:
+    path = project_file(tmp_path, {"keep_weights": "last"})
+    assert main(["train", str(path), "--attach", "--epochs", "2", "--json"]) == 0
+    (run,) = (tmp_path / "runs" / "lenet-5").iterdir()
+    kept = load_project(path).weights
+    assert kept is not None
+    assert kept["epoch"] == 2
+    assert kept["sha256"] == sha256(run / "last.safetensors")
+    assert main(["train", str(path), "--attach", "--keep", "best", "--json"]) == 0  # overridden
+    best = json.loads((tmp_path / "net.cnnstudio").read_text())["weights"]
+    newest = max((tmp_path / "runs" / "lenet-5").iterdir())
+    assert best["sha256"] == sha256(newest / "best.safetensors")
 
 
 class _Terminal(io.StringIO):

@@ -32,6 +32,7 @@ def test_missing_section_gives_documented_defaults() -> None:
         "seed": 0,
         "threads": "auto",
         "processes": 1,
+        "keep_weights": "best",
     }
 
 
@@ -102,6 +103,10 @@ def test_amp_accepts_booleans() -> None:
             "training.device: must be one of 'auto', 'cpu', 'cuda', 'mps', got 'tpu'",
         ),
         ({"amp": "fp8"}, "training.amp: must be one of 'auto', 'off', 'bf16', 'fp16', got 'fp8'"),
+        (
+            {"keep_weights": "first"},
+            "training.keep_weights: must be one of 'best', 'last', got 'first'",
+        ),
         ({"learning_rate": 0.1}, "training.learning_rate: unknown setting; did you mean 'lr'?"),
         ({"nesterov": True}, "training.nesterov: needs optimizer 'sgd' with momentum > 0"),
         (

@@ -30,9 +30,11 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.gui.plots.history import RunHistory
 from cnnstudio.gui.plots.hover import HoverReadout, Series
+from cnnstudio.gui.plots.overlay import RunsKey, RunsOverlay
 from cnnstudio.gui.plots.path_items import EpochCurve, PathCurve, PathLayer, cosmetic_pen
 from cnnstudio.gui.plots.style import LiveText, plot_colours, style_plot, style_widget
 from cnnstudio.gui.plots.views import PlotWidget
+from cnnstudio.train.run_curves import RunCurves
 
 _HEADROOM = 1.12  # y range above the highest value, so the curve does not touch the frame
 _SHRINK = 0.6  # re-range y when the data uses less than this much of it
@@ -139,6 +141,9 @@ class CurvesView(QWidget):
         ):
             for item, name in entries:
                 legend.addItem(item, name)
+        self.runs_key = RunsKey()
+        self._live_label: str | None = None
+        self.overlay = RunsOverlay(loss_layer, accuracy_layer, self.runs_key)
         self.retheme()
         ap.setYRange(0, 100, padding=0.02)
         # Loss above accuracy at the same width and axis width: linked, the epochs line up. Each
@@ -175,6 +180,7 @@ class CurvesView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addLayout(bar)
+        layout.addWidget(self.runs_key)
         layout.addWidget(self.plots, 1)
 
     def retheme(self) -> None:
@@ -194,6 +200,8 @@ class CurvesView(QWidget):
             item.set_brush(colour)
         for layer in self.layers:
             layer.grid.set_colour(c.muted, c.grid_alpha)
+        if self._live_label is not None:  # the key shows the live run in its curves' colour
+            self.overlay.set_runs(self.overlay.runs, (c.val, self._live_label))
         for legend in self.legends:
             legend.setLabelTextColor(c.foreground)
             for _, label in legend.items:  # setLabelTextColor keeps the old colour on screen
@@ -233,13 +241,24 @@ class CurvesView(QWidget):
         if self.following:
             self._apply_x()
 
+    def compare(self, runs: Sequence[RunCurves], live_label: str | None) -> None:
+        """Overlay other runs' epoch curves (none: stop comparing); ``live_label`` names the
+        run drawn live when it is one of the compared runs."""
+        self._live_label = live_label
+        live = (plot_colours().val, live_label) if live_label is not None else None
+        self.overlay.set_runs(runs, live)
+        if self.following:
+            self._apply_x()
+            self._fit_y(force=True)
+
     def _apply_x(self) -> None:
         """The same epochs on every plot. Loss and accuracy are also x-linked (one above the
         other); the lr plot is not: setXLink aligns by screen position, which would shift a plot
         of another width."""
         start = min(self._x_start, self._first_x())
+        end = max(self._x_end, self.overlay.x_end())
         for widget in (self.loss_plot, self.accuracy_plot, self.lr_plot):
-            widget.getPlotItem().setXRange(start, self._x_end, padding=0.01)
+            widget.getPlotItem().setXRange(start, end, padding=0.01)
 
     def _first_x(self) -> float:
         xs = self.history.batch_x.values
@@ -290,6 +309,8 @@ class CurvesView(QWidget):
         parts = []
         if len(h.smoothed):
             parts.append(f"loss {h.smoothed.values[-1]:.4f}")
+        elif len(h.val_loss):  # epochs read back from a run folder have no batch losses
+            parts.append(f"val loss {h.val_loss.values[-1]:.4f}")
         if len(h.val_accuracy):
             best = int(np.argmax(h.val_accuracy.values))
             parts.append(f"val {h.val_accuracy.values[-1]:.2f} %")
@@ -302,12 +323,15 @@ class CurvesView(QWidget):
         h = self.history
         log = self.log_box.isChecked()
         tops = [a.values for a in (h.smoothed, h.train_loss, h.val_loss) if len(a)]
+        compared = self.overlay.loss_high()
+        if compared is not None:
+            tops.append(np.array([compared]))
         if tops:
             if log:
                 raw = h.batch_loss.values
                 positive = raw[raw > 0]
                 low = float(positive.min()) if positive.size else 1e-3
-                high = max(float(np.max(raw)), max(float(t.max()) for t in tops))
+                high = max(float(np.max(raw, initial=0.0)), max(float(t.max()) for t in tops))
                 self._loss_range.fit_y(math.log10(low), math.log10(max(high, low * 1.01)), force)
             else:
                 high = max(float(t.max()) for t in tops)

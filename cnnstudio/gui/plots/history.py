@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from cnnstudio.train.callbacks import BatchProgress, EpochMetrics
+from cnnstudio.train.runs import CSV_COLUMNS
 
 SMOOTHING = 0.95  # exponential moving average of the batch loss, debiased like TensorBoard's
 _START_CAPACITY = 1024
@@ -93,6 +94,25 @@ class RunHistory:
         self.train_accuracy.extend([100.0 * metrics.train_accuracy])
         self.val_accuracy.extend([100.0 * metrics.val_accuracy])
         self.rows.append(metrics.row())
+        self.version += 1
+
+    def add_rows(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Epochs read back from a run folder's ``metrics.jsonl`` (a reopened project, the
+        earlier epochs of a continued run); they have no batch losses."""
+        scalars = [{k: r.get(k) for k in CSV_COLUMNS} for r in rows]  # the epoch CSV's
+        if not scalars:
+            return
+
+        def column(name: str, scale: float = 1.0) -> list[float]:
+            values = (r[name] for r in scalars)
+            return [scale * v if isinstance(v, (int, float)) else np.nan for v in values]
+
+        self.epoch_x.extend(column("epoch"))
+        self.train_loss.extend(column("train_loss"))
+        self.val_loss.extend(column("val_loss"))
+        self.train_accuracy.extend(column("train_accuracy", 100.0))
+        self.val_accuracy.extend(column("val_accuracy", 100.0))
+        self.rows.extend(scalars)
         self.version += 1
 
     def _smooth(self, losses: np.ndarray) -> np.ndarray:

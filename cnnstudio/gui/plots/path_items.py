@@ -218,17 +218,24 @@ class PathLayer:
         box.sigResized.connect(self.follow_view)
 
     def add(self, curve: C) -> C:
+        """Add a curve in step with the view (only it: adding many stays linear)."""
         self.curves.append(curve)
         self.plot.addItem(curve, ignoreBounds=True)
-        self.follow_view()
+        curve.set_view(*self._view()[0])
         return curve
 
     def follow_view(self, *_: object) -> None:
+        view, (y0, y1), height = self._view()
+        x0, x1, width = view[:3]
+        for curve in self.curves:
+            curve.set_view(*view)
+        self.grid.rebuild(QRectF(x0, y0, x1 - x0, y1 - y0), width, height)
+
+    def _view(self) -> tuple[tuple[float, float, float, float, float], tuple[float, float], float]:
+        """``set_view``'s arguments, the y range and the height in pixels."""
         box = self.plot.getViewBox()
         (x0, x1), (y0, y1) = box.viewRange()
         width, height = box.width(), box.height()
         dx = (x1 - x0) / width if width > 0 else 0.0
         dy = (y1 - y0) / height if height > 0 else 0.0
-        for curve in self.curves:
-            curve.set_view(x0, x1, width, dx, dy)
-        self.grid.rebuild(QRectF(x0, y0, x1 - x0, y1 - y0), width, height)
+        return (x0, x1, width, dx, dy), (y0, y1), height

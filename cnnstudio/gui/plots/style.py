@@ -15,6 +15,20 @@ from cnnstudio.gui import theme
 
 ACTIVATION_MAP = "viridis"  # perceptually uniform, readable for colour-blind users
 GRID_IN_PATHS = "cnnstudio_grid_in_paths"  # set on a PlotItem whose grid a PathLayer draws
+# One colour per compared run (cycled past ten): distinct in both themes, and neither the blue
+# nor the orange of the live run's own train and validation curves.
+RUN_COLOURS = (
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#17becf",
+    "#e377c2",
+    "#8c564b",
+    "#bcbd22",
+    "#7f7f7f",
+    "#1b9e77",
+    "#a6761d",
+)
 
 
 @dataclass(frozen=True)

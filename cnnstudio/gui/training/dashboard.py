@@ -62,8 +62,10 @@ from cnnstudio.train.callbacks import (
 from cnnstudio.train.config import ConfigError, training_config
 from cnnstudio.train.data.section import dataset_name, declared_classes
 from cnnstudio.train.resume import epochs_done, run_overrides, why_not_continue
-from cnnstudio.train.run_history import project_runs_dir
+from cnnstudio.train.run_curves import CurvesCache, last_confusion, latest_run, run_class_names
+from cnnstudio.train.run_history import project_runs_dir, read_run
 from cnnstudio.train.run_state import RunState
+from cnnstudio.train.runs import BEST
 
 if TYPE_CHECKING:  # both import torch: the editor starts without it
     from cnnstudio.gui.training.probe import OfflineProbe
@@ -116,6 +118,9 @@ class TrainingDashboard(QWidget):
         self._progress_dirty = False
         self._graph_blocked = False  # the banner says the network cannot train
         self._readiness_shown = False  # the status line shows readiness, not a run's outcome
+        self.curves_cache = CurvesCache()
+        self.shown_run: Path | None = None  # the run whose epochs the curves show (live or read)
+        self.compared: list[Path] = []  # runs selected in the Runs tab, overlaid on the curves
         self.controller.capture.every = CAPTURE_EVERY
         self.controller.capture.min_interval_s = CAPTURE_INTERVAL_S
 
@@ -152,6 +157,8 @@ class TrainingDashboard(QWidget):
         self.tabs.addTab(self.predict_panel, "Predict")
         self.controller.run_ended.connect(self.runs_panel.refresh_if_shown)
         self.runs_panel.set_document(self.document)
+        self.runs_panel.compare_changed.connect(self.compare_runs)
+        self.runs_panel.show_curves.connect(lambda: self.tabs.setCurrentIndex(_LIVE))
         self.tabs.currentChanged.connect(self._tab_changed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -234,6 +241,8 @@ class TrainingDashboard(QWidget):
         for view in (self.curves, self.feature_maps, self.filters, self.confusion):
             view.clear()
         self._clear_diagnostics()
+        self.shown_run, self.compared = None, []
+        self.curves.compare([], None)
         self.gallery.hide()
         self.control.banner.hide()
         self.control.info.setText("")
@@ -242,7 +251,61 @@ class TrainingDashboard(QWidget):
         self.settings_panel.set_model(self.project, self.document.analysis.analysis)
         self._update_filter_layers()
         self._update_controls()
+        self._show_latest_run()
         self._show_readiness()
+
+    def _show_latest_run(self) -> None:
+        """A project opened with runs shows its latest run's curves, confusion matrix and
+        outcome at once, read from the run folder (no training, no torch)."""
+        run = latest_run(self.runs_folder())
+        if run is None:
+            return
+        curves = self.curves_cache.get(run)
+        if not len(curves):
+            return
+        record = read_run(run)
+        self.history.add_rows(curves.rows)
+        self.shown_run = run
+        self.curves.set_run_length(1, record.epochs_planned or int(curves.epoch[-1]))
+        self.curves.refresh(force=True)
+        confusion = last_confusion(curves)
+        if confusion is not None:
+            n = len(confusion.matrix)
+            names = run_class_names(run) or ()
+            if len(names) != n:
+                names = tuple(map(str, range(n)))
+            self.confusion.set_result(
+                confusion.matrix, confusion.per_class_accuracy, names, confusion.epoch
+            )
+            self.confusion.refresh()
+        best = (
+            f", best validation accuracy {100 * record.best_val_accuracy:.2f} % "
+            f"(epoch {record.best_epoch})"
+            if record.best_val_accuracy is not None and record.best_epoch is not None
+            else ""
+        )
+        epochs = len(curves)
+        text = (
+            f"Last run {run.name}: {record.status.replace('_', '-')} after {epochs} "
+            f"epoch{'s' * (epochs != 1)}{best}."
+        )
+        self.control.show_text(text, min(epochs / max(record.epochs_planned or epochs, 1), 1.0))
+        self._readiness_shown = False
+
+    def compare_runs(self, runs: list[Path]) -> None:
+        """Overlay the curves of the runs selected in the Runs tab (none: stop comparing)."""
+        self.compared = list(runs)
+        self._draw_comparison()
+
+    def _draw_comparison(self) -> None:
+        """The compared runs over the curves; the run the curves show live is not drawn twice
+        but named in the key above the plots."""
+        live = self.shown_run
+        others = [self.curves_cache.get(p) for p in self.compared if p != live]
+        label = None
+        if live is not None and live in self.compared:
+            label = f"{live.name} ({'live' if self.busy else 'current'})"
+        self.curves.compare(others, label)
 
     def runs_folder(self) -> Path:
         """Where this project's runs are (the same base as ``_launch`` gives the trainer)."""
@@ -271,6 +334,8 @@ class TrainingDashboard(QWidget):
                 self.load_preview()
         elif name == "training":
             self.settings_panel.set_section(self.document.section("training"))
+            if not self.busy:  # raising Epochs may give the run epochs to continue with
+                self._update_controls()
 
     def _analysis_updated(self) -> None:
         self.settings_panel.set_model(self.project, self.document.analysis.analysis)
@@ -388,9 +453,7 @@ class TrainingDashboard(QWidget):
             if why_not is not None and mode == "continue":
                 self._report(f"Cannot continue: {why_not}", "Use “Restart from scratch”.")
                 return
-        overrides = run_overrides(
-            self.project, config, None if resume_from is None else self._epochs_done()
-        )
+        overrides = run_overrides(self.project, config, resume_from is not None)
         request = self.data_request()
         assert request is not None  # the analysis is valid, so the Input has a shape
         self.document.set_read_only(READ_ONLY_REASON)
@@ -428,6 +491,8 @@ class TrainingDashboard(QWidget):
             for view in (self.curves, self.feature_maps, self.filters, self.confusion):
                 view.clear()
             self._clear_diagnostics()
+            self.shown_run = None
+            self._draw_comparison()
         self.dataset = dataset
         self.predictions = None
         self._probe = None
@@ -477,18 +542,28 @@ class TrainingDashboard(QWidget):
     def _update_controls(self, state: RunState | None = None) -> None:
         if state is None:
             state = RunState.PREPARING if self._preparing is not None else self.controller.state
-        can_continue = (
-            state == RunState.IDLE
-            and self.document.weights.run_to_continue(self.project) is not None
-        )
+        can_continue = state == RunState.IDLE and self._continuable()
         self.control.set_state(state, can_continue)
+
+    def _continuable(self) -> bool:
+        """Whether "Continue training" has a run to go on with: one of this very network, with
+        epochs left before the total that Epochs sets."""
+        run = self.document.weights.run_to_continue(self.project)
+        return run is not None and why_not_continue(self.project, run) is None
 
     # ---- reports from the run (GUI thread) -------------------------------------------------
     def _run_started(self, info: RunInfo) -> None:
         self.info = info
         self._readiness_shown = False
         epochs = int(info.config.get("training", {}).get("epochs", info.start_epoch))
-        self.curves.set_run_length(info.start_epoch, epochs)
+        if info.start_epoch > 1 and self.shown_run != info.run_dir:
+            # A continued run the curves do not show yet: its earlier epochs from its folder.
+            self.history.clear()
+            rows = self.curves_cache.get(info.run_dir).rows
+            self.history.add_rows(r for r in rows if int(r["epoch"]) < info.start_epoch)
+        self.shown_run = info.run_dir
+        self._draw_comparison()
+        self.curves.set_run_length(1 if len(self.history.epoch_x) else info.start_epoch, epochs)
         dataset = self.dataset
         if dataset is not None:
             n = min(STRIP_SAMPLES, len(dataset.val))
@@ -572,20 +647,23 @@ class TrainingDashboard(QWidget):
         self._ask_unanswered()
         self.live.draw_all()
         self.live.stop()
+        self._draw_comparison()  # the live run is no longer live
         self._update_controls()
         if result.status == "failed":
             self.control.show_text("Training failed — see the message above")
             return
-        accuracy = adopted.val_accuracy if adopted is not None else None
-        score = f", validation accuracy {100 * accuracy:.2f} %" if accuracy is not None else ""
+        kept = ""
+        if adopted is not None:  # say which weights the project keeps (training.keep_weights)
+            which = "best" if adopted.file.stem == BEST else "last"
+            accuracy = adopted.val_accuracy
+            score = f", validation accuracy {100 * accuracy:.2f} %" if accuracy is not None else ""
+            kept = f"; keeping the {which} weights (epoch {adopted.epoch}{score})"
         words = {
             "completed": "Training finished",
             "early_stopped": "Training stopped early (no more improvement)",
             "stopped": "Training stopped",
         }
-        text = (
-            f"{words.get(result.status, result.status)} after {result.epochs_done} epochs{score}."
-        )
+        text = f"{words.get(result.status, result.status)} after {result.epochs_done} epochs{kept}."
         keep = " Save the project to keep the trained weights." if adopted is not None else ""
         self.control.show_text(text)
         self.status_message.emit(text + keep)
@@ -597,7 +675,7 @@ class TrainingDashboard(QWidget):
         if self._graph_blocked and not errors:
             self._graph_blocked = False
             self.control.banner.hide()
-        if self.busy or (self.info is not None and not self._readiness_shown and not errors):
+        if self.busy or (self.shown_run is not None and not self._readiness_shown and not errors):
             return  # a run's outcome stays on show until the network breaks
         n = len(errors)
         text = (

@@ -1,6 +1,7 @@
-"""The Runs tab: the project's run history, sortable and filterable, notes editable, the
-architecture diff of a run against the network being edited (or of two runs), and a run's
-network opened as a new project or put in place of the current one."""
+"""The Runs tab: the project's run history, sortable and filterable, notes editable, the runs
+selected for comparing their curves, the architecture diff of a run against the network being
+edited (or of two runs), and a run's network opened as a new project or put in place of the
+current one."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractTableModel,
     QFile,
+    QItemSelection,
+    QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
     QPoint,
@@ -166,10 +169,14 @@ class RunsModel(QAbstractTableModel):
 class RunsPanel(QWidget):
     """Lists the runs in ``folder()`` each time it is shown; diffs against ``current()``.
 
-    ``open_requested(path)`` asks the window to open a run's network as a new project.
+    ``open_requested(path)`` asks the window to open a run's network as a new project;
+    ``compare_changed`` carries the run folders selected (several with Ctrl or Shift), whose
+    curves the dashboard overlays; ``show_curves`` asks it to bring those curves forward.
     """
 
     open_requested = Signal(object)  # Path of the run folder
+    compare_changed = Signal(list)  # list[Path]
+    show_curves = Signal()
 
     def __init__(
         self,
@@ -216,6 +223,14 @@ class RunsPanel(QWidget):
         )
         self.replace_button.setEnabled(False)
         self.replace_button.clicked.connect(self.replace_with_selected)
+        self.curves_button = QPushButton("Compare curves")
+        self.curves_button.setObjectName("runsCompare")
+        self.curves_button.setToolTip(
+            "Show the selected runs' loss and accuracy curves over the live ones (select several "
+            "with Ctrl or Shift)"
+        )
+        self.curves_button.setEnabled(False)
+        self.curves_button.clicked.connect(self.show_curves)
         self.delete_button = QPushButton("Delete run…")
         self.delete_button.setObjectName("runsDelete")
         self.delete_button.setToolTip("Move the selected run's folder to the trash")
@@ -248,6 +263,7 @@ class RunsPanel(QWidget):
         self.diff_list.itemClicked.connect(self._change_clicked)
         top = QHBoxLayout()
         top.addWidget(self.filter, 1)
+        top.addWidget(self.curves_button)
         top.addWidget(self.diff_button)
         top.addWidget(self.clear_diff_button)
         top.addWidget(self.open_button)
@@ -267,7 +283,9 @@ class RunsPanel(QWidget):
     def refresh(self) -> None:
         """Read the run folders again (a new run, a note edited elsewhere)."""
         folder = self._folder()
+        compared = set(self.compared())
         self.model.set_records(list_runs(folder))
+        self._select(compared)
         n = len(self.model.records)
         self.status.setText(f"{n} run{'s' * (n != 1)} in {folder}" if n else f"No runs in {folder}")
 
@@ -283,6 +301,22 @@ class RunsPanel(QWidget):
         self.document = document
         document.comparison_changed.connect(self._show_comparison)
         self._show_comparison()
+
+    def compared(self) -> list[Path]:
+        """The selected runs' folders, in the order the table shows them."""
+        rows = sorted(self.table.selectionModel().selectedRows(), key=lambda i: i.row())
+        return [self.model.records[self.proxy.mapToSource(i).row()].path for i in rows]
+
+    def _select(self, paths: set[Path]) -> None:
+        """Select these runs again after the list was read anew (a refresh resets it)."""
+        selection = QItemSelection()
+        for row, record in enumerate(self.model.records):
+            if record.path in paths:
+                index = self.proxy.mapFromSource(self.model.index(row, 0))
+                selection.select(index, index)
+        flags = QItemSelectionModel.SelectionFlag
+        self.table.selectionModel().select(selection, flags.ClearAndSelect | flags.Rows)
+        self._selection_changed()
 
     def selected(self) -> RunRecord | None:
         chosen = self.selected_runs()
@@ -395,13 +429,16 @@ class RunsPanel(QWidget):
         count = len(self.table.selectionModel().selectedRows())
         self.diff_button.setEnabled(count in (1, 2))
         self.diff_button.setText("Diff selected runs" if count == 2 else "Diff with current")
+        self.curves_button.setEnabled(count > 0)
         for button in (self.open_button, self.replace_button, self.delete_button):
             button.setEnabled(count == 1)
+        self.compare_changed.emit(self.compared())
 
     def context_menu(self) -> QMenu:
         """The selected runs' actions, as the buttons offer them."""
         menu = QMenu(self)
         for button in (
+            self.curves_button,
             self.open_button,
             self.replace_button,
             self.diff_button,

@@ -39,6 +39,7 @@ from cnnstudio.gui.training.lr_finder import LrFinderDialog
 from cnnstudio.train.config import (
     AMP_MODES,
     EARLY_STOPPING_METRICS,
+    KEEP_WEIGHTS,
     LOSSES,
     OPTIMIZERS,
     SCHEDULERS,
@@ -57,11 +58,12 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "loss": LOSSES,
     "amp": AMP_MODES,
     "metric": EARLY_STOPPING_METRICS,
+    "keep_weights": KEEP_WEIGHTS,
 }
 GROUPS: dict[str, tuple[str, ...]] = {
     "Optimiser": ("optimizer", "lr", "momentum", "nesterov", "weight_decay"),
     "Schedule": ("scheduler", "warmup_epochs", "step_size", "gamma"),
-    "Run": ("epochs", "batch_size", "seed", "loss", "label_smoothing"),
+    "Run": ("epochs", "batch_size", "seed", "loss", "label_smoothing", "keep_weights"),
     "Hardware": ("device", "amp", "threads", "processes"),
 }
 LABELS = {
@@ -74,13 +76,16 @@ LABELS = {
     "label_smoothing": "Label smoothing",
     "amp": "Mixed precision",
     "min_delta": "Min. improvement",
+    "keep_weights": "Keep weights of",
 }
 HELP = {
     "lr": "Step size of the optimiser; too high and the loss diverges (NaN)",
     "momentum": "SGD/RMSprop momentum (0.9 by default for SGD)",
     "warmup_epochs": "Raise the learning rate linearly from zero over this many epochs",
     "step_size": "With the 'step' schedule: multiply the rate by the factor every N epochs",
-    "epochs": "Passes over the training images",
+    "epochs": "Passes over the training images in all: continuing a run trains up to this many",
+    "keep_weights": "Which epoch's weights the project keeps after a run or a Stop: the best "
+    "(highest validation accuracy) or the last",
     "batch_size": "Images per optimiser step",
     "seed": "Same seed, same network and data order: runs can be repeated exactly",
     "device": "Only devices this machine has are offered",

@@ -1,9 +1,10 @@
 """Which trained weights belong to the document, and putting them beside the project on save.
 
-After a run, its final weights (``last.safetensors`` of the run folder: the state the dashboard
-shows and the one "Continue" resumes from) become the document's. They are copied beside the
-project file with the trainer's ``attach_weights`` when the project is saved, and recorded in
-the project's ``weights`` section with the run they came from.
+After a run, the weights ``training.keep_weights`` names (its best epoch's ``best.safetensors``
+by default, else ``last.safetensors``: what ``cnnstudio train --attach`` keeps too) become the
+document's. They are copied beside the project file with the trainer's ``attach_weights`` when
+the project is saved, and recorded in the project's ``weights`` section with the run they came
+from; "Continue" resumes that run from its last checkpoint whichever weights were kept.
 """
 
 from __future__ import annotations
@@ -36,21 +37,13 @@ class TrainedWeightsKeeper:
     def reset(self) -> None:
         self.pending = None
 
-    def adopt(self, result: TrainingResult) -> TrainedWeights | None:
-        """Keep the weights a run ended with; None (and nothing changes) if it has none."""
-        weights = result.last_weights
-        if result.status not in ADOPTED or result.run_dir is None or weights is None:
+    def adopt(self, result: TrainingResult, keep: str = "best") -> TrainedWeights | None:
+        """Keep the weights ``keep`` names of a run (``training.keep_weights``: its best
+        epoch's or its last); None (and nothing changes) if it has none."""
+        kept = result.kept_weights(keep) if result.status in ADOPTED else None
+        if kept is None:
             return None
-        if not weights.is_file():
-            return None
-        last = result.history[-1] if result.history else {}
-        accuracy = last.get("val_accuracy")
-        self.pending = TrainedWeights(
-            weights,
-            result.run_dir,
-            result.epochs_done,
-            float(accuracy) if isinstance(accuracy, (int, float)) else None,
-        )
+        self.pending = TrainedWeights(kept.file, kept.run_dir, kept.epoch, kept.val_accuracy)
         return self.pending
 
     def attach(self, project: Project, target: Path) -> None:

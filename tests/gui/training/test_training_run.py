@@ -182,9 +182,24 @@ def test_trained_weights_are_saved_beside_the_project(qtbot, window, dashboard, 
     load_project_weights(load_project(elsewhere))
 
 
+def set_epochs(qtbot, dashboard, epochs: int) -> None:
+    """Type a new Epochs setting in the Settings tab, as a user does."""
+    dashboard.tabs.setCurrentWidget(dashboard.settings_panel)
+    spin = dashboard.settings_panel.editors["epochs"]
+    spin.setFocus()
+    spin.selectAll()
+    qtbot.keyClicks(spin, str(epochs))
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert dashboard.project.training["epochs"] == epochs
+
+
 def test_train_continues_the_run_or_restarts_from_scratch(qtbot, dashboard, click, events):
     click("trainButton")
     events.wait("ended")
+    # Epochs is the total length of a run: the run has done its 2, so Train starts afresh ...
+    assert dashboard.control.train_button.text() == "Train"
+    assert not dashboard.control.continue_action.isEnabled()
+    set_epochs(qtbot, dashboard, 4)  # ... until Epochs is raised: then it goes on up to 4
     assert dashboard.control.train_button.text() == "Continue training"
     click("trainButton")
     assert events.wait("started", 2).start_epoch == 3  # the run goes on after its 2 epochs
@@ -194,8 +209,8 @@ def test_train_continues_the_run_or_restarts_from_scratch(qtbot, dashboard, clic
 
     dashboard.control.restart_action.trigger()
     assert events.wait("started", 3).start_epoch == 1
-    events.wait("ended", 3)
-    assert list(dashboard.history.epoch_x.values) == [1, 2]
+    assert events.wait("ended", 3).run_dir != events.wait("ended", 2).run_dir  # a new run
+    assert list(dashboard.history.epoch_x.values) == [1, 2, 3, 4]
 
 
 def network_in_view(window) -> bool:
