@@ -360,3 +360,15 @@ def instance_params(graph: GraphModel, node_id: str) -> dict[str, Any]:
     """An instance's exposed parameter values, defaults included (for the inspector)."""
     node = graph.node(node_id)
     return {**graph.definitions.get(node.definition).defaults(), **node.params}
+
+
+def flattened(graph: GraphModel) -> GraphModel:
+    """A copy of ``graph`` with every group ungrouped, nested ones too: the same network in
+    blocks only (for rules written per block, such as the memory estimate)."""
+    flat = graph.copy()
+    while True:
+        groups = [n.id for n in flat if n.is_group]
+        if not groups:
+            return flat
+        for node_id in groups:
+            Ungroup(node_id).do(flat)

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import graphs
 
+from cnnstudio.core.analysis import analyze
 from cnnstudio.core.commands import Command, SetParams
 from cnnstudio.core.errors import GraphError
 from cnnstudio.core.graph import GROUP, Edge, ExposedParam, GraphModel, InputPort, Node
@@ -18,8 +19,10 @@ from cnnstudio.core.groups import (
     MakeUnique,
     SetRepeat,
     Ungroup,
+    flattened,
     instance_params,
 )
+from cnnstudio.core.memory import estimate_step_memory
 from cnnstudio.core.project import Project, graph_to_dict
 
 BLOCK = ["conv1", "bn1", "relu1", "conv2", "bn2", "add", "relu2"]
@@ -281,6 +284,13 @@ def test_grouping_any_selection_round_trips_exactly(graph: GraphModel, data: st.
         assert state(graph) == before
         return
     grouped = state(graph)
+    a, b = analyze(graph), analyze(flattened(graph))
+    assert (a.valid, a.output_shape, a.total_params, a.macs) == (
+        b.valid,
+        b.output_shape,
+        b.total_params,
+        b.macs,
+    )
     ungroup = Ungroup("grp")
     ungroup.do(graph)
     assert state(graph) == before
@@ -289,3 +299,58 @@ def test_grouping_any_selection_round_trips_exactly(graph: GraphModel, data: st.
     group.undo(graph)
     assert state(graph) == before
     assert len(graph.definitions) == 0
+
+
+def channels_block() -> GraphModel:
+    g = two_instances()
+    EditDefinition(
+        "BasicBlock",
+        params=[ExposedParam("channels", (("conv1", "out_channels"), ("conv2", "out_channels")))],
+    ).do(g)
+    return g
+
+
+def test_a_group_analyses_like_its_blocks_and_a_repeat_multiplies_the_cost() -> None:
+    flat = analyze(residual())
+    g = residual()
+    GroupNodes(BLOCK, "BasicBlock", "layer1").do(g)
+    grouped = analyze(g)
+    assert grouped.valid
+    info = grouped.nodes["layer1"]
+    assert (info.output_shape, info.input_shapes) == ((8, 16, 16), [(8, 16, 16)])
+    assert grouped.total_params == flat.total_params
+    assert grouped.macs == flat.macs
+    assert info.inner[0]["conv2"].output_shape == (8, 16, 16)
+    memory = estimate_step_memory(g, grouped, 8)
+    assert memory == estimate_step_memory(residual(), flat, 8)
+    block = sum(flat.nodes[n].params for n in BLOCK)
+    g.set_repeat("layer1", 3)
+    tripled = analyze(g)
+    assert tripled.total_params == flat.total_params + 2 * block
+    assert len(tripled.nodes["layer1"].inner) == 3
+    assert estimate_step_memory(g, tripled, 8).activations > memory.activations
+
+
+def test_instance_parameters_change_the_instance_shape_and_errors_name_the_inner_path() -> None:
+    g = channels_block()
+    g.set_params("layer2", {"channels": 16})
+    result = analyze(g)
+    assert not result.valid
+    assert result.errors[0].node == "layer2"
+    assert result.errors[0].message.startswith("layer2/add (Add): ")
+    assert result.nodes["layer1"].status == "ok"
+    g.set_repeat("layer2", 2)
+    assert analyze(g).errors[0].message.startswith("layer2.0/add (Add): ")
+
+
+def test_a_repeat_needs_the_output_to_fit_the_input() -> None:
+    g = residual()
+    GroupNodes(["conv1", "bn1", "relu1"], "Down", "down").do(g)
+    EditDefinition("Down", params=[ExposedParam("stride", (("conv1", "stride"),))]).do(g)
+    g.set_params("down", {"stride": 2})
+    g.set_repeat("down", 2)
+    message = next(i.message for i in analyze(g).errors if i.node == "down")
+    assert message == (
+        "down (Down x2): repeat needs the output shape to equal the input shape, but "
+        "[8, 16, 16] becomes [8, 8, 8]"
+    )
