@@ -17,6 +17,9 @@ from cnnstudio.core.graph import Definition, GraphModel
 from cnnstudio.torch_backend.naming import class_name, fresh_name, unique_identifiers
 
 NODE_IDS = "cnnstudio_node_ids"  # GraphModule.meta key: fx node name -> our node id
+# A group's GraphModule.meta key: its definition's name and exposed parameters, as
+# ``(name, ((param, ((node id, block param), ...), default), ...))``, for the Python export.
+DEFINITION = "cnnstudio_definition"
 
 
 class CompileError(CnnStudioError):
@@ -141,6 +144,9 @@ def _definition_module(
     fx_graph.lint()
     module = fx.GraphModule(root, fx_graph, class_name=class_name(definition.name))
     module.meta[NODE_IDS] = ids
+    defaults = definition.defaults()
+    exposed = tuple((p.name, p.bindings, defaults[p.name]) for p in definition.params)
+    module.meta[DEFINITION] = (definition.name, exposed)
     return module
 
 

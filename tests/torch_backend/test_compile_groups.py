@@ -14,6 +14,7 @@ from cnnstudio.core.analysis import analyze
 from cnnstudio.core.errors import GraphError
 from cnnstudio.core.graph import GraphModel
 from cnnstudio.core.groups import GroupNodes, flattened
+from cnnstudio.core.networks import resnet18
 from cnnstudio.core.project import load_project
 from cnnstudio.torch_backend.compiler import compile_graph
 
@@ -35,7 +36,7 @@ def same_function(grouped: GraphModel, batch: torch.Tensor) -> tuple[fx.GraphMod
 
 
 def test_grouped_resnet18_equals_its_ungrouped_self() -> None:
-    project = load_project(EXAMPLES / "resnet18.cnnstudio")
+    project = resnet18()
     assert analyze(project.graph).total_params == RESNET18_PARAMS
     # Any size works with the adaptive pooling; 64x64 keeps the test fast.
     model, params = same_function(project.graph, torch.randn(2, 3, 64, 64))
