@@ -308,7 +308,7 @@ class EditDefinition(Command):
             old.params if self.params is None else self.params,
         )
         _check_definition(new)
-        for owner in _instances(graph, self.name):
+        for owner in _instances(graph):
             for n in owner:
                 if n.is_group and n.definition == self.name:
                     new.validate_params(n.params, n.id)
@@ -325,9 +325,11 @@ class EditDefinition(Command):
         graph.definitions.replace(self._old)
 
 
-def _instances(graph: GraphModel, name: str) -> list[GraphModel]:
-    """The root graph and every inner graph (any of them may hold instances of ``name``)."""
-    return [graph, *(d.graph for d in graph.definitions)]
+def _instances(graph: GraphModel) -> list[GraphModel]:
+    """The root graph and every inner graph (any of them may hold instances), found from any
+    of them, so an edit made while inside a group checks the whole project."""
+    root = graph.definitions.root
+    return [root, *(d.graph for d in root.definitions)]
 
 
 def _check_definition(definition: Definition) -> None:

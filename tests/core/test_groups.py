@@ -354,3 +354,11 @@ def test_a_repeat_needs_the_output_to_fit_the_input() -> None:
         "down (Down x2): repeat needs the output shape to equal the input shape, but "
         "[8, 16, 16] becomes [8, 8, 8]"
     )
+
+
+def test_editing_a_definition_from_inside_a_group_checks_every_instance() -> None:
+    g = channels_block()
+    g.set_params("layer2", {"channels": 16})
+    inner = g.definitions.get("BasicBlock").graph  # the graph an entered group shows
+    with pytest.raises(GraphError, match="layer2"):
+        EditDefinition("BasicBlock", params=[]).do(inner)

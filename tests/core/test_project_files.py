@@ -231,3 +231,34 @@ def test_atomic_write_creates_a_new_file(tmp_path: Path) -> None:
     fileio.atomic_write_text(target, "héllo")
     assert target.read_bytes() == "héllo".encode()
     assert target.stat().st_mode & 0o777 == 0o644
+
+
+def _as_version_1(doc: dict[str, Any]) -> dict[str, Any]:
+    """What cnnstudio 1 wrote for a network without groups."""
+    graph = {k: v for k, v in doc["graph"].items() if k != "definitions"}
+    return {**doc, "version": 1, "graph": graph}
+
+
+def test_migration_1_to_2_adds_an_empty_definitions_list() -> None:
+    old = _as_version_1(tiny())
+    new = project.MIGRATIONS[1](old)
+    assert new["graph"] == {"definitions": [], **old["graph"]}
+    assert "definitions" not in old["graph"]  # the caller's document is left as it was
+    assert project.MIGRATIONS[1]({"format": "cnnstudio", "version": 1}) == {
+        "format": "cnnstudio",
+        "version": 1,
+    }
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in EXAMPLES if p.stem in ("lenet5", "vgg_small")], ids=lambda p: p.stem
+)
+def test_version_1_files_load_unchanged_and_save_as_version_2(path: Path, tmp_path: Path) -> None:
+    current = json.loads(path.read_text(encoding="utf-8"))
+    old = _write(tmp_path / "old.cnnstudio", _as_version_1(current))
+    loaded = load_project(old)
+    assert loaded.upgraded_from == 1
+    assert loaded.to_dict() == current
+    loaded.save()
+    assert json.loads(old.read_text(encoding="utf-8"))["version"] == 2
+    assert load_project(old).upgraded_from is None
