@@ -645,22 +645,27 @@ class GraphModel:
             )
             inner.owner = self.owner
             return inner
+        return self._root_of(*self.subgraph(self._nodes), set(self.definitions.names))
+
+    def part(self, node_ids: Iterable[str]) -> GraphModel:
+        """A root graph of copies of the chosen nodes, the edges among them and the definitions
+        their groups use, nested ones included (for the clipboard: a pasted group keeps its
+        definition)."""
+        nodes, edges = self.subgraph(node_ids)
+        return self._root_of(nodes, edges, {n.definition for n in nodes if n.is_group})
+
+    def _root_of(self, nodes: list[Node], edges: list[Edge], needed: set[str]) -> GraphModel:
         g = GraphModel()
         for d in self.definitions.ordered():
-            g.definitions.add(
-                Definition(
-                    d.name,
-                    GraphModel.from_parts(
-                        [n.copy() for n in d.graph], d.graph.edges, g.definitions
-                    ),
-                    list(d.inputs),
-                    d.output,
-                    list(d.params),
-                )
-            )
-        for n in self._nodes.values():
-            g.add_node(n.copy())
-        for e in self.edges:
+            if not any(
+                d.name == name or self.definitions.depends_on(name, d.name) for name in needed
+            ):
+                continue
+            inner = GraphModel.from_parts([n.copy() for n in d.graph], d.graph.edges, g.definitions)
+            g.definitions.add(Definition(d.name, inner, list(d.inputs), d.output, list(d.params)))
+        for n in nodes:
+            g.add_node(n)
+        for e in edges:
             g.connect(e)
         return g
 

@@ -362,3 +362,14 @@ def test_editing_a_definition_from_inside_a_group_checks_every_instance() -> Non
     inner = g.definitions.get("BasicBlock").graph  # the graph an entered group shows
     with pytest.raises(GraphError, match="layer2"):
         EditDefinition("BasicBlock", params=[]).do(inner)
+
+
+def test_a_part_of_the_graph_brings_the_definitions_its_groups_use() -> None:
+    g = two_instances()
+    GroupNodes(["layer1", "layer2"], "Stage", "stage").do(g)
+    g.add_node(Node("other", GROUP, {}, (0, 0), "BasicBlock"))  # used, but not in the part
+    part = g.part(["stage"])
+    assert part.definitions.names == ["BasicBlock", "Stage"]
+    assert [n.id for n in part] == ["stage"]
+    assert part.definitions.get("Stage").graph is not g.definitions.get("Stage").graph
+    assert g.part(["stem", "pool"]).definitions.names == []
