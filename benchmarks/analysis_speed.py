@@ -34,7 +34,7 @@ class _Builder:
         self.last = self._add("Conv2d", {"out_channels": 16, "padding": 1}, [self.last])
 
     def _add(self, block: str, params: dict[str, Any], sources: list[str]) -> str:
-        node_id = self.graph.unique_id(block.lower() + "1")
+        node_id = self.graph.new_id(block)
         self.graph.add_node(Node(node_id, block, params))
         for port, source in enumerate(sources):
             self.graph.connect(Edge(source, node_id, port))

@@ -109,14 +109,16 @@ class SmallResNet(nn.Module):
 
 
 def resnet_key(name: str) -> str:
-    """``b2_proj_bn.weight`` -> ``b2.shortcut.1.weight``, ``b1_conv1.weight`` -> ``b1.conv1.weight``."""
-    block, _, rest = name.partition("_")
-    if not (block[:1] == "b" and block[1:].isdigit()):
+    """``block2.proj_bn.weight`` -> ``b2.shortcut.1.weight``, ``block1.conv1.weight`` ->
+    ``b1.conv1.weight`` (the example's blocks are instances of its BasicBlock/DownBlock groups)."""
+    block, _, rest = name.partition(".")
+    if not (block.startswith("block") and block[5:].isdigit()):
         return name
+    short = "b" + block[5:]
     for ours, theirs in (("proj_bn.", "shortcut.1."), ("proj.", "shortcut.0.")):
         if rest.startswith(ours):
-            return f"{block}.{theirs}{rest[len(ours) :]}"
-    return f"{block}.{rest}"
+            return f"{short}.{theirs}{rest[len(ours) :]}"
+    return f"{short}.{rest}"
 
 
 MODELS: dict[str, tuple[str, Callable[[], nn.Module], Callable[[str], str]]] = {

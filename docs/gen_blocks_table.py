@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from cnnstudio.core.blocks import CATEGORIES, BlockSpec, Lowering, all_specs
-from cnnstudio.core.graph import MAX_NODE_ID_LENGTH, NODE_ID_PATTERN
+from cnnstudio.core.graph import (
+    DEFINITION_NAME_PATTERN,
+    GROUP,
+    MAX_NODE_ID_LENGTH,
+    MAX_REPEAT,
+    NODE_ID_PATTERN,
+)
 from cnnstudio.core.params import Param
 from cnnstudio.core.project import FORMAT, SECTIONS, VERSION, pretty_json
 
@@ -169,12 +175,82 @@ def project_schema() -> dict[str, Any]:
     """JSON Schema (draft 2020-12) of a project file, format version ``VERSION``."""
     specs = all_specs()
     node_id = {"type": "string", "pattern": NODE_ID_PATTERN, "maxLength": MAX_NODE_ID_LENGTH}
+    name = {"type": "string", "pattern": DEFINITION_NAME_PATTERN, "maxLength": 64}
+    inner_graph = {
+        "type": "object",
+        "properties": {
+            "nodes": {"type": "array", "items": {"$ref": "#/$defs/node"}},
+            "edges": {"type": "array", "items": {"$ref": "#/$defs/edge"}},
+        },
+        "additionalProperties": False,
+    }
     defs: dict[str, Any] = {
         "graph": {
             "type": "object",
             "properties": {
-                "nodes": {"type": "array", "items": {"$ref": "#/$defs/node"}},
-                "edges": {"type": "array", "items": {"$ref": "#/$defs/edge"}},
+                "definitions": {
+                    "description": "Group definitions; one used by another comes first.",
+                    "type": "array",
+                    "items": {"$ref": "#/$defs/definition"},
+                },
+                **inner_graph["properties"],
+            },
+            "additionalProperties": False,
+        },
+        "inner_graph": inner_graph,
+        "definition": {
+            "type": "object",
+            "required": ["name", "inputs", "output", "graph"],
+            "properties": {
+                "name": {"description": "Class name of the group in exported code.", **name},
+                "inputs": {
+                    "description": "Input ports in order; each feeds one or more inner blocks.",
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["name", "targets"],
+                        "properties": {
+                            "name": {"type": "string"},
+                            "targets": {
+                                "type": "array",
+                                "minItems": 1,
+                                "items": {
+                                    "type": "object",
+                                    "required": ["node"],
+                                    "properties": {
+                                        "node": node_id,
+                                        "port": {"type": "integer", "minimum": 0, "default": 0},
+                                    },
+                                    "additionalProperties": False,
+                                },
+                            },
+                        },
+                        "additionalProperties": False,
+                    },
+                },
+                "output": {
+                    "description": "The inner block whose tensor leaves the group.",
+                    **node_id,
+                },
+                "params": {
+                    "description": "Parameters set per instance, each bound to inner blocks' "
+                    "parameters ('conv1.out_channels').",
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["name", "bind"],
+                        "properties": {
+                            "name": {"type": "string"},
+                            "bind": {
+                                "type": "array",
+                                "minItems": 1,
+                                "items": {"type": "string", "pattern": r"^.+\.[A-Za-z_]+$"},
+                            },
+                        },
+                        "additionalProperties": False,
+                    },
+                },
+                "graph": {"$ref": "#/$defs/inner_graph"},
             },
             "additionalProperties": False,
         },
@@ -183,7 +259,15 @@ def project_schema() -> dict[str, Any]:
             "required": ["id", "type"],
             "properties": {
                 "id": {"description": "Unique name, shown on the canvas.", **node_id},
-                "type": {"enum": [s.type for s in specs]},
+                "type": {"enum": [*(s.type for s in specs), GROUP]},
+                "definition": {"description": "The definition a Group instantiates.", **name},
+                "repeat": {
+                    "description": "How many times a Group runs in sequence.",
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": MAX_REPEAT,
+                    "default": 1,
+                },
                 "params": {"type": "object"},
                 "position": {
                     "description": "Canvas position [x, y].",
@@ -197,6 +281,12 @@ def project_schema() -> dict[str, Any]:
                     "then": {"properties": {"params": {"$ref": f"#/$defs/{s.type}_params"}}},
                 }
                 for s in specs
+            ]
+            + [
+                {
+                    "if": {"properties": {"type": {"const": GROUP}}, "required": ["type"]},
+                    "then": {"required": ["definition"]},
+                }
             ],
         },
         "edge": {

@@ -16,9 +16,10 @@ from typing import Any
 
 TINY: dict[str, Any] = {
     "format": "cnnstudio",
-    "version": 1,
+    "version": 2,
     "name": "Tiny",
     "graph": {
+        "definitions": [],
         "nodes": [
             {"id": "input", "type": "Input", "params": {"shape": [1, 8, 8]}, "position": [0, 0]},
             {
@@ -172,8 +173,8 @@ BAD_FILES = [
     BadFile(
         "future version",
         "version",
-        "written by a newer cnnstudio (file version 2, this one reads up to 1); please upgrade cnnstudio",
-        _edit(_set(_top, "version", 2)),
+        "written by a newer cnnstudio (file version 3, this one reads up to 2); please upgrade cnnstudio",
+        _edit(_set(_top, "version", 3)),
     ),
     BadFile(
         "version as text",

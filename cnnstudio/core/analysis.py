@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from cnnstudio.core.blocks import Line, Shape, fmt_shape, get_spec, numel
 from cnnstudio.core.derivation import derivation_text, derive
-from cnnstudio.core.errors import ShapeError
-from cnnstudio.core.graph import GraphModel
+from cnnstudio.core.errors import GraphError, ShapeError
+from cnnstudio.core.graph import GROUP, GraphModel, Node
 from cnnstudio.core.receptive_field import ReceptiveField, next_field
 
 Status = Literal["ok", "error", "unknown"]
@@ -36,6 +36,8 @@ class NodeInfo:
     kwargs: dict[str, Any] = field(default_factory=dict)
     message: str = ""
     in_model: bool = False
+    # A group's inner nodes, one dict per repetition (nested groups have their own ``inner``).
+    inner: list[dict[str, NodeInfo]] = field(default_factory=list)
     derivation: tuple[Line, ...] = ()  # how the shape, params and MACs follow, with numbers
     field: ReceptiveField | None = None  # what one output position sees of an image input
 
@@ -143,37 +145,11 @@ def analyze(graph: GraphModel, classes: int | None = None, dataset: str = "") ->
     output_id = _singletons(graph, "Output", issues)
     in_model = _ancestors(graph, output_id) if output_id else set()
     order = graph.topological_order()
-    infos: dict[str, NodeInfo] = {}
+    infos = _walk(graph, order, {}, "")
     for node_id in order:
-        node = graph.node(node_id)
-        spec = get_spec(node.type)
-        info = infos[node_id] = NodeInfo(node_id, node.type, in_model=node_id in in_model)
-        label = f"{node_id} ({node.type})"
-        edges = graph.inputs_of(node_id)
-        ports = {e.target_port for e in edges}
-        missing = [] if spec.variadic else [p for p in range(spec.inputs) if p not in ports]
-        info.input_shapes = [infos[e.source].output_shape for e in edges]
-        if missing:
-            what = "input is" if spec.inputs == 1 else f"input {missing[0]} is"
-            info.status, info.message = "error", f"{label}: {what} not connected"
-        elif any(infos[e.source].status != "ok" for e in edges):
-            info.message = f"{label}: shape unknown until the nodes before it are fixed"
-            continue
-        else:
-            shapes = [s for s in info.input_shapes if s is not None]
-            params = spec.resolve(node.params)
-            try:
-                result = spec.rule(shapes, params)
-            except ShapeError as exc:
-                info.status, info.message = "error", f"{label}: {exc}"
-            else:
-                info.status, info.output_shape = "ok", result.shape
-                info.params, info.macs, info.kwargs = result.params, result.macs, result.kwargs
-                info.derivation = derive(spec, shapes, params, result)
-                fields = [infos[e.source].field for e in edges]
-                info.field = next_field(spec, shapes, params, fields, result.shape)
-        if info.status == "error":
-            issues.append(Issue(node_id, info.message))
+        infos[node_id].in_model = node_id in in_model
+        if infos[node_id].status == "error":
+            issues.append(Issue(node_id, infos[node_id].message))
     for node_id in order:
         if output_id and node_id not in in_model:
             t = infos[node_id].type
@@ -210,6 +186,110 @@ def analyze(graph: GraphModel, classes: int | None = None, dataset: str = "") ->
     return analysis
 
 
+def _walk(
+    graph: GraphModel, order: list[str], fed: dict[str, dict[int, Shape]], path: str
+) -> dict[str, NodeInfo]:
+    """Infer each node of ``order`` in turn. Inside a group, ``fed`` gives the shapes its input
+    ports bring to inner ``(node, port)`` targets and ``path`` (``layer1.0``) prefixes names."""
+    infos: dict[str, NodeInfo] = {}
+    for node_id in order:
+        node = graph.node(node_id)
+        info = infos[node_id] = NodeInfo(node_id, node.type)
+        label = f"{path}/{graph.label(node_id)}" if path else graph.label(node_id)
+        try:
+            ports = graph.ports(node_id)
+        except GraphError as exc:
+            info.status, info.message = "error", f"{label}: {exc}"
+            continue
+        edges = graph.inputs_of(node_id)
+        outside = fed.get(node_id, {})
+        connected = {e.target_port for e in edges} | set(outside)
+        wanted = range(ports.inputs)
+        missing = [] if ports.variadic else [p for p in wanted if p not in connected]
+        sources: dict[int, NodeInfo | Shape] = {e.target_port: infos[e.source] for e in edges}
+        sources.update(outside)
+        feeds = [sources[p] for p in sorted(sources)]
+        info.input_shapes = [f.output_shape if isinstance(f, NodeInfo) else f for f in feeds]
+        if missing:
+            what = "input is" if ports.inputs == 1 else f"input {missing[0]} is"
+            info.status, info.message = "error", f"{label}: {what} not connected"
+        elif any(isinstance(f, NodeInfo) and f.status != "ok" for f in feeds):
+            info.message = f"{label}: shape unknown until the nodes before it are fixed"
+        elif node.is_group:
+            shapes = [s for s in info.input_shapes if s is not None]
+            where = f"{path}/{node_id}" if path else node_id
+            _infer_group(graph, node, shapes, where, label, info)
+        else:
+            shapes = [s for s in info.input_shapes if s is not None]
+            spec = get_spec(node.type)
+            params = spec.resolve(node.params)
+            try:
+                result = spec.rule(shapes, params)
+            except ShapeError as exc:
+                info.status, info.message = "error", f"{label}: {exc}"
+            else:
+                info.status, info.output_shape = "ok", result.shape
+                info.params, info.macs, info.kwargs = result.params, result.macs, result.kwargs
+                info.derivation = derive(spec, shapes, params, result)
+                # A shape fed from outside a group brings no field: unknown from there on.
+                fields = [f.field if isinstance(f, NodeInfo) else None for f in feeds]
+                info.field = next_field(spec, shapes, params, fields, result.shape)
+    return infos
+
+
+def _infer_group(
+    graph: GraphModel, node: Node, shapes: list[Shape], where: str, label: str, info: NodeInfo
+) -> None:
+    """Fill ``info`` for a group instance: its definition's inner graph with the instance's
+    parameters, walked once per repetition; the first inner error becomes the group's."""
+    try:
+        definition = graph.definitions.get(node.definition)
+        inner = definition.instantiate(node.params)
+        inner.node(definition.output)
+        for port in definition.inputs:
+            for target, _ in port.targets:
+                inner.node(target)
+    except GraphError as exc:
+        info.status, info.message = "error", f"{label}: {exc}"
+        return
+    order = inner.topological_order()
+    used = _ancestors(inner, definition.output)
+    current = shapes
+    for rep in range(node.repeat):
+        if rep and len(shapes) != 1:
+            info.status, info.message = "error", f"{label}: only a group with one input repeats"
+            return
+        if rep and current != shapes:
+            info.status = "error"
+            info.message = (
+                f"{label}: repeat needs the output shape to equal the input shape, but "
+                f"{fmt_shape(shapes[0])} becomes {fmt_shape(current[0])}"
+            )
+            return
+        fed: dict[str, dict[int, Shape]] = {}
+        for port, shape in zip(definition.inputs, current, strict=True):
+            for target, index in port.targets:
+                fed.setdefault(target, {})[index] = shape
+        path = f"{where}.{rep}" if node.repeat > 1 else where
+        infos = _walk(inner, order, fed, path)
+        info.inner.append(infos)
+        failed = [i for i in infos.values() if i.status == "error" and i.id in used]
+        if failed:
+            info.status, info.message = "error", failed[0].message
+            return
+        out = infos[definition.output]
+        if out.output_shape is None:
+            info.status, info.message = "error", f"{label}: {out.message}"
+            return
+        for i in infos.values():
+            if i.id in used:
+                i.in_model = True
+                info.params += i.params
+                info.macs += i.macs
+        current = [out.output_shape]
+    info.status, info.output_shape = "ok", current[0]
+
+
 def class_mismatch(
     graph: GraphModel, analysis: Analysis, classes: int, dataset: str
 ) -> Issue | None:
@@ -228,7 +308,7 @@ def class_mismatch(
     node = analysis.nodes[at_fault]
     what = f"dataset {dataset!r}" if dataset else "the dataset"
     shape = out.output_shape
-    if len(shape) == 1 and any(p.name == "out_features" for p in get_spec(node.type).params):
+    if len(shape) == 1 and _sets_features(node.type):
         return Issue(
             at_fault,
             f"{at_fault} ({node.type}): {shape[0]} outputs but {what} has {classes} classes "
@@ -241,6 +321,10 @@ def class_mismatch(
     )
 
 
+def _sets_features(block: str) -> bool:
+    return block != GROUP and any(p.name == "out_features" for p in get_spec(block).params)
+
+
 def _size_setter(graph: GraphModel, analysis: Analysis, node_id: str) -> str:
     """Walk back from ``node_id`` past nodes that keep their input's shape (ReLU, Dropout, the
     Output itself) to the one that sets it."""
@@ -249,6 +333,6 @@ def _size_setter(graph: GraphModel, analysis: Analysis, node_id: str) -> str:
         edges = graph.inputs_of(node_id)
         if len(edges) != 1 or info.input_shapes != [info.output_shape]:
             return node_id
-        if any(p.name == "out_features" for p in get_spec(info.type).params):
+        if _sets_features(info.type):
             return node_id
         node_id = edges[0].source

@@ -12,9 +12,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from cnnstudio.core.analysis import Analysis
+from cnnstudio.core.analysis import Analysis, analyze
 from cnnstudio.core.blocks import Saved, get_spec, numel
-from cnnstudio.core.graph import GraphModel
+from cnnstudio.core.graph import GROUP, GraphModel
+from cnnstudio.core.groups import flattened
 
 # Optimizer state per parameter, in parameter-sized tensors (momentum ones when momentum > 0).
 OPTIMIZER_STATE = {"sgd": 0, "adam": 2, "adamw": 2, "rmsprop": 1, "none": 0}
@@ -105,8 +106,14 @@ def estimate_step_memory(
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     if optimizer not in OPTIMIZER_STATE:
         raise ValueError(f"unknown optimizer {optimizer!r}; known: {', '.join(OPTIMIZER_STATE)}")
+    if any(n.is_group for n in graph) and analysis.valid:
+        # Per-block rules (what autograd keeps) apply to the blocks inside each group.
+        graph = flattened(graph)
+        analysis = analyze(graph)
     nodes = analysis.nodes
-    order = [n for n in analysis.model_order() if nodes[n].status == "ok"]
+    order = [
+        n for n in analysis.model_order() if nodes[n].status == "ok" and nodes[n].type != GROUP
+    ]
     act_bytes = 2 if amp else dtype_bytes
     owner: dict[str, str] = {}  # node -> the node whose memory its output is
     kept: set[str] = set()

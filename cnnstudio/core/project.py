@@ -1,7 +1,9 @@
-"""Project files (format v1): a versioned JSON document holding the graph and its settings.
+"""Project files (format v2): a versioned JSON document holding the graph and its settings.
 
 Reading goes file -> JSON -> migrated dict -> records checked with their JSON paths -> GraphModel.
 Unknown top-level keys are kept and written back, so newer sections survive older tools.
+Version 2 added group definitions (``graph.definitions``) and ``Group`` nodes; an older file is
+upgraded in memory (``Project.upgraded_from`` says from which version) and saved as the current.
 """
 
 from __future__ import annotations
@@ -17,19 +19,38 @@ from typing import Any
 from cnnstudio.core.blocks import get_spec
 from cnnstudio.core.errors import CnnStudioError, GraphError, ParamError, ProjectFileError, quote
 from cnnstudio.core.fileio import atomic_write_text
-from cnnstudio.core.graph import Edge, GraphModel, Node, validate_node_id
+from cnnstudio.core.graph import (
+    GROUP,
+    Definition,
+    Edge,
+    ExposedParam,
+    GraphModel,
+    InputPort,
+    Node,
+    validate_definition_name,
+    validate_node_id,
+)
 
 FORMAT = "cnnstudio"
-VERSION = 1
+VERSION = 2
 EXTENSION = ".cnnstudio"
 MAX_FILE_BYTES = 64 * 1024 * 1024
 SECTIONS = ("dataset", "training", "weights")
 MAX_INT_DIGITS = 100
 MAX_PRETTY_DEPTH = 32  # deeper values are written on one line (and without deep recursion)
 
+
+def _v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 lists the graph's group definitions; a version-1 graph has none."""
+    graph = doc.get("graph")
+    if not isinstance(graph, dict):
+        return doc  # the reader reports the missing graph at its JSON path
+    return {**doc, "graph": {"definitions": [], **graph}}
+
+
 # Upgrades of a version-N document to version N + 1, applied in turn to older files; the
 # loader sets "version" after each, so a migration changes only what differs.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 
 @dataclass
@@ -43,6 +64,7 @@ class Project:
     weights: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    upgraded_from: int | None = None  # the file's version when it was older (not saved)
 
     @property
     def base_dir(self) -> Path:
@@ -109,19 +131,38 @@ def _fmt_number(v: float) -> float | int:
 
 
 def graph_to_dict(graph: GraphModel) -> dict[str, Any]:
-    nodes = [
-        {
-            "id": n.id,
-            "type": n.type,
-            "params": n.params,
-            "position": [_fmt_number(n.position[0]), _fmt_number(n.position[1])],
-        }
-        for n in graph.nodes
-    ]
-    edges = [
+    """A root graph's dict lists the definitions it and they use, those used by others first."""
+    doc: dict[str, Any] = {}
+    if graph.owner is None:
+        doc["definitions"] = [definition_to_dict(d) for d in graph.definitions.ordered()]
+    doc["nodes"] = [_node_to_dict(n) for n in graph.nodes]
+    doc["edges"] = [
         {"source": e.source, "target": e.target, "target_port": e.target_port} for e in graph.edges
     ]
-    return {"nodes": nodes, "edges": edges}
+    return doc
+
+
+def _node_to_dict(n: Node) -> dict[str, Any]:
+    doc: dict[str, Any] = {"id": n.id, "type": n.type}
+    if n.is_group:
+        doc["definition"] = n.definition
+        doc["repeat"] = n.repeat
+    doc["params"] = n.params
+    doc["position"] = [_fmt_number(n.position[0]), _fmt_number(n.position[1])]
+    return doc
+
+
+def definition_to_dict(d: Definition) -> dict[str, Any]:
+    return {
+        "name": d.name,
+        "inputs": [
+            {"name": p.name, "targets": [{"node": n, "port": i} for n, i in p.targets]}
+            for p in d.inputs
+        ],
+        "output": d.output,
+        "params": [{"name": p.name, "bind": [f"{n}.{k}" for n, k in p.bindings]} for p in d.params],
+        "graph": graph_to_dict(d.graph),
+    }
 
 
 def load_project(path: str | os.PathLike[str]) -> Project:
@@ -245,28 +286,109 @@ def _migrate(doc: dict[str, Any], file: str) -> dict[str, Any]:
 
 def _read(doc: Any, file: str) -> Project:
     _expect(doc, dict, file, "", "a JSON object at the top level")
+    version = doc.get("version")
     doc = _migrate(doc, file)
     name = _expect(doc.get("name", "Untitled"), str, file, "name", "a string")
-    graph_doc = _expect(doc.get("graph"), dict, file, "graph", "an object with nodes and edges")
-    unknown = set(graph_doc) - {"nodes", "edges"}
-    if unknown:
-        raise ProjectFileError(file, "graph", f"unknown key {quote(sorted(unknown)[0])}")
-    nodes_doc = _expect(graph_doc.get("nodes", []), list, file, "graph.nodes", "an array")
-    edges_doc = _expect(graph_doc.get("edges", []), list, file, "graph.edges", "an array")
     graph = GraphModel()
-    for i, item in enumerate(nodes_doc):
-        graph.add_node(_read_node(item, graph, file, f"graph.nodes[{i}]"))
-    for i, item in enumerate(edges_doc):
-        graph.connect(_read_edge(item, graph, file, f"graph.edges[{i}]"))
+    graph_doc = _expect(doc.get("graph"), dict, file, "graph", "an object with nodes and edges")
+    defs_doc = _expect(
+        graph_doc.get("definitions", []), list, file, "graph.definitions", "an array"
+    )
+    for i, item in enumerate(defs_doc):
+        graph.definitions.add(_read_definition(item, graph, file, f"graph.definitions[{i}]"))
+    _read_graph(graph_doc, graph, file, "graph", {"definitions", "nodes", "edges"})
     sections: dict[str, dict[str, Any] | None] = {}
     for key in SECTIONS:
         value = doc.get(key)
         sections[key] = None if value is None else _expect(value, dict, file, key, "an object")
     known = {"format", "version", "name", "graph", *SECTIONS}
     extra = {k: v for k, v in doc.items() if k not in known}
-    return Project(
+    project = Project(
         name, graph, sections["dataset"], sections["training"], sections["weights"], extra
     )
+    project.upgraded_from = version if version != VERSION else None
+    return project
+
+
+def _read_graph(
+    graph_doc: dict[str, Any], graph: GraphModel, file: str, where: str, keys: set[str]
+) -> None:
+    unknown = set(graph_doc) - keys
+    if unknown:
+        raise ProjectFileError(file, where, f"unknown key {quote(sorted(unknown)[0])}")
+    nodes_doc = _expect(graph_doc.get("nodes", []), list, file, f"{where}.nodes", "an array")
+    edges_doc = _expect(graph_doc.get("edges", []), list, file, f"{where}.edges", "an array")
+    for i, item in enumerate(nodes_doc):
+        graph.add_node(_read_node(item, graph, file, f"{where}.nodes[{i}]"))
+    for i, item in enumerate(edges_doc):
+        graph.connect(_read_edge(item, graph, file, f"{where}.edges[{i}]"))
+
+
+def _read_definition(item: Any, root: GraphModel, file: str, where: str) -> Definition:
+    """A checked definition; the definitions it uses must come before it in the file."""
+    _check_keys(item, {"name", "inputs", "output", "params", "graph"}, file, where)
+    name = _expect(item.get("name"), str, file, f"{where}.name", "a string")
+    try:
+        validate_definition_name(name)
+        if name in root.definitions:
+            raise GraphError(f"a group definition named {quote(name)} already exists")
+    except GraphError as exc:
+        raise ProjectFileError(file, f"{where}.name", str(exc)) from None
+    inner = GraphModel(root.definitions)
+    inner.owner = name
+    graph_doc = _expect(item.get("graph"), dict, file, f"{where}.graph", "an object")
+    _read_graph(graph_doc, inner, file, f"{where}.graph", {"nodes", "edges"})
+    inputs: list[InputPort] = []
+    for i, port in enumerate(
+        _expect(item.get("inputs"), list, file, f"{where}.inputs", "an array")
+    ):
+        at = f"{where}.inputs[{i}]"
+        _check_keys(port, {"name", "targets"}, file, at)
+        port_name = _expect(port.get("name"), str, file, f"{at}.name", "a string")
+        targets = []
+        for j, t in enumerate(
+            _expect(port.get("targets"), list, file, f"{at}.targets", "an array")
+        ):
+            _check_keys(t, {"node", "port"}, file, f"{at}.targets[{j}]")
+            node = _expect(t.get("node"), str, file, f"{at}.targets[{j}].node", "a node id")
+            index = _expect(t.get("port", 0), int, file, f"{at}.targets[{j}].port", "an integer")
+            if node not in inner:
+                raise ProjectFileError(
+                    file, f"{at}.targets[{j}].node", f"no node named {quote(node)}"
+                )
+            targets.append((node, index))
+        if not targets:
+            raise ProjectFileError(file, f"{at}.targets", "an input must feed at least one block")
+        inputs.append(InputPort(port_name, tuple(targets)))
+    output = _expect(item.get("output"), str, file, f"{where}.output", "a node id")
+    if output not in inner:
+        raise ProjectFileError(file, f"{where}.output", f"no node named {quote(output)}")
+    params: list[ExposedParam] = []
+    for i, p in enumerate(
+        _expect(item.get("params", []), list, file, f"{where}.params", "an array")
+    ):
+        at = f"{where}.params[{i}]"
+        _check_keys(p, {"name", "bind"}, file, at)
+        p_name = _expect(p.get("name"), str, file, f"{at}.name", "a string")
+        binds = _expect(p.get("bind"), list, file, f"{at}.bind", "an array")
+        bindings = []
+        for j, b in enumerate(binds):
+            text = _expect(b, str, file, f"{at}.bind[{j}]", "'node.parameter'")
+            node, _, param = text.rpartition(".")
+            bindings.append((node, param))
+        if not bindings:
+            raise ProjectFileError(file, f"{at}.bind", "a parameter must bind at least one block")
+        params.append(ExposedParam(p_name, tuple(bindings)))
+    definition = Definition(name, inner, inputs, output, params)
+    try:
+        definition.defaults()
+    except (GraphError, KeyError) as exc:
+        raise ProjectFileError(
+            file, f"{where}.params", f"a binding names no block parameter: {exc}"
+        ) from None
+    if len({p.name for p in params}) != len(params):
+        raise ProjectFileError(file, f"{where}.params", "two parameters share a name")
+    return definition
 
 
 def _check_keys(item: Any, allowed: set[str], file: str, where: str) -> None:
@@ -278,9 +400,11 @@ def _check_keys(item: Any, allowed: set[str], file: str, where: str) -> None:
 
 def _read_node(item: Any, graph: GraphModel, file: str, where: str) -> Node:
     """A checked node record; every fault is reported at the JSON path of the offending value."""
-    _check_keys(item, {"id", "type", "params", "position"}, file, where)
+    _check_keys(item, {"id", "type", "params", "position", "definition", "repeat"}, file, where)
     node_id = _expect(item.get("id"), str, file, f"{where}.id", "a string")
     block = _expect(item.get("type"), str, file, f"{where}.type", "a string")
+    if block == GROUP:
+        return _read_group(item, graph, file, where)
     params = _expect(item.get("params", {}), dict, file, f"{where}.params", "an object")
     pos = _expect(item.get("position", [0, 0]), list, file, f"{where}.position", "[x, y]")
     if len(pos) != 2 or not all(_is_finite(v) for v in pos):
@@ -300,6 +424,35 @@ def _read_node(item: Any, graph: GraphModel, file: str, where: str) -> Node:
     except ParamError as exc:
         raise ProjectFileError(file, f"{where}.params.{exc.param}", str(exc)) from None
     return Node(node_id, block, params, (float(pos[0]), float(pos[1])))
+
+
+def _read_group(item: dict[str, Any], graph: GraphModel, file: str, where: str) -> Node:
+    node_id = _expect(item.get("id"), str, file, f"{where}.id", "a string")
+    name = _expect(item.get("definition"), str, file, f"{where}.definition", "a definition name")
+    repeat = _expect(item.get("repeat", 1), int, file, f"{where}.repeat", "an integer")
+    params = _expect(item.get("params", {}), dict, file, f"{where}.params", "an object")
+    pos = _expect(item.get("position", [0, 0]), list, file, f"{where}.position", "[x, y]")
+    if len(pos) != 2 or not all(_is_finite(v) for v in pos):
+        raise ProjectFileError(file, f"{where}.position", "expected [x, y] with two numbers")
+    node = Node(node_id, GROUP, params, (float(pos[0]), float(pos[1])), name, repeat)
+    if name not in graph.definitions:
+        raise ProjectFileError(
+            file, f"{where}.definition", f"no group definition named {quote(name)} before it"
+        )
+    try:
+        node.params = graph.definitions.get(name).validate_params(params, node_id)
+    except ParamError as exc:
+        raise ProjectFileError(file, f"{where}.params.{exc.param}", str(exc)) from None
+    try:
+        validate_node_id(node_id)
+        if node_id in graph:
+            raise GraphError(f"a node named {quote(node_id)} already exists")
+        trial = GraphModel(graph.definitions)
+        trial.owner = graph.owner
+        trial.add_node(node.copy())
+    except GraphError as exc:
+        raise ProjectFileError(file, where, str(exc)) from None
+    return node
 
 
 def _read_edge(item: Any, graph: GraphModel, file: str, where: str) -> Edge:
@@ -331,14 +484,17 @@ def _is_finite(v: Any) -> bool:
 def graph_structure(graph_doc: dict[str, Any]) -> dict[str, Any]:
     """A graph's dict without node positions: what must match to resume a run."""
     nodes = sorted(
-        (
-            {"id": n["id"], "type": n["type"], "params": n.get("params", {})}
-            for n in graph_doc["nodes"]
-        ),
+        ({k: v for k, v in n.items() if k != "position"} for n in graph_doc["nodes"]),
         key=lambda n: n["id"],
     )
     edges = sorted(
         (dict(e) for e in graph_doc["edges"]),
         key=lambda e: (e["target"], e.get("target_port", 0)),
     )
-    return {"nodes": nodes, "edges": edges}
+    structure: dict[str, Any] = {"nodes": nodes, "edges": edges}
+    definitions = [
+        {**d, "graph": graph_structure(d["graph"])} for d in graph_doc.get("definitions", [])
+    ]
+    if definitions:
+        structure["definitions"] = definitions
+    return structure

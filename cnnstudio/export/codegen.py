@@ -76,12 +76,18 @@ def docstring_text(text: str) -> str:
     return repr(text).replace('"', '\\"')
 
 
-def module_call(module: nn.Module | type[nn.Module], kwargs: dict[str, Any]) -> str:
+def module_call(
+    module: nn.Module | type[nn.Module],
+    kwargs: dict[str, Any],
+    variables: dict[str, str] | None = None,
+) -> str:
     """``nn.Conv2d(in_channels=1, out_channels=6, kernel_size=5)``: keywords in signature order.
 
     Arguments equal to the constructor's default are left out, and ``(5, 5)`` for a pair
-    parameter is written ``5``, as a person would.
+    parameter is written ``5``, as a person would. ``variables`` names the arguments that are
+    written as a variable of the enclosing ``__init__`` (``out_channels=channels``).
     """
+    variables = variables or {}
     cls = module if isinstance(module, type) else type(module)
     if getattr(nn, cls.__name__, None) is not cls:
         raise ValueError(f"{cls.__qualname__} is not a torch.nn class")
@@ -91,6 +97,9 @@ def module_call(module: nn.Module | type[nn.Module], kwargs: dict[str, Any]) -> 
         raise ValueError(f"{cls.__name__} takes no argument {sorted(unknown)[0]!r}")
     parts = []
     for pname, param in signature.parameters.items():
+        if pname in variables:
+            parts.append(f"{name(pname)}={name(variables[pname])}")
+            continue
         if pname not in kwargs:
             continue
         value = kwargs[pname]

@@ -1,13 +1,15 @@
-"""Starting points for a new project: a blank graph or one of the example projects shipped with
-cnnstudio (``examples/``).
+"""Starting points for a new project: a blank graph, one of the example projects shipped with
+cnnstudio (``examples/``) or a network built in code (``core/networks.py``).
 
 A template opens as an unsaved copy, so Save asks for a new file instead of overwriting the example.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from cnnstudio.core.networks import resnet18
 from cnnstudio.core.project import EXTENSION, Project, load_project
 from cnnstudio.core.shipped import examples_dir
 
@@ -19,7 +21,8 @@ class Template:
     key: str
     label: str
     help: str
-    example: str | None  # file stem in examples/, None for the blank graph
+    example: str | None  # file stem in examples/, None for the blank graph or a built one
+    build: Callable[[], Project] | None = None
 
 
 TEMPLATES: tuple[Template, ...] = (
@@ -32,6 +35,13 @@ TEMPLATES: tuple[Template, ...] = (
         "Inception-style",
         "Parallel branches joined by Concat (3x32x32).",
         "inception_small",
+    ),
+    Template(
+        "resnet18",
+        "ResNet-18",
+        "torchvision's ResNet-18 from BasicBlock groups (3x224x224, 1000 classes).",
+        None,
+        resnet18,
     ),
 )
 
@@ -47,6 +57,8 @@ def new_project(key: str) -> Project:
     """A fresh, unsaved project from template ``key`` (raises ProjectFileError if the example is
     missing or unreadable)."""
     template = get_template(key)
+    if template.build is not None:
+        return template.build()
     if template.example is None:
         return Project(name="Untitled")
     project = load_project(examples_dir() / f"{template.example}{EXTENSION}")

@@ -10,13 +10,16 @@ import torch
 import torch.fx as fx
 import torch.nn as nn
 
-from cnnstudio.core.analysis import Analysis, analyze
+from cnnstudio.core.analysis import Analysis, NodeInfo, analyze
 from cnnstudio.core.blocks import Function, Lowering, get_spec
 from cnnstudio.core.errors import CnnStudioError
-from cnnstudio.core.graph import GraphModel
+from cnnstudio.core.graph import Definition, GraphModel
 from cnnstudio.torch_backend.naming import class_name, fresh_name, unique_identifiers
 
 NODE_IDS = "cnnstudio_node_ids"  # GraphModule.meta key: fx node name -> our node id
+# A group's GraphModule.meta key: its definition's name and exposed parameters, as
+# ``(name, ((param, ((node id, block param), ...), default), ...))``, for the Python export.
+DEFINITION = "cnnstudio_definition"
 
 
 class CompileError(CnnStudioError):
@@ -61,25 +64,89 @@ def compile_graph(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(secrets.randbits(63) if seed is None else seed)
         for node_id in order:
-            spec, kwargs = get_spec(graph.node(node_id).type), result.nodes[node_id].kwargs
+            node = graph.node(node_id)
             args = [values[e.source] for e in graph.inputs_of(node_id)]
             node_name = names[node_id]
-            if spec.lowering is Lowering.INPUT:
+            lowering = None if node.is_group else get_spec(node.type).lowering
+            if lowering is Lowering.INPUT:
                 value = fx_graph.create_node("placeholder", node_name, name=node_name)
-            elif spec.lowering is Lowering.OUTPUT:
+            elif lowering is Lowering.OUTPUT:
                 ids[fx_graph.output(args[0]).name] = node_id
                 continue
-            elif spec.function is not None:
-                value = _call(fx_graph, spec.function, args, kwargs, node_name, used)
             else:
-                assert spec.torch_class is not None, spec.type
-                root.add_module(node_name, build_module(spec.torch_class, kwargs))
-                value = fx_graph.create_node("call_module", node_name, tuple(args), name=node_name)
+                value = _lower(graph, node_id, result.nodes, args, fx_graph, root, node_name, used)
             values[node_id] = value
             ids[value.name] = node_id
     fx_graph.lint()
     module = fx.GraphModule(root, fx_graph, class_name=class_name(name))
     module.meta[NODE_IDS] = ids
+    return module
+
+
+def _lower(
+    graph: GraphModel,
+    node_id: str,
+    infos: dict[str, NodeInfo],
+    args: list[fx.Node],
+    fx_graph: fx.Graph,
+    root: nn.Module,
+    node_name: str,
+    used: set[str],
+) -> fx.Node:
+    """The fx node computing a block or a group (a submodule named ``node_name``)."""
+    node, info = graph.node(node_id), infos[node_id]
+    if node.is_group:
+        root.add_module(node_name, _group_module(graph, node_id, info))
+        return fx_graph.create_node("call_module", node_name, tuple(args), name=node_name)
+    spec = get_spec(node.type)
+    if spec.function is not None:
+        return _call(fx_graph, spec.function, args, info.kwargs, node_name, used)
+    assert spec.torch_class is not None, spec.type
+    root.add_module(node_name, build_module(spec.torch_class, info.kwargs))
+    return fx_graph.create_node("call_module", node_name, tuple(args), name=node_name)
+
+
+def _group_module(graph: GraphModel, node_id: str, info: NodeInfo) -> nn.Module:
+    """A group instance as a module of its definition's class; a repeat is an ``nn.Sequential``
+    of them, so parameters read ``layer1.0.conv1.weight`` like torchvision's."""
+    node = graph.node(node_id)
+    definition = graph.definitions.get(node.definition)
+    inner = definition.instantiate(node.params)
+    copies = [_definition_module(inner, definition, infos) for infos in info.inner]
+    return copies[0] if node.repeat == 1 else nn.Sequential(*copies)
+
+
+def _definition_module(
+    inner: GraphModel, definition: Definition, infos: dict[str, NodeInfo]
+) -> fx.GraphModule:
+    """One repetition of a group: its input ports become the arguments (``x`` for one input)."""
+    order = [n for n in inner.topological_order() if infos[n].in_model]
+    used: set[str] = set()
+    names = unique_identifiers(order, used)
+    root = nn.Module()
+    fx_graph = fx.Graph()
+    ports: dict[tuple[str, int], fx.Node] = {}
+    for i, port in enumerate(definition.inputs):
+        base = "x" if len(definition.inputs) == 1 else f"x{i}"
+        arg = fresh_name(base, used)
+        placeholder = fx_graph.create_node("placeholder", arg, name=arg)
+        ports.update({target: placeholder for target in port.targets})
+    values: dict[str, fx.Node] = {}
+    ids: dict[str, str] = {}
+    for node_id in order:
+        feeds = {e.target_port: values[e.source] for e in inner.inputs_of(node_id)}
+        feeds.update({p: v for (t, p), v in ports.items() if t == node_id})
+        args = [feeds[p] for p in sorted(feeds)]
+        value = _lower(inner, node_id, infos, args, fx_graph, root, names[node_id], used)
+        values[node_id] = value
+        ids[value.name] = node_id
+    fx_graph.output(values[definition.output])
+    fx_graph.lint()
+    module = fx.GraphModule(root, fx_graph, class_name=class_name(definition.name))
+    module.meta[NODE_IDS] = ids
+    defaults = definition.defaults()
+    exposed = tuple((p.name, p.bindings, defaults[p.name]) for p in definition.params)
+    module.meta[DEFINITION] = (definition.name, exposed)
     return module
 
 

@@ -153,12 +153,12 @@ def test_blocks_md_documents_every_block_and_parameter() -> None:
 
 def test_schema_structure() -> None:
     assert SCHEMA["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert SCHEMA["properties"]["version"] == {"const": 1}
+    assert SCHEMA["properties"]["version"] == {"const": 2}
     assert "additionalProperties" not in SCHEMA, "unknown top-level keys must stay allowed"
     defs = SCHEMA["$defs"]
     specs = all_specs()
-    assert defs["node"]["properties"]["type"]["enum"] == [s.type for s in specs]
-    assert len(defs["node"]["allOf"]) == len(specs)
+    assert defs["node"]["properties"]["type"]["enum"] == [*(s.type for s in specs), "Group"]
+    assert len(defs["node"]["allOf"]) == len(specs) + 1  # and a Group names its definition
     for spec in specs:
         params = defs[f"{spec.type}_params"]
         assert list(params["properties"]) == [p.name for p in spec.params]
@@ -206,7 +206,7 @@ def test_the_schema_refuses_what_the_loader_refuses(case: BadFile, tmp_path: Pat
 def test_the_validator_reports_where() -> None:
     doc = {
         "format": "cnnstudio",
-        "version": 1,
+        "version": 2,
         "graph": {"nodes": [{"id": "c", "type": "Conv2d", "params": {"stride": 0}}]},
     }
     assert errors(doc, SCHEMA) == [

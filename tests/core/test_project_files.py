@@ -65,9 +65,9 @@ def test_a_new_project_is_minimal_and_asks_for_a_path() -> None:
     p = Project()
     assert p.to_dict() == {
         "format": "cnnstudio",
-        "version": 1,
+        "version": 2,
         "name": "Untitled",
-        "graph": {"nodes": [], "edges": []},
+        "graph": {"definitions": [], "nodes": [], "edges": []},
     }
     assert p.base_dir == Path.cwd()
     with pytest.raises(CnnStudioError, match="the project has no file name yet"):
@@ -150,7 +150,7 @@ def test_saving_keeps_file_permissions(tmp_path: Path) -> None:
 
 
 def _rename_title(doc: dict[str, Any]) -> dict[str, Any]:
-    """A version-1 -> 2 migration invented for the test: 'title' became 'name'."""
+    """A version-2 -> 3 migration invented for the test: 'title' became 'name'."""
     doc = dict(doc)
     doc["name"] = doc.pop("title")
     return doc
@@ -159,16 +159,17 @@ def _rename_title(doc: dict[str, Any]) -> dict[str, Any]:
 def test_older_versions_are_migrated_on_load(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(project, "VERSION", 2)
-    monkeypatch.setitem(project.MIGRATIONS, 1, _rename_title)
+    monkeypatch.setattr(project, "VERSION", 3)
+    monkeypatch.setitem(project.MIGRATIONS, 2, _rename_title)
     doc = tiny()
     doc["title"] = doc.pop("name") + " (old)"
     old = _write(tmp_path / "old.cnnstudio", doc)
     loaded = load_project(old)
     assert loaded.name == "Tiny (old)"
     assert "title" not in loaded.extra
-    assert loaded.to_dict()["version"] == 2
-    assert doc["version"] == 1
+    assert loaded.to_dict()["version"] == 3
+    assert loaded.upgraded_from == 2
+    assert doc["version"] == 2
     current = _write(tmp_path / "new.cnnstudio", loaded.to_dict())
     assert load_project(current).to_dict() == loaded.to_dict()
 
@@ -176,10 +177,10 @@ def test_older_versions_are_migrated_on_load(
 def test_a_migration_that_cannot_cope_gives_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(project, "VERSION", 2)
-    monkeypatch.setitem(project.MIGRATIONS, 1, _rename_title)
+    monkeypatch.setattr(project, "VERSION", 3)
+    monkeypatch.setitem(project.MIGRATIONS, 2, _rename_title)
     path = _write(tmp_path / "old.cnnstudio", tiny())
-    with pytest.raises(ProjectFileError, match="cannot upgrade from version 1: KeyError: 'title'"):
+    with pytest.raises(ProjectFileError, match="cannot upgrade from version 2: KeyError: 'title'"):
         load_project(path)
 
 
@@ -230,3 +231,34 @@ def test_atomic_write_creates_a_new_file(tmp_path: Path) -> None:
     fileio.atomic_write_text(target, "héllo")
     assert target.read_bytes() == "héllo".encode()
     assert target.stat().st_mode & 0o777 == 0o644
+
+
+def _as_version_1(doc: dict[str, Any]) -> dict[str, Any]:
+    """What cnnstudio 1 wrote for a network without groups."""
+    graph = {k: v for k, v in doc["graph"].items() if k != "definitions"}
+    return {**doc, "version": 1, "graph": graph}
+
+
+def test_migration_1_to_2_adds_an_empty_definitions_list() -> None:
+    old = _as_version_1(tiny())
+    new = project.MIGRATIONS[1](old)
+    assert new["graph"] == {"definitions": [], **old["graph"]}
+    assert "definitions" not in old["graph"]  # the caller's document is left as it was
+    assert project.MIGRATIONS[1]({"format": "cnnstudio", "version": 1}) == {
+        "format": "cnnstudio",
+        "version": 1,
+    }
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in EXAMPLES if p.stem in ("lenet5", "vgg_small")], ids=lambda p: p.stem
+)
+def test_version_1_files_load_unchanged_and_save_as_version_2(path: Path, tmp_path: Path) -> None:
+    current = json.loads(path.read_text(encoding="utf-8"))
+    old = _write(tmp_path / "old.cnnstudio", _as_version_1(current))
+    loaded = load_project(old)
+    assert loaded.upgraded_from == 1
+    assert loaded.to_dict() == current
+    loaded.save()
+    assert json.loads(old.read_text(encoding="utf-8"))["version"] == 2
+    assert load_project(old).upgraded_from is None

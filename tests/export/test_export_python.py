@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import safetensors.torch
 import torch
+import torch.fx as fx
 from export_support import EXAMPLES, ExportCache, python, run, sample_input
 
 from cnnstudio.core.analysis import analyze
@@ -101,8 +102,13 @@ def test_code_reads_like_hand_written_pytorch(exports: ExportCache) -> None:
         "self.conv1 = nn.Conv2d(in_channels=1, out_channels=6, kernel_size=5, padding=2)" in lenet
     )
     assert "        x = self.conv1(x)\n        x = self.relu1(x)\n" in lenet
-    assert "        x = b1_bn2 + x  # block 'b1_add'\n" in resnet  # a residual merge is a plain sum
-    assert "torch.cat([inc1_1x1_relu, inc1_3x3_relu, inc1_5x5_relu, x], dim=1)" in inception
+    assert "        x = bn2 + x  # block 'add'\n" in resnet  # a residual merge is a plain sum
+    assert "torch.cat([b1x1_relu, b3x3_relu, b5x5_relu, x], dim=1)" in inception
+    # One class per group definition, called with what differs between its uses.
+    assert "class DownBlock(nn.Module):" in resnet
+    assert "    def __init__(self, in_channels: int, channels: int = 32, stride: int = 2)" in resnet
+    assert "        self.block3 = DownBlock(in_channels=32, channels=64)\n" in resnet
+    assert "        self.inception1 = Inception(in_channels=32)\n" in inception
     for code in (resnet, inception, lenet):
         tree = ast.parse(code)
         imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
@@ -245,7 +251,9 @@ def test_only_torch_functions_are_written() -> None:
     project = load_project(_example("inception_small"))
     analysis = analyze(project.graph)
     model = compile_graph(project.graph, analysis=analysis)
-    node = next(n for n in model.graph.nodes if n.target is torch.cat)
+    inception = model.get_submodule("inception1")
+    assert isinstance(inception, fx.GraphModule)
+    node = next(n for n in inception.graph.nodes if n.target is torch.cat)
 
     def cat(tensors: list[torch.Tensor], dim: int) -> torch.Tensor:
         return torch.cat(tensors, dim=dim)
@@ -296,13 +304,13 @@ def _instance(code: ModelCode, project_name: str) -> torch.nn.Module:
 
 
 def _forward_lines(code: ModelCode) -> list[str]:
-    forward = code.class_source.split("def forward(", 1)[1].splitlines()[1:]
+    forward = code.class_source.rsplit("def forward(", 1)[1].splitlines()[1:]
     return [line.strip() for line in forward if line.strip()]
 
 
 def _class_name(path: Path) -> str:
-    tree = ast.parse(path.read_text())
-    return next(n.name for n in tree.body if isinstance(n, ast.ClassDef))
+    tree = ast.parse(path.read_text())  # the model's class comes after its groups' classes
+    return [n.name for n in tree.body if isinstance(n, ast.ClassDef)][-1]
 
 
 def _example(stem: str) -> Path:

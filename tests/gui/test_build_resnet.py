@@ -245,7 +245,7 @@ def test_build_a_residual_block_from_a_blank_window(
 
 
 def test_auto_layout_wraps_a_long_network_to_fit_the_canvas(window: MainWindow) -> None:
-    window.new_project("resnet")
+    window.new_project("vgg")  # the longest example at the top level
     one_line = {n.id: (i * 200.0, 0.0) for i, n in enumerate(window.document.graph.nodes)}
     window.document.push(Move(one_line))
     window.action_auto_layout.trigger()

@@ -148,7 +148,10 @@ def test_templates_create_the_expected_graph(window: MainWindow, template) -> No
     action.trigger()
     assert window.document.graph is not old_graph
     assert window.scene.graph is window.document.graph
-    if template.example is None:
+    if template.build is not None:
+        built = template.build().graph
+        assert graph_to_dict(window.document.graph) == graph_to_dict(built)
+    elif template.example is None:
         assert len(window.document.graph) == 0
         assert window.document.project.name == "Untitled"
     else:

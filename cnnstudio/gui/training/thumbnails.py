@@ -39,7 +39,8 @@ class CanvasThumbnails:
         for node_id, maps in features.activations.items():
             if maps.ndim != 3 or node_id not in graph:
                 continue
-            if get_spec(graph.node(node_id).type).category not in CATEGORIES:
+            node = graph.node(node_id)  # a group's picture is its output's, like a block's
+            if not node.is_group and get_spec(node.type).category not in CATEGORIES:
                 continue
             picture = colour(scale_unit(strongest_map(maps)[None], shared=False)[0], table)
             images[node_id] = qimage(np.ascontiguousarray(picture))

@@ -90,8 +90,8 @@ def test_zoom_buttons_and_fit_all(qtbot, make_canvas, graph_from_example):
     for item in canvas.scene.node_items():
         assert visible.contains(item.sceneBoundingRect())
     assert 10 <= view.zoom_percent < 100
-    view.center_on_node("b2_add")
-    node = view.mapFromScene(canvas.scene.node_item("b2_add").pos())
+    view.center_on_node("block2")
+    node = view.mapFromScene(canvas.scene.node_item("block2").pos())
     assert (node - view.viewport().rect().center()).manhattanLength() <= 2
 
 
