@@ -1,6 +1,8 @@
 """The inspector: the selected block's id, parameters and computed shapes, params and MACs.
 
-The form is generated from the block's spec (one editor per Param, see ``param_editors``).
+The form is generated from the block's spec (one editor per Param, see ``param_editors``); for
+a group instance, from its definition's exposed parameters, with its repeat count and the
+buttons that make it unique or enter its definition.
 Every change goes through ``Document.push`` as one undo step; the form follows the model's signals, so an
 undo, a rename or an edit made elsewhere shows here at once. Values the model refuses are
 reported under the form and the editor returns to the model's value.
@@ -8,23 +10,27 @@ reported under the form and the editor returns to the model's value.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QScrollArea,
+    QSpinBox,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from cnnstudio.core.blocks import BlockSpec, get_spec
+from cnnstudio.core.blocks import get_spec
 from cnnstudio.core.commands import Rename, SetParams
-from cnnstudio.core.graph import GraphModel, Node
+from cnnstudio.core.graph import MAX_REPEAT, GraphModel, Node
+from cnnstudio.core.groups import MakeUnique, SetRepeat, instance_params
 from cnnstudio.gui import theme
 from cnnstudio.gui.analysis_model import AnalysisModel
 from cnnstudio.gui.document import Document
@@ -123,6 +129,9 @@ class Inspector(QWidget):
         self.no_params = _label("This block has no parameters.", "muted")
         layout.addWidget(self.no_params)
 
+        self.group_box = self._build_group_section()
+        layout.addWidget(self.group_box)
+
         self.refusal = _label(role="error", wrap=True)
         self.refusal.setObjectName("inspectorRefusal")
         layout.addWidget(self.refusal)
@@ -154,23 +163,76 @@ class Inspector(QWidget):
         layout.addStretch(1)
         return page
 
+    def _build_group_section(self) -> QWidget:
+        box = QWidget()
+        box.setObjectName("inspectorGroup")
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 6, 0, 0)
+        layout.addWidget(_label("Group", "section"))
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.definition_value = _label(role="value")
+        self.definition_value.setObjectName("inspectorDefinition")
+        self.definition_value.setToolTip(
+            "The project block this group is an instance of; editing it changes every instance."
+        )
+        form.addRow("Definition", self.definition_value)
+        self.repeat_edit = QSpinBox()
+        self.repeat_edit.setObjectName("inspectorRepeat")
+        self.repeat_edit.setRange(1, MAX_REPEAT)
+        self.repeat_edit.setPrefix("x")
+        self.repeat_edit.setToolTip(
+            "Run the group this many times in sequence (its output shape must equal its input's)."
+        )
+        self.repeat_edit.setKeyboardTracking(False)  # typed values apply on Enter or leaving
+        self.repeat_edit.valueChanged.connect(self._set_repeat)
+        form.addRow("Repeat", self.repeat_edit)
+        layout.addLayout(form)
+        buttons = QHBoxLayout()
+        self.edit_definition_button = QPushButton("Edit definition")
+        self.edit_definition_button.setObjectName("inspectorEditDefinition")
+        self.edit_definition_button.setToolTip(
+            "Show the definition's inner blocks on the canvas (Esc comes back)."
+        )
+        self.edit_definition_button.clicked.connect(self._edit_definition)
+        self.make_unique_button = QPushButton("Make unique")
+        self.make_unique_button.setObjectName("inspectorMakeUnique")
+        self.make_unique_button.setToolTip(
+            "Give this instance its own copy of the definition, so editing it leaves the other "
+            "instances as they are."
+        )
+        self.make_unique_button.clicked.connect(self._make_unique)
+        buttons.addWidget(self.edit_definition_button)
+        buttons.addWidget(self.make_unique_button)
+        layout.addLayout(buttons)
+        return box
+
     # ---- document ---------------------------------------------------------------------------
     def set_document(self, document: Document) -> None:
         """Follow a (new) document: its graph, analysis, selection and edit guard."""
-        self._links.unlink()
         old = self.document
         if old is not None:
             old.analysis.updated.disconnect(self._refresh_computed)
             old.selection_changed.disconnect(self._follow_selection)
             old.read_only_changed.disconnect(self._show_read_only)
-        self.document, self.graph, self.analysis = document, document.graph, document.analysis
-        self._links.connect(document.graph.params_changed, self._on_params_changed)
-        self._links.connect(document.graph.node_renamed, self._on_renamed)
-        self._links.connect(document.graph.node_removed, self._on_removed)
+            old.scope_changed.disconnect(self._follow_scope)
+        self.document, self.analysis = document, document.analysis
         document.analysis.updated.connect(self._refresh_computed)
         document.selection_changed.connect(self._follow_selection)
         document.read_only_changed.connect(self._show_read_only)
+        document.scope_changed.connect(self._follow_scope)
         self._show_read_only(document.read_only_reason)
+        self._follow_scope()
+
+    def _follow_scope(self) -> None:
+        """Edit the nodes of the graph the canvas shows (the network or a group's inside)."""
+        assert self.document is not None
+        self._links.unlink()
+        self.graph = graph = self.document.editing
+        self._links.connect(graph.params_changed, self._on_params_changed)
+        self._links.connect(graph.node_renamed, self._on_renamed)
+        self._links.connect(graph.node_removed, self._on_removed)
+        self._links.connect(graph.definitions.changed, self._on_definition_changed)
         self._follow_selection()
 
     def _follow_selection(self) -> None:
@@ -178,7 +240,7 @@ class Inspector(QWidget):
 
     def _show_read_only(self, reason: str | None) -> None:
         """While a run trains the fields are disabled, and the form says why."""
-        for widget in (self.id_edit, self.param_host):
+        for widget in (self.id_edit, self.param_host, self.group_box):
             widget.setEnabled(reason is None)
         self.read_only_note.setText(
             f"Read-only while {reason}: stop the run to edit the network." if reason else ""
@@ -208,16 +270,34 @@ class Inspector(QWidget):
 
     # ---- form -------------------------------------------------------------------------------
     def _build_form(self, node: Node) -> None:
-        spec = get_spec(node.type)
-        self.icon.setPixmap(theme.category_icon(spec.category).pixmap(24, 24))
+        assert self.graph is not None
         self.title.setText(node.id)
-        self.subtitle.setText(f"{spec.type}  ·  {spec.category}")
-        self.help.setText(spec.help)
         self.id_edit.setText(node.id)
+        if node.is_group:
+            definition = self.graph.definitions.get(node.definition)
+            params = [definition.param_spec(p.name) for p in definition.params]
+            names = [p.name for p in definition.params]
+            self.icon.clear()
+            self.subtitle.setText(f"{definition.name}  ·  group")
+            n = len(definition.graph)
+            self.help.setText(
+                f"An instance of the project block {definition.name} ({n} block"
+                f"{'s' * (n != 1)}). Its parameters below are set for this instance only."
+            )
+            self.no_params.setText(f"{definition.name} exposes no parameters.")
+        else:
+            spec = get_spec(node.type)
+            params, names = list(spec.params), [p.name for p in spec.params]
+            self.icon.setPixmap(theme.category_icon(spec.category).pixmap(24, 24))
+            self.subtitle.setText(f"{spec.type}  ·  {spec.category}")
+            self.help.setText(spec.help)
+            self.no_params.setText("This block has no parameters.")
+        self.group_box.setVisible(node.is_group)
         while self.param_form.rowCount():
             self.param_form.removeRow(0)
         self.editors = {}
-        for param in spec.params:
+        for name, param in zip(names, params, strict=True):
+            param = replace(param, name=name)
             editor = make_editor(param)
             editor.setObjectName(f"param_{param.name}")
             editor.committed.connect(lambda value, name=param.name: self._commit(name, value))
@@ -225,15 +305,26 @@ class Inspector(QWidget):
             label.setToolTip(editor.toolTip())
             self.param_form.addRow(label, editor)
             self.editors[param.name] = editor
-        self.param_host.setVisible(bool(spec.params))
-        self.no_params.setVisible(not spec.params)
-        self._refresh_values(spec, node)
+        self.param_host.setVisible(bool(params))
+        self.no_params.setVisible(not params)
+        self._refresh_values(node)
         self._refresh_computed()
 
-    def _refresh_values(self, spec: BlockSpec, node: Node) -> None:
-        values = spec.resolve(node.params)
+    def _values(self, node: Node) -> dict[str, Any]:
+        """Every parameter's value, defaults included."""
+        assert self.graph is not None
+        if node.is_group:
+            return instance_params(self.graph, node.id)
+        return get_spec(node.type).resolve(node.params)
+
+    def _refresh_values(self, node: Node) -> None:
+        values = self._values(node)
         for name, editor in self.editors.items():
             editor.set_value(values[name])
+        if node.is_group:
+            self.definition_value.setText(node.definition)
+            with QSignalBlocker(self.repeat_edit):
+                self.repeat_edit.setValue(node.repeat)
 
     def _refresh_computed(self) -> None:
         if self.node_id is None or self.analysis is None:
@@ -263,8 +354,7 @@ class Inspector(QWidget):
         if self.node_id is None or self.graph is None or self.document is None:
             return
         node = self.graph.node(self.node_id)
-        spec = get_spec(node.type)
-        current = spec.resolve(node.params)[name]
+        current = self._values(node)[name]
         if value == current and type(value) is type(current):
             return
         editor = self.editors[name]
@@ -276,7 +366,41 @@ class Inspector(QWidget):
             self._set_refusal("")
             return
         self._refuse(message)
-        editor.set_value(spec.resolve(self.graph.node(node.id).params)[name])
+        editor.set_value(self._values(self.graph.node(node.id))[name])
+
+    def _set_repeat(self) -> None:
+        if self.node_id is None or self.graph is None or self.document is None:
+            return
+        node = self.graph.node(self.node_id)
+        value = self.repeat_edit.value()
+        if not node.is_group or value == node.repeat:
+            return
+        key = f"inspector:{node.id}:repeat:{self._session}"
+        message = self.document.push(SetRepeat(node.id, value), key)
+        if message is None:
+            self._set_refusal("")
+            return
+        self._refuse(message)
+        with QSignalBlocker(self.repeat_edit):
+            self.repeat_edit.setValue(self.graph.node(node.id).repeat)
+
+    def _edit_definition(self) -> None:
+        if self.node_id is not None and self.document is not None:
+            self.document.enter(self.node_id)
+
+    def _make_unique(self) -> None:
+        if self.node_id is None or self.document is None:
+            return
+        message = self.document.push(MakeUnique(self.node_id))
+        if message is not None:
+            self._refuse(message)
+        else:
+            self._set_refusal("")
+            assert self.graph is not None
+            self.status_message.emit(
+                f"{self.node_id} now has its own definition, "
+                f"{self.graph.node(self.node_id).definition}."
+            )
 
     def _rename(self) -> None:
         if self.node_id is None or self.graph is None or self.document is None:
@@ -302,8 +426,15 @@ class Inspector(QWidget):
     # ---- model signals ----------------------------------------------------------------------
     def _on_params_changed(self, node_id: str) -> None:
         if node_id == self.node_id and self.graph is not None:
-            node = self.graph.node(node_id)
-            self._refresh_values(get_spec(node.type), node)
+            self._refresh_values(self.graph.node(node_id))
+
+    def _on_definition_changed(self, name: str) -> None:
+        """A definition's exposed parameters may have changed: a group's form is rebuilt."""
+        if self.node_id is None or self.graph is None or self.node_id not in self.graph:
+            return
+        node = self.graph.node(self.node_id)
+        if node.is_group and name == node.definition:
+            self._build_form(node)
 
     def _on_renamed(self, old_id: str, new_id: str) -> None:
         if old_id == self.node_id:

@@ -19,12 +19,13 @@ from cnnstudio.core.analysis import NodeInfo, analyze
 from cnnstudio.core.blocks import BlockSpec, get_spec
 from cnnstudio.core.commands import AddNode, Command, Connect, Disconnect, Macro, Move, remove_nodes
 from cnnstudio.core.errors import GraphError
-from cnnstudio.core.graph import Edge, GraphModel, Node
+from cnnstudio.core.graph import GROUP, Edge, GraphModel, Node, Ports
 from cnnstudio.core.layout import COLUMN_WIDTH, ROW_HEIGHT
 from cnnstudio.gui.document import Document
 from cnnstudio.gui.editor.edge_item import EdgeItem
 from cnnstudio.gui.editor.flow_layout import flow_layout
 from cnnstudio.gui.editor.grid import draw_grid
+from cnnstudio.gui.editor.group_item import GroupItem
 from cnnstudio.gui.editor.look import Look
 from cnnstudio.gui.editor.model_links import ModelLinks
 from cnnstudio.gui.editor.node_item import WIDTH, NodeItem
@@ -54,7 +55,8 @@ class GraphScene(QGraphicsScene):
     def __init__(self, document: Document, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self.graph = graph = document.graph
+        self.graph = graph = document.editing  # the network, or the inside of a group entered
+        self.scope = document.scope
         self.analysis = analysis = document.analysis
         self.look = Look(LIGHT, self.font())
         self.setSceneRect(-SCENE_EXTENT, -SCENE_EXTENT, 2 * SCENE_EXTENT, 2 * SCENE_EXTENT)
@@ -77,6 +79,7 @@ class GraphScene(QGraphicsScene):
             (graph.params_changed, self._on_params_changed),
             (graph.node_renamed, self._on_node_renamed),
             (graph.node_moved, self._on_node_moved),
+            (graph.definitions.changed, self._on_definition_changed),
         ):
             self._links.connect(signal, slot)
         analysis.updated.connect(self._apply_analysis)
@@ -85,7 +88,7 @@ class GraphScene(QGraphicsScene):
         document.node_images_changed.connect(self._show_node_images)
         self._pictured: set[str] = set()
         self._raised: list[NodeItem] = []
-        infos = analysis.analysis.nodes
+        infos = self._infos()
         for node in graph:
             self._add_node_item(node, infos.get(node.id))
         for edge in graph.edges:
@@ -192,24 +195,42 @@ class GraphScene(QGraphicsScene):
     def drop_block(self, block_type: str, pos: QPointF) -> str | None:
         """A block dropped from the palette: into the wire under ``pos`` (one undo step), else
         at ``pos``. A block that cannot sit in a wire is refused there, saying why."""
-        self._set_insert_target(None)
-        wire = self._wire_at(pos)
-        if wire is None:
-            return self.add_block(block_type, pos)
         try:
             spec = get_spec(block_type)
         except GraphError as exc:
+            self._set_insert_target(None)
             self.status_message.emit(str(exc))
             return None
+        node = Node(self.graph.new_id(block_type), block_type, {}, (pos.x(), pos.y()))
+        return self._drop(node, Ports(spec.inputs, spec.variadic, spec.outputs), pos)
+
+    def drop_definition(self, name: str, pos: QPointF) -> str | None:
+        """A project block (a group definition) dropped from the palette: a new instance of it,
+        placed like a block."""
+        definitions = self.graph.definitions
+        if name not in definitions:
+            self._set_insert_target(None)
+            self.status_message.emit(f"The project has no group definition named {name}.")
+            return None
+        node = Node(self.graph.new_id(name), GROUP, {}, (pos.x(), pos.y()), name)
+        return self._drop(node, Ports(len(definitions.get(name).inputs), False, 1), pos)
+
+    def _drop(self, node: Node, ports: Ports, pos: QPointF) -> str | None:
+        self._set_insert_target(None)
+        wire = self._wire_at(pos)
+        node_id = node.id
+        if wire is None:
+            if not self.push_command(AddNode(node)):
+                return None
+            self.select_nodes([node_id])
+            return node_id
         e = wire.edge
-        if not _fits_in_wire(spec):
+        if not _fits_in_wire(ports):
             self.status_message.emit(
-                f"{block_type} cannot go into the wire {e.source} → {e.target}: only a block "
-                "with one input and an output can; drop it beside the wire"
+                f"{node.definition or node.type} cannot go into the wire {e.source} → {e.target}: "
+                "only a block with one input and an output can; drop it beside the wire"
             )
             return None
-        node_id = self.graph.new_id(block_type)
-        node = Node(node_id, block_type, {}, (pos.x(), pos.y()))
         command = Macro(
             f"Insert {node_id} between {e.source} and {e.target}",
             [
@@ -253,12 +274,12 @@ class GraphScene(QGraphicsScene):
             self.status_message.emit(str(exc))
             return None
         if source is None or source.output is None or spec.inputs == 0:
-            return self._reveal(self.add_block(block_type, self._free_spot_near(pos)))
+            return self._reveal(self.add_block(block_type, self.free_spot_near(pos)))
         node_id = self.graph.new_id(block_type)
         edge = Edge(source.node_id, node_id, 0)
         misfit = None if spec.variadic else self._misfit(Node(node_id, block_type), edge)
         if misfit is not None:
-            added = self.add_block(block_type, self._free_spot_near(pos))
+            added = self.add_block(block_type, self.free_spot_near(pos))
             if added is not None:
                 self.status_message.emit(f"Added {added} unconnected: {misfit}")
             return self._reveal(added)
@@ -314,7 +335,7 @@ class GraphScene(QGraphicsScene):
             y += ROW_HEIGHT
         return x, y
 
-    def _free_spot_near(self, pos: QPointF) -> QPointF:
+    def free_spot_near(self, pos: QPointF) -> QPointF:
         """``pos`` if no block stands there, else the nearest free spot a row or column away."""
         spots = sorted(
             ((i * COLUMN_WIDTH, j * ROW_HEIGHT) for i in range(-4, 5) for j in range(-4, 5)),
@@ -361,7 +382,13 @@ class GraphScene(QGraphicsScene):
         self._add_node_item(node, None)  # its shapes arrive with the next analysis update
 
     def _add_node_item(self, node: Node, info: NodeInfo | None) -> None:
-        item = NodeItem(node.id, node.type, node.params, self.look, info)
+        item: NodeItem
+        if node.is_group:
+            definition = self.graph.definitions.get(node.definition)
+            expanded = self.document.is_expanded(node.id)
+            item = GroupItem(node, definition, self.look, info, expanded)
+        else:
+            item = NodeItem(node.id, node.type, node.params, self.look, info)
         item.setPos(QPointF(*node.position))
         self._nodes[node.id] = item
         self.addItem(item)
@@ -396,13 +423,40 @@ class GraphScene(QGraphicsScene):
     def _refresh_ports(self, node_id: str) -> None:
         item = self._nodes[node_id]
         used = {e.target_port for e in self.graph.inputs_of(node_id)}
-        count = item.spec.inputs
-        if item.spec.variadic and used:
+        count = item.ports.inputs
+        if item.ports.variadic and used:
             count = max(count, max(used) + 2)  # a spare port for the next branch
         item.set_ports(count, used)
 
     def _on_params_changed(self, node_id: str) -> None:
-        self._nodes[node_id].set_params(self.graph.node(node_id).params)
+        item, node = self._nodes[node_id], self.graph.node(node_id)
+        if isinstance(item, GroupItem):
+            item.set_group(node, self.graph.definitions.get(node.definition))
+            self._refresh_ports(node_id)
+        else:
+            item.set_params(node.params)
+
+    def _on_definition_changed(self, name: str) -> None:
+        """A definition (or something inside one) changed: every group showing it follows.
+        (``name`` is empty for an edit inside an inner graph, which may be any of them.)"""
+        definitions = self.graph.definitions
+        for node_id, item in self._nodes.items():
+            if isinstance(item, GroupItem) and node_id in self.graph:
+                node = self.graph.node(node_id)
+                if node.definition in definitions and name in ("", node.definition):
+                    item.set_group(node, definitions.get(node.definition))
+                    self._refresh_ports(node_id)
+
+    def group_items(self) -> list[GroupItem]:
+        return [i for i in self._nodes.values() if isinstance(i, GroupItem)]
+
+    def set_expanded(self, node_ids: list[str], expanded: bool) -> None:
+        """Show (or hide) the inner blocks of these groups in a frame under each."""
+        for node_id in node_ids:
+            item = self._nodes.get(node_id)
+            if isinstance(item, GroupItem):
+                item.set_expanded(expanded)
+                self.document.set_expanded(node_id, expanded)
 
     def _on_node_renamed(self, old_id: str, new_id: str) -> None:
         item = self._nodes.pop(old_id)
@@ -423,9 +477,20 @@ class GraphScene(QGraphicsScene):
         self._nodes[node_id].move_to(QPointF(*position))
 
     def _apply_analysis(self) -> None:
-        infos = self.analysis.analysis.nodes
+        infos = self._infos()
         for node_id, item in self._nodes.items():
             item.set_info(infos.get(node_id))
+
+    def _infos(self) -> dict[str, NodeInfo]:
+        """What analysis says of the nodes shown: inside an entered group, those of the
+        instance double-clicked (its first repetition), with its parameter values applied."""
+        infos = self.analysis.analysis.nodes
+        for level in self.scope:
+            info = infos.get(level.instance)
+            if info is None or not info.inner:
+                return {}
+            infos = info.inner[0]
+        return infos
 
     def _raise_selected(self) -> None:
         """Selected nodes show above their neighbours."""
@@ -490,7 +555,7 @@ class GraphScene(QGraphicsScene):
         if len(self._drag_from) != 1:
             return None
         item = self._nodes.get(next(iter(self._drag_from)))
-        if item is None or item.edges or not _fits_in_wire(item.spec):
+        if item is None or item.edges or not _fits_in_wire(item.ports):
             return None
         c = item.pos()
         for under in self.items(QRectF(c.x() - 8, c.y() - 8, 16, 16)):
@@ -540,7 +605,7 @@ class GraphScene(QGraphicsScene):
     # ---- keyboard --------------------------------------------------------------------------
     # The keys handled here rather than by QActions; Help > Keyboard Shortcuts lists this table.
     HANDLED_KEYS = (
-        ("Esc", "Cancel the wire being drawn"),
+        ("Esc", "Cancel the wire being drawn, else leave the group entered"),
         ("Delete, Backspace", "Delete the selected blocks and wires"),
         ("Arrow keys", f"Move the selected blocks by {NUDGE:g} px"),
         ("Shift+Arrow keys", f"Move the selected blocks by {NUDGE_FAST:g} px"),
@@ -550,6 +615,8 @@ class GraphScene(QGraphicsScene):
         key = event.key()
         if key == Qt.Key.Key_Escape and self._wire is not None:
             self._cancel_gestures()
+        elif key == Qt.Key.Key_Escape and self.scope:
+            self.document.leave()
         elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.selectedItems():
             self.delete_selection()
         elif key in _ARROWS and self.selected_node_ids():
@@ -578,7 +645,7 @@ class GraphScene(QGraphicsScene):
         draw_grid(painter, QRectF(exposed), self.look.paints)
 
 
-def _fits_in_wire(spec: BlockSpec) -> bool:
+def _fits_in_wire(spec: BlockSpec | Ports) -> bool:
     """Whether a block can be inserted into a wire: one input to take it, an output to go on."""
     return spec.inputs == 1 and not spec.variadic and spec.outputs > 0
 
