@@ -673,7 +673,7 @@ class MainWindow(QMainWindow):
             return
         graph = self.document.editing
         cx, cy = clipboard.centre_of(graph, ids)
-        fragment = GraphModel.from_parts(*graph.subgraph(ids))
+        fragment = clipboard.fragment(graph, ids)
         self._add_fragment(fragment, QPointF(cx + DUPLICATE_OFFSET[0], cy + DUPLICATE_OFFSET[1]))
 
     def _add_fragment(self, fragment: GraphModel, at: QPointF) -> None:

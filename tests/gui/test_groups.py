@@ -305,3 +305,43 @@ def test_a_project_block_dragged_from_the_palette_is_a_new_instance(qtbot, windo
     _drop(window, mime, at)
     assert "downblock_1" not in document.editing
     assert "cannot go inside" in window.statusBar().currentMessage()
+
+
+def test_copied_groups_bring_their_definitions_and_paste_without_changing_others(
+    qtbot, window, shown_window
+) -> None:
+    _open_resnet18(window, qtbot)
+    source = window.document.graph
+    assert window.scene is not None
+    window.scene.select_nodes(["layer1", "layer2_0"])
+    window.action_duplicate.trigger()  # same project: the definitions are reused
+    added = [n for n in window.scene.selected_node_ids()]
+    assert [source.node(n).definition for n in added] == ["BasicBlock", "DownBlock"]
+    assert source.definitions.names == ["BasicBlock", "DownBlock"]
+    assert source.node(added[0]).repeat == 2
+    window.action_undo.trigger()
+    window.scene.select_nodes(["layer1"])
+    window.action_copy.trigger()
+
+    other = shown_window()  # LeNet-5: no definitions yet
+    other.action_paste.trigger()
+    (pasted,) = [n for n in other.document.graph if n.is_group]
+    assert pasted.definition == "BasicBlock"
+    assert pasted.repeat == 2
+    theirs = other.document.graph.definitions.get("BasicBlock")
+    assert graph_to_dict(theirs.graph) == graph_to_dict(source.definitions.get("BasicBlock").graph)
+    assert other.block_palette.definition_index("BasicBlock").isValid()
+
+    # A different BasicBlock there: the pasted one comes in beside it, under a free name.
+    other.document.enter(pasted.id)
+    other.document.editing.set_params("conv1", {"kernel_size": 5, "padding": 2})
+    other.document.leave()
+    other.action_paste.trigger()
+    names = [n.definition for n in other.document.graph if n.is_group]
+    assert names == ["BasicBlock", "BasicBlock_2"]
+    assert (
+        other.document.graph.definitions.get("BasicBlock").graph.node("conv1").params["kernel_size"]
+        == 5
+    )
+    other.action_undo.trigger()
+    assert other.document.graph.definitions.names == ["BasicBlock"]
