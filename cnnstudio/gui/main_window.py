@@ -83,6 +83,16 @@ def _describe_open_error(path: str, exc: Exception) -> str:
     return f"File: {path}\nProblem: {exc}"
 
 
+def _upgrade_note(project: Project) -> str:
+    """What the status bar adds when an older file was opened (it is upgraded in memory only)."""
+    if project.upgraded_from is None:
+        return ""
+    return (
+        f": a version {project.upgraded_from} file, upgraded to version {VERSION}; saving writes "
+        f"version {VERSION}"
+    )
+
+
 class MainWindow(QMainWindow):
     """``MainWindow(path)`` opens ``path``; with no path, an unsaved copy of the LeNet-5 example."""
 
@@ -149,6 +159,8 @@ class MainWindow(QMainWindow):
         self._set_document(
             project or new_project(DEFAULT_TEMPLATE if project_path is None else "blank")
         )
+        if project is not None and project.upgraded_from is not None:
+            self.show_message(f"Opened {project_path}{_upgrade_note(project)}")
 
     # ---- construction -----------------------------------------------------------------------
     def _dock(self, widget: QWidget, title: str, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -432,11 +444,6 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self, self.show_start)
         else:
             self._view_pending = True
-        if project.upgraded_from is not None:
-            self.show_message(
-                f"Opened a version {project.upgraded_from} project file: it was upgraded to "
-                f"version {VERSION} in memory and is saved as version {VERSION} when you save."
-            )
 
     def _show_scope(self) -> None:
         """A new scene for the graph the document edits now (the network, or the inside of the
@@ -527,7 +534,7 @@ class MainWindow(QMainWindow):
             return False
         self._set_document(project)
         self.settings.add_recent_file(path)
-        self.show_message(f"Opened {path}")
+        self.show_message(f"Opened {path}{_upgrade_note(project)}")
         return True
 
     def import_dialog(self) -> bool:

@@ -3,6 +3,7 @@ enter, the breadcrumb and Esc to leave, the inspector's group form, drags from "
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QInputDialog
 
 from cnnstudio.core.graph import Edge
-from cnnstudio.core.project import EXTENSION, graph_to_dict
+from cnnstudio.core.project import EXTENSION, VERSION, graph_to_dict
 from cnnstudio.core.shipped import examples_dir
 from cnnstudio.gui.editor.group_item import GroupItem
 from cnnstudio.gui.main_window import MainWindow
@@ -345,3 +346,23 @@ def test_copied_groups_bring_their_definitions_and_paste_without_changing_others
     )
     other.action_undo.trigger()
     assert other.document.graph.definitions.names == ["BasicBlock"]
+
+
+def test_opening_a_version_1_file_says_it_was_upgraded(qtbot, window, tmp_path) -> None:
+    doc = json.loads((examples_dir() / f"lenet5{EXTENSION}").read_text(encoding="utf-8"))
+    doc["version"] = 1
+    del doc["graph"]["definitions"]
+    old = tmp_path / f"old{EXTENSION}"
+    old.write_text(json.dumps(doc), encoding="utf-8")
+    assert window.open_project(old)
+    message = window.statusBar().currentMessage()
+    assert message.startswith(f"Opened {old}")
+    assert f"a version 1 file, upgraded to version {VERSION}" in message
+    assert not window.document.modified  # upgraded in memory; the file is as it was
+    assert json.loads(old.read_text(encoding="utf-8"))["version"] == 1
+    assert window.save()
+    assert json.loads(old.read_text(encoding="utf-8"))["version"] == VERSION
+    newer = tmp_path / f"new{EXTENSION}"
+    newer.write_text(old.read_text(encoding="utf-8"), encoding="utf-8")
+    assert window.open_project(newer)
+    assert "upgraded" not in window.statusBar().currentMessage()
