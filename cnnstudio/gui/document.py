@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage, QUndoStack
 
+from cnnstudio.core.analysis import NodeInfo
 from cnnstudio.core.commands import Command
 from cnnstudio.core.errors import GraphError
 from cnnstudio.core.graph import GraphModel
@@ -135,6 +136,17 @@ class Document(QObject):
     def scope_path(self) -> str:
         """The entered instances as analysis names them (``layer1/block``; ``""`` at the top)."""
         return "/".join(level.instance for level in self._scope)
+
+    def node_infos(self) -> dict[str, NodeInfo]:
+        """What analysis says of the nodes of the graph being edited: inside a group, those of
+        the instance entered (its first repetition), with its parameter values applied."""
+        infos = self.analysis.analysis.nodes
+        for level in self._scope:
+            info = infos.get(level.instance)
+            if info is None or not info.inner:
+                return {}
+            infos = info.inner[0]
+        return infos
 
     def enter(self, instance: str) -> None:
         """Show the inside of group ``instance`` of the graph being edited (GraphError if it is

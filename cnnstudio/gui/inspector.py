@@ -330,13 +330,19 @@ class Inspector(QWidget):
         if self.node_id is None or self.analysis is None:
             return
         analysis = self.analysis.analysis
-        info = analysis.nodes.get(self.node_id)
+        assert self.document is not None
+        info = self.document.node_infos().get(self.node_id)
         if info is None:
+            for label in (self.inputs_value, self.output_value, self.params_value):
+                label.setText("?")
+            self.macs_value.setText("?")
+            self.message.setText("Shapes are known once the blocks before this group are fixed.")
+            self.message.setVisible(bool(self.document.scope))
             return
         # Each input with the block it comes from: a merge's shape error names its culprit.
-        edges = self.graph.inputs_of(self.node_id) if self.graph is not None else []
-        pairs = zip(info.input_shapes, edges, strict=False)
-        inputs = [f"{shape_text(shape)}  from {edge.source}" for shape, edge in pairs]
+        sources = self._sources(self.node_id)
+        pairs = zip(info.input_shapes, sorted(sources), strict=False)
+        inputs = [f"{shape_text(shape)}  from {sources[port]}" for shape, port in pairs]
         self.inputs_value.setText("\n".join(inputs) if inputs else "—")
         self.output_value.setText(shape_text(info.output_shape))
         known = info.status == "ok"
@@ -348,6 +354,18 @@ class Inspector(QWidget):
         self.message.setVisible(bool(notes))
         self.message.setProperty("role", "error" if info.status == "error" else "muted")
         self.message.style().polish(self.message)
+
+    def _sources(self, node_id: str) -> dict[int, str]:
+        """What feeds each input port: a block, or inside a group one of the group's inputs."""
+        assert self.graph is not None
+        sources = {e.target_port: e.source for e in self.graph.inputs_of(node_id)}
+        owner = self.graph.owner
+        if owner is not None and owner in self.graph.definitions:
+            for port in self.graph.definitions.get(owner).inputs:
+                for target, index in port.targets:
+                    if target == node_id:
+                        sources.setdefault(index, f"the group's input {port.name}")
+        return sources
 
     # ---- edits ------------------------------------------------------------------------------
     def _commit(self, name: str, value: Any) -> None:

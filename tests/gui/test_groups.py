@@ -366,3 +366,23 @@ def test_opening_a_version_1_file_says_it_was_upgraded(qtbot, window, tmp_path) 
     newer.write_text(old.read_text(encoding="utf-8"), encoding="utf-8")
     assert window.open_project(newer)
     assert "upgraded" not in window.statusBar().currentMessage()
+
+
+def test_inside_a_group_its_inputs_and_output_show_as_connected(qtbot, window) -> None:
+    _open_resnet18(window, qtbot)
+    window.document.enter("layer1")
+    _settle(qtbot, window)
+    scene = window.scene
+    assert scene is not None
+    conv1, add, relu2 = (scene.node_item(n) for n in ("conv1", "add", "relu2"))
+    assert conv1.inputs[0].connected  # fed by the group's input
+    assert add.inputs[1].connected  # the skip connection, from the same input
+    assert relu2.output is not None
+    assert relu2.output.connected  # gives the group's output
+    scene.select_nodes(["add"])
+    inspector = window.inspector
+    assert inspector.inputs_value.text().splitlines() == [
+        "64x56x56  from bn2",
+        "64x56x56  from the group's input conv1",
+    ]
+    assert inspector.output_value.text() == "64x56x56"

@@ -88,11 +88,13 @@ class GraphScene(QGraphicsScene):
         document.node_images_changed.connect(self._show_node_images)
         self._pictured: set[str] = set()
         self._raised: list[NodeItem] = []
+        self._fed_from_outside: dict[str, set[int]] = {}  # inside a group: its input ports' targets
         infos = self._infos()
         for node in graph:
             self._add_node_item(node, infos.get(node.id))
         for edge in graph.edges:
             self._on_edge_added(edge)
+        self._follow_boundary()
 
     def detach(self) -> None:
         """Stop following the model (the window calls this before dropping the scene)."""
@@ -119,6 +121,9 @@ class GraphScene(QGraphicsScene):
         rect = QRectF()
         for item in (*self._nodes.values(), *self._edges.values()):
             rect = rect.united(item.sceneBoundingRect())
+        for group in self.group_items():
+            if group.expanded:  # the frame showing its inside hangs under it
+                rect = rect.united(group.frame.sceneBoundingRect())
         return rect
 
     def selected_node_ids(self) -> list[str]:
@@ -418,11 +423,20 @@ class GraphScene(QGraphicsScene):
         self.removeItem(item)
         self._refresh_ports(edge.target)
         if item.source.output is not None:
-            item.source.output.set_connected(bool(self.graph.outputs_of(edge.source)))
+            item.source.output.set_connected(
+                bool(self.graph.outputs_of(edge.source)) or self._gives_group_output(edge.source)
+            )
+
+    def _gives_group_output(self, node_id: str) -> bool:
+        owner = self.graph.owner
+        if owner is None or owner not in self.graph.definitions:
+            return False
+        return self.graph.definitions.get(owner).output == node_id
 
     def _refresh_ports(self, node_id: str) -> None:
         item = self._nodes[node_id]
         used = {e.target_port for e in self.graph.inputs_of(node_id)}
+        used |= self._fed_from_outside.get(node_id, set())
         count = item.ports.inputs
         if item.ports.variadic and used:
             count = max(count, max(used) + 2)  # a spare port for the next branch
@@ -436,10 +450,31 @@ class GraphScene(QGraphicsScene):
         else:
             item.set_params(node.params)
 
+    def _follow_boundary(self) -> None:
+        """Inside a group, the ports its inputs feed and the block that gives its output show
+        as connected: they are, through the group's own ports."""
+        if self.graph.owner is None or self.graph.owner not in self.graph.definitions:
+            return
+        definition = self.graph.definitions.get(self.graph.owner)
+        fed: dict[str, set[int]] = {}
+        for port in definition.inputs:
+            for node_id, index in port.targets:
+                fed.setdefault(node_id, set()).add(index)
+        changed = set(fed) | set(self._fed_from_outside)
+        self._fed_from_outside = fed
+        for node_id in changed & set(self._nodes):
+            self._refresh_ports(node_id)
+        for node_id, item in self._nodes.items():
+            if item.output is not None:
+                leaves = node_id == definition.output
+                item.output.set_connected(leaves or bool(self.graph.outputs_of(node_id)))
+
     def _on_definition_changed(self, name: str) -> None:
         """A definition (or something inside one) changed: every group showing it follows.
         (``name`` is empty for an edit inside an inner graph, which may be any of them.)"""
         definitions = self.graph.definitions
+        if self.graph.owner is not None and name in ("", self.graph.owner):
+            self._follow_boundary()
         for node_id, item in self._nodes.items():
             if isinstance(item, GroupItem) and node_id in self.graph:
                 node = self.graph.node(node_id)
@@ -482,15 +517,7 @@ class GraphScene(QGraphicsScene):
             item.set_info(infos.get(node_id))
 
     def _infos(self) -> dict[str, NodeInfo]:
-        """What analysis says of the nodes shown: inside an entered group, those of the
-        instance double-clicked (its first repetition), with its parameter values applied."""
-        infos = self.analysis.analysis.nodes
-        for level in self.scope:
-            info = infos.get(level.instance)
-            if info is None or not info.inner:
-                return {}
-            infos = info.inner[0]
-        return infos
+        return self.document.node_infos()
 
     def _raise_selected(self) -> None:
         """Selected nodes show above their neighbours."""
