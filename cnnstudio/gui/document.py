@@ -119,6 +119,11 @@ class Document(QObject):
         """
         return record(self.undo_stack, self.guard, self.editing, command, merge_key)
 
+    def push_to_network(self, command: Command) -> str | None:
+        """Like ``push``, on the network itself wherever the canvas is: for edits of a group
+        definition (its ports, its exposed parameters), which check every instance in it."""
+        return record(self.undo_stack, self.guard, self.graph, command)
+
     # ---- entering groups -------------------------------------------------------------------
     @property
     def scope(self) -> list[Level]:

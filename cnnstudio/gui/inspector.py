@@ -17,8 +17,10 @@ from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -29,8 +31,8 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.core.blocks import get_spec
 from cnnstudio.core.commands import Rename, SetParams
-from cnnstudio.core.graph import MAX_REPEAT, GraphModel, Node
-from cnnstudio.core.groups import MakeUnique, SetRepeat, instance_params
+from cnnstudio.core.graph import MAX_REPEAT, Definition, ExposedParam, GraphModel, Node
+from cnnstudio.core.groups import EditDefinition, MakeUnique, SetRepeat, instance_params
 from cnnstudio.gui import theme
 from cnnstudio.gui.analysis_model import AnalysisModel
 from cnnstudio.gui.document import Document
@@ -302,7 +304,22 @@ class Inspector(QWidget):
             editor.setObjectName(f"param_{param.name}")
             editor.committed.connect(lambda value, name=param.name: self._commit(name, value))
             label = QLabel(param.name)
+            label.setObjectName(f"label_{param.name}")
             label.setToolTip(editor.toolTip())
+            exposed = self._exposed_as(node.id, param.name)
+            if exposed is not None:
+                label.setText(f"{param.name} → {exposed}")
+                label.setToolTip(
+                    f"Set per instance as the group parameter {exposed}; the value here is its "
+                    f"default.\n\n{editor.toolTip()}"
+                )
+            if self._inside_group() and not node.is_group:
+                label.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+                label.customContextMenuRequested.connect(
+                    lambda at, name=param.name, shown=label: self.param_menu(name).exec(
+                        shown.mapToGlobal(at)
+                    )
+                )
             self.param_form.addRow(label, editor)
             self.editors[param.name] = editor
         self.param_host.setVisible(bool(params))
@@ -354,6 +371,92 @@ class Inspector(QWidget):
         self.message.setVisible(bool(notes))
         self.message.setProperty("role", "error" if info.status == "error" else "muted")
         self.message.style().polish(self.message)
+
+    # ---- exposing parameters of the blocks inside a group -------------------------------------
+    def _inside_group(self) -> bool:
+        return self.graph is not None and self.graph.owner in self.graph.definitions
+
+    def _definition(self) -> Definition:
+        assert self.graph is not None
+        assert self.graph.owner is not None
+        return self.graph.definitions.get(self.graph.owner)
+
+    def _exposed_as(self, node_id: str, param: str) -> str | None:
+        """The group parameter a block parameter inside a group is bound to, if any."""
+        if not self._inside_group():
+            return None
+        for exposed in self._definition().params:
+            if (node_id, param) in exposed.bindings:
+                return exposed.name
+        return None
+
+    def param_menu(self, param: str) -> QMenu:
+        """The menu of a parameter's label inside a group: expose it, or stop exposing it."""
+        menu = QMenu(self)
+        menu.setObjectName("inspectorParamMenu")
+        assert self.node_id is not None
+        exposed = self._exposed_as(self.node_id, param)
+        if exposed is None:
+            menu.addAction(
+                f"Expose {param} as a Group Parameter…", lambda: self.expose_param(param)
+            ).setObjectName("actionExposeParam")
+        else:
+            menu.addAction(
+                f"Stop Exposing {param} (as {exposed})", lambda: self.unexpose_param(param)
+            ).setObjectName("actionUnexposeParam")
+        menu.aboutToHide.connect(menu.deleteLater)
+        return menu
+
+    def expose_param(self, param: str) -> None:
+        """Bind a parameter of the block shown to a group parameter (a new one, or one of the
+        same name, whose other blocks then get the same value per instance)."""
+        if self.node_id is None or self.document is None or not self._inside_group():
+            return
+        definition = self._definition()
+        name, ok = QInputDialog.getText(
+            self,
+            "Expose as group parameter",
+            f"Name of the {definition.name} parameter that sets {self.node_id}.{param} in each "
+            "instance (an existing name binds this parameter to it too):",
+            text=param,
+        )
+        name = name.strip()
+        if not ok or not name:
+            return
+        params = list(definition.params)
+        binding = (self.node_id, param)
+        for i, exposed in enumerate(params):
+            if exposed.name == name:
+                params[i] = ExposedParam(name, (*exposed.bindings, binding))
+                break
+        else:
+            params.append(ExposedParam(name, (binding,)))
+        self._edit_params(definition.name, params, f"Expose {self.node_id}.{param} as {name}")
+
+    def unexpose_param(self, param: str) -> None:
+        if self.node_id is None or self.document is None or not self._inside_group():
+            return
+        definition = self._definition()
+        binding = (self.node_id, param)
+        params = []
+        for exposed in definition.params:
+            kept = tuple(b for b in exposed.bindings if b != binding)
+            if kept:
+                params.append(ExposedParam(exposed.name, kept))
+        self._edit_params(definition.name, params, f"Stop exposing {self.node_id}.{param}")
+
+    def _edit_params(self, definition: str, params: list[ExposedParam], text: str) -> None:
+        assert self.document is not None
+        command = EditDefinition(definition, params=params)
+        command.text = text
+        message = self.document.push_to_network(command)
+        if message is not None:
+            self._refuse(message)
+            return
+        self._set_refusal("")
+        assert self.graph is not None
+        assert self.node_id is not None
+        self._build_form(self.graph.node(self.node_id))
 
     def _sources(self, node_id: str) -> dict[int, str]:
         """What feeds each input port: a block, or inside a group one of the group's inputs."""

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtGui import QAction, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QInputDialog
+from PySide6.QtWidgets import QApplication, QInputDialog, QLabel
 
 from cnnstudio.core.graph import Edge
 from cnnstudio.core.project import EXTENSION, VERSION, graph_to_dict
@@ -386,3 +386,48 @@ def test_inside_a_group_its_inputs_and_output_show_as_connected(qtbot, window) -
         "64x56x56  from the group's input conv1",
     ]
     assert inspector.output_value.text() == "64x56x56"
+
+
+def test_a_parameter_inside_a_group_is_exposed_and_set_per_instance(qtbot, window, named) -> None:
+    _open_resnet18(window, qtbot)
+    document, inspector = window.document, window.inspector
+    document.enter("layer1")
+    assert window.scene is not None
+    window.scene.select_nodes(["conv2"])
+    label = inspector.findChild(QLabel, "label_out_channels")
+    assert label.text() == "out_channels → channels"  # bound already, with conv1's
+
+    inspector.param_menu("out_channels").findChild(QAction, "actionUnexposeParam").trigger()
+    assert inspector.findChild(QLabel, "label_out_channels").text() == "out_channels"
+    bindings = document.graph.definitions.get("BasicBlock").exposed("channels").bindings
+    assert bindings == (("conv1", "out_channels"),)
+    # The last binding cannot go while instances set the parameter it would take away.
+    window.scene.select_nodes(["conv1"])
+    inspector.param_menu("out_channels").findChild(QAction, "actionUnexposeParam").trigger()
+    assert "channels" in inspector.refusal.text()
+    assert document.graph.definitions.get("BasicBlock").exposed("channels").bindings == bindings
+    window.action_undo.trigger()  # conv2 is bound again
+    assert inspector.findChild(QLabel, "label_out_channels").text() == "out_channels → channels"
+
+    menu = inspector.param_menu("kernel_size")
+    menu.findChild(QAction, "actionExposeParam").trigger()
+    assert named == ["kernel_size"]
+    definition = document.graph.definitions.get("BasicBlock")
+    assert [p.name for p in definition.params] == ["channels", "kernel_size"]
+    assert inspector.findChild(QLabel, "label_kernel_size").text() == "kernel_size → kernel_size"
+
+    document.leave()
+    assert window.scene is not None
+    window.scene.select_nodes(["layer3_1"])
+    assert list(inspector.editors) == ["channels", "kernel_size"]
+    inspector.editor("kernel_size").committed.emit([1, 1])
+    assert document.graph.node("layer3_1").params == {"channels": 256, "kernel_size": [1, 1]}
+    _settle(qtbot, window)
+    item = window.scene.node_item("layer3_1")
+    assert "kernel_size=1x1" in item.summary
+    assert document.graph.node("layer1").params == {}  # the other instances keep the default
+
+    window.action_undo.trigger()
+    window.action_undo.trigger()
+    assert [p.name for p in document.graph.definitions.get("BasicBlock").params] == ["channels"]
+    assert document.undo_stack.isClean()
