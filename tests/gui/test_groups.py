@@ -431,3 +431,31 @@ def test_a_parameter_inside_a_group_is_exposed_and_set_per_instance(qtbot, windo
     window.action_undo.trigger()
     assert [p.name for p in document.graph.definitions.get("BasicBlock").params] == ["channels"]
     assert document.undo_stack.isClean()
+
+
+def test_blocks_caught_in_a_rubber_band_group_in_one_step(qtbot, window, mouse_on, named) -> None:
+    graph = window.document.graph
+    scene = window.scene
+    assert scene is not None
+    left, right = scene.node_item("conv1"), scene.node_item("pool1")
+    start = left.sceneBoundingRect().topLeft() - QPointF(20, 20)
+    end = right.sceneBoundingRect().bottomRight() + QPointF(10, 10)
+    window.view.fitInView(start.x() - 40, start.y() - 40, end.x() - start.x() + 80, 300)
+    mouse_on(window.view).drag(start, end)
+    assert scene.selected_node_ids() == ["conv1", "relu1", "pool1"]
+    _keys(window, Qt.Key.Key_G, _CTRL)
+    (group,) = [n for n in graph if n.is_group]
+    assert [n.id for n in graph.definitions.get(group.definition).graph] == [
+        "conv1",
+        "relu1",
+        "pool1",
+    ]
+    assert window.document.undo_stack.count() == 1
+
+    # Double-clicking the project block in the palette adds another instance.
+    palette = window.block_palette
+    palette.view.activated.emit(palette.definition_index(group.definition))
+    instances = [n.id for n in graph if n.is_group]
+    assert len(instances) == 2
+    assert graph.node(instances[1]).definition == group.definition
+    assert scene.selected_node_ids() == [instances[1]]
