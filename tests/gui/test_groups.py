@@ -459,3 +459,25 @@ def test_blocks_caught_in_a_rubber_band_group_in_one_step(qtbot, window, mouse_o
     assert len(instances) == 2
     assert graph.node(instances[1]).definition == group.definition
     assert scene.selected_node_ids() == [instances[1]]
+
+
+def test_undoing_the_group_while_inside_it_takes_the_canvas_back_up(
+    qtbot, window, mouse_on, named
+) -> None:
+    graph = window.document.graph
+    before = graph_to_dict(graph)
+    _select(window, mouse_on(window.view), ["conv2", "relu2"])
+    _keys(window, Qt.Key.Key_G, _CTRL)
+    scene = window.scene
+    assert scene is not None
+    (group,) = scene.selected_node_ids()
+    window.view.centerOn(scene.node_item(group))
+    mouse_on(window.view).double_click(scene.node_item(group).pos())
+    assert window.document.scope_path == group
+    assert window.breadcrumb.isVisible()
+    _keys(window, Qt.Key.Key_Z, _CTRL)
+    assert window.document.scope == []
+    assert not window.breadcrumb.isVisible()
+    assert graph_to_dict(graph) == before
+    assert window.scene is not None
+    assert {"conv2", "relu2"} <= {i.node_id for i in window.scene.node_items()}
