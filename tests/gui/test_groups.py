@@ -7,10 +7,10 @@ import json
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QAction, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QInputDialog, QLabel
+from PySide6.QtWidgets import QApplication, QInputDialog, QLabel, QMenu
 
 from cnnstudio.core.graph import Edge
 from cnnstudio.core.project import EXTENSION, VERSION, graph_to_dict
@@ -155,8 +155,12 @@ def test_double_click_enters_a_group_and_the_breadcrumb_or_esc_leaves(
     assert [c.text() for c in window.breadcrumb.crumbs] == ["ResNet-18", "layer1 (BasicBlock)"]
     assert window.action_leave_group.isEnabled()
 
+    inside.select_nodes(["conv1"])  # the network has a conv1 too: not the one selected
+    assert window.inspector.node_id == "conv1"
     qtbot.mouseClick(window.breadcrumb.crumbs[0], Qt.MouseButton.LeftButton)
     assert window.document.scope == []
+    assert window.document.selection == []
+    assert window.inspector.node_id is None
     assert window.scene is not None
     assert "layer1" in {i.node_id for i in window.scene.node_items()}
     assert not window.breadcrumb.isVisible()
@@ -481,3 +485,27 @@ def test_undoing_the_group_while_inside_it_takes_the_canvas_back_up(
     assert graph_to_dict(graph) == before
     assert window.scene is not None
     assert {"conv2", "relu2"} <= {i.node_id for i in window.scene.node_items()}
+
+
+def test_right_click_on_a_group_offers_the_group_edits(qtbot, window) -> None:
+    _open_resnet18(window, qtbot)
+    scene = window.scene
+    assert scene is not None
+    window.view.centerOn(scene.node_item("layer3_1"))
+    at = window.view.mapFromScene(scene.node_item("layer3_1").pos())
+    seen: list[str] = []
+
+    def choose() -> None:
+        menu = QApplication.activePopupWidget()
+        assert isinstance(menu, QMenu)
+        seen.extend(a.objectName() for a in menu.actions() if a.isEnabled())
+        menu.hide()
+        window.action_expand_group.trigger()
+
+    QTimer.singleShot(0, choose)
+    window.view.customContextMenuRequested.emit(at)
+    qtbot.waitUntil(lambda: bool(seen), timeout=2000)
+    assert scene.selected_node_ids() == ["layer3_1"]  # the block clicked is what it acts on
+    assert {"actionGroup", "actionUngroup", "actionEnterGroup", "actionExpandGroup"} <= set(seen)
+    assert scene.node_item("layer3_1").expanded  # type: ignore[attr-defined]
+    assert window.document.undo_stack.count() == 0  # expanding is a view choice

@@ -102,6 +102,8 @@ class GraphScene(QGraphicsScene):
             self._links.unlink()
             self.analysis.updated.disconnect(self._apply_analysis)
             self.document.node_images_changed.disconnect(self._show_node_images)
+            # A dropped scene's items go with it: that is no selection for the document.
+            self.selectionChanged.disconnect(self._share_selection)
 
     # ---- lookups ---------------------------------------------------------------------------
     def node_item(self, node_id: str) -> NodeItem:
