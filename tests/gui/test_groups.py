@@ -509,3 +509,29 @@ def test_right_click_on_a_group_offers_the_group_edits(qtbot, window) -> None:
     assert {"actionGroup", "actionUngroup", "actionEnterGroup", "actionExpandGroup"} <= set(seen)
     assert scene.node_item("layer3_1").expanded  # type: ignore[attr-defined]
     assert window.document.undo_stack.count() == 0  # expanding is a view choice
+
+
+def test_the_tab_under_a_group_expands_and_collapses_it(qtbot, window, mouse_on) -> None:
+    _open_resnet18(window, qtbot)
+    scene = window.scene
+    assert scene is not None
+    item = scene.node_item("layer2_1")
+    assert isinstance(item, GroupItem)
+    window.view.resetTransform()
+    window.view.centerOn(item)
+    tab = item.mapToScene(item.toggle_rect().center())
+    mouse = mouse_on(window.view)
+    mouse.click(tab)
+    assert item.expanded
+    assert item.frame.isVisible()
+    assert set(item.frame.places) == {n.id for n in item.face.nodes}
+    window.document.enter("layer1")
+    window.document.leave()  # the choice is kept while the canvas goes in and out
+    scene = window.scene
+    assert scene is not None
+    again = scene.node_item("layer2_1")
+    assert isinstance(again, GroupItem)
+    assert again.expanded
+    mouse.click(again.mapToScene(again.toggle_rect().center()))
+    assert not again.expanded
+    assert window.document.undo_stack.count() == 0

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QPainter, QPen
+from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
+from PySide6.QtGui import QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from cnnstudio.core.analysis import NodeInfo
@@ -26,6 +26,7 @@ MINI_SCALE = 0.45  # inner positions are shrunk this much in the expanded frame
 MINI_HEIGHT = 26.0
 FRAME_GAP = 8.0
 FRAME_PAD = 10.0
+TOGGLE_SIZE = QSizeF(28.0, 12.0)
 
 
 class MiniNode(NamedTuple):
@@ -125,6 +126,7 @@ class GroupItem(NodeItem):
 
     def set_expanded(self, expanded: bool) -> None:
         self.frame.setVisible(expanded)
+        self.update()  # the tab's triangle turns
 
     def set_group(self, node: Node, definition: Definition) -> None:
         """The instance or its definition changed: parameters, repeat, ports or inside."""
@@ -165,6 +167,36 @@ class GroupItem(NodeItem):
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         if self.face.repeat > 1 and lod >= DETAIL_LOD:
             self._paint_badge(painter)
+        if lod >= DETAIL_LOD:
+            self._paint_toggle(painter)
+
+    def toggle_rect(self) -> QRectF:
+        """The tab on the bottom edge that expands or collapses the group (item coordinates)."""
+        return QRectF(-TOGGLE_SIZE.width() / 2, self._rect.bottom() - 5, *TOGGLE_SIZE.toTuple())
+
+    def _paint_toggle(self, painter: QPainter) -> None:
+        """A small tab with a triangle: pointing down when collapsed, up when expanded."""
+        paints, rect = self.look.paints, self.toggle_rect()
+        painter.setPen(paints.node_border)
+        painter.setBrush(paints.header[GROUP_CATEGORY])
+        painter.drawRoundedRect(rect, 4, 4)
+        c, h = rect.center(), 3.0
+        tip = 1 if not self.expanded else -1
+        triangle = QPolygonF(
+            [
+                QPointF(c.x() - 2 * h, c.y() - tip * h),
+                QPointF(c.x() + 2 * h, c.y() - tip * h),
+                QPointF(c.x(), c.y() + tip * h),
+            ]
+        )
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(paints.category[GROUP_CATEGORY])
+        painter.drawPolygon(triangle)
+
+    def shape(self) -> QPainterPath:
+        path = super().shape()
+        path.addRect(self.toggle_rect())  # the tab takes clicks below the node's edge too
+        return path
 
     def _paint_badge(self, painter: QPainter) -> None:
         """The ``xN`` pill on the top edge, right of centre, over the header band."""
@@ -182,7 +214,8 @@ class GroupItem(NodeItem):
 
     def boundingRect(self) -> QRectF:
         badge = self.look.small_metrics.height() / 2 + 2  # the xN pill sticks out above
-        return super().boundingRect().adjusted(0, -badge, STACK_OFFSET, STACK_OFFSET)
+        tab = TOGGLE_SIZE.height()  # and the expand tab below
+        return super().boundingRect().adjusted(0, -badge, STACK_OFFSET, max(STACK_OFFSET, tab))
 
 
 class GroupFrame(QGraphicsItem):

@@ -551,6 +551,12 @@ class GraphScene(QGraphicsScene):
 
     # ---- moving nodes ----------------------------------------------------------------------
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            group = self._toggle_at(event.scenePos())
+            if group is not None:  # the tab under a group: expand or collapse it
+                self.set_expanded([group.node_id], not group.expanded)
+                event.accept()
+                return
         super().mousePressEvent(event)
         if event.button() == Qt.MouseButton.LeftButton and isinstance(
             self.mouseGrabberItem(), NodeItem
@@ -558,6 +564,14 @@ class GraphScene(QGraphicsScene):
             self._drag_from = {
                 i.node_id: i.pos() for i in self.selectedItems() if isinstance(i, NodeItem)
             }
+
+    def _toggle_at(self, pos: QPointF) -> GroupItem | None:
+        for item in self.items(pos):
+            if isinstance(item, GroupItem):
+                return item if item.toggle_rect().contains(item.mapFromScene(pos)) else None
+            if isinstance(item, NodeItem | PortItem):
+                return None
+        return None
 
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         super().mouseMoveEvent(event)  # Qt moves the selected nodes here
