@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage, QUndoStack
 
+from cnnstudio.core.analysis import NodeInfo
 from cnnstudio.core.commands import AddNode, Command, Connect, Macro, remove_nodes
 from cnnstudio.core.diff import Comparison
 from cnnstudio.core.errors import GraphError
 from cnnstudio.core.graph import GraphModel
 from cnnstudio.core.project import Project
 from cnnstudio.gui.analysis_model import AnalysisModel
+from cnnstudio.gui.editor.model_links import ModelLinks
 from cnnstudio.gui.training.project_sections import SECTIONS, SetSection
 from cnnstudio.gui.training.trained_weights import TrainedWeights, TrainedWeightsKeeper
 from cnnstudio.gui.undo import EditGuard, record
@@ -47,6 +49,7 @@ class Document(QObject):
     saved = Signal(object)  # Path
     comparison_changed = Signal()  # an architecture diff was put over the canvas, or cleared
     change_chosen = Signal(str, bool)  # node id, in the old network: show this change
+    scope_changed = Signal()  # a group was entered or left: the canvas shows another graph
 
     def __init__(self, project: Project, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -59,6 +62,10 @@ class Document(QObject):
         self._node_images: dict[str, QImage] = {}
         self._comparison: Comparison | None = None
         self._node_notes: dict[str, str] = {}
+        self._scope: list[Level] = []
+        self._expanded: set[str] = set()  # "path/instance" of the groups shown expanded
+        self._links = ModelLinks(self)
+        self._links.connect(project.graph.changed, self._check_scope)  # inner graphs' too
         # Views hear the stack through the document: a document being destroyed drops its
         # connections before the stack it owns is cleared, so no slot of a window that is
         # being torn down runs for those last emissions.
@@ -117,11 +124,91 @@ class Document(QObject):
         self.guard.set_read_only(reason)
 
     def push(self, command: Command, merge_key: str | None = None) -> str | None:
-        """Do ``command`` on the graph as one undo step; on refusal, the message (nothing done).
+        """Do ``command`` on the graph being edited (the network, or the inner graph of the
+        group entered) as one undo step; on refusal, the message (nothing done).
 
         Consecutive pushes with the same ``merge_key`` become one step.
         """
-        return record(self.undo_stack, self.guard, self.graph, command, merge_key)
+        return record(self.undo_stack, self.guard, self.editing, command, merge_key)
+
+    def push_to_network(self, command: Command) -> str | None:
+        """Like ``push``, on the network itself wherever the canvas is: for edits of a group
+        definition (its ports, its exposed parameters), which check every instance in it."""
+        return record(self.undo_stack, self.guard, self.graph, command)
+
+    # ---- entering groups -------------------------------------------------------------------
+    @property
+    def scope(self) -> list[Level]:
+        """The groups entered, outermost first (empty: the canvas shows the network)."""
+        return list(self._scope)
+
+    @property
+    def editing(self) -> GraphModel:
+        """The graph the canvas shows and edits: the network or the entered group's inside."""
+        if not self._scope:
+            return self.graph
+        return self.graph.definitions.get(self._scope[-1].definition).graph
+
+    @property
+    def scope_path(self) -> str:
+        """The entered instances as analysis names them (``layer1/block``; ``""`` at the top)."""
+        return "/".join(level.instance for level in self._scope)
+
+    def node_infos(self) -> dict[str, NodeInfo]:
+        """What analysis says of the nodes of the graph being edited: inside a group, those of
+        the instance entered (its first repetition), with its parameter values applied."""
+        infos = self.analysis.analysis.nodes
+        for level in self._scope:
+            info = infos.get(level.instance)
+            if info is None or not info.inner:
+                return {}
+            infos = info.inner[0]
+        return infos
+
+    def enter(self, instance: str) -> None:
+        """Show the inside of group ``instance`` of the graph being edited (GraphError if it is
+        not a group)."""
+        node = self.editing.node(instance)
+        if not node.is_group:
+            raise GraphError(f"{self.editing.label(instance)} is not a group")
+        self._scope.append(Level(instance, node.definition))
+        self._selection = []
+        self.scope_changed.emit()
+
+    def leave(self, depth: int = -1) -> None:
+        """Go up to ``depth`` groups entered (0: the network; -1: one level up)."""
+        depth = len(self._scope) - 1 if depth < 0 else depth
+        if 0 <= depth < len(self._scope):
+            del self._scope[depth:]
+            self._selection = []
+            self.scope_changed.emit()
+
+    def is_expanded(self, instance: str) -> bool:
+        """Whether group ``instance`` of the graph being edited shows its inside on the canvas
+        (a view choice, kept while the canvas goes into other groups and back)."""
+        return f"{self.scope_path}/{instance}" in self._expanded
+
+    def set_expanded(self, instance: str, expanded: bool) -> None:
+        key = f"{self.scope_path}/{instance}"
+        if expanded:
+            self._expanded.add(key)
+        else:
+            self._expanded.discard(key)
+
+    def _check_scope(self, *_: object) -> None:
+        """An undo or redo took away a group entered (or its definition): go up to the deepest
+        level that still exists, so the canvas never edits a graph outside the project."""
+        graph, keep = self.graph, 0
+        for level in self._scope:
+            if level.definition not in graph.definitions or level.instance not in graph:
+                break
+            node = graph.node(level.instance)
+            if node.definition != level.definition:
+                break
+            graph = graph.definitions.get(level.definition).graph
+            keep += 1
+        if keep < len(self._scope):
+            self.leave(keep)
 
     def replace_with(self, project: Project, text: str) -> str | None:
         """Make ``project``'s network and its dataset and training settings this document's,
@@ -261,4 +348,12 @@ class Document(QObject):
 
     def close(self) -> None:
         """Stop following the graph (the window drops this document)."""
+        self._links.unlink()
         self.analysis.detach()
+
+
+class Level(NamedTuple):
+    """One group entered: the instance double-clicked and the definition it showed."""
+
+    instance: str
+    definition: str

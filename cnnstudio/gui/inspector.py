@@ -1,6 +1,8 @@
 """The inspector: the selected block's id, parameters and computed shapes, params and MACs.
 
-The form is generated from the block's spec (one editor per Param, see ``param_editors``).
+The form is generated from the block's spec (one editor per Param, see ``param_editors``); for
+a group instance, from its definition's exposed parameters, with its repeat count and the
+buttons that make it unique or enter its definition.
 Every change goes through ``Document.push`` as one undo step; the form follows the model's signals, so an
 undo, a rename or an edit made elsewhere shows here at once. Values the model refuses are
 reported under the form and the editor returns to the model's value.
@@ -8,23 +10,29 @@ reported under the form and the editor returns to the model's value.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
+    QMenu,
+    QPushButton,
     QScrollArea,
+    QSpinBox,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from cnnstudio.core.blocks import BlockSpec, get_spec
+from cnnstudio.core.blocks import get_spec
 from cnnstudio.core.commands import Rename, SetParams
-from cnnstudio.core.graph import GraphModel, Node
+from cnnstudio.core.graph import MAX_REPEAT, Definition, ExposedParam, GraphModel, Node
+from cnnstudio.core.groups import EditDefinition, MakeUnique, SetRepeat, instance_params
 from cnnstudio.gui import theme
 from cnnstudio.gui.analysis_model import AnalysisModel
 from cnnstudio.gui.document import Document
@@ -123,6 +131,9 @@ class Inspector(QWidget):
         self.no_params = _label("This block has no parameters.", "muted")
         layout.addWidget(self.no_params)
 
+        self.group_box = self._build_group_section()
+        layout.addWidget(self.group_box)
+
         self.refusal = _label(role="error", wrap=True)
         self.refusal.setObjectName("inspectorRefusal")
         layout.addWidget(self.refusal)
@@ -164,23 +175,76 @@ class Inspector(QWidget):
         layout.addStretch(1)
         return page
 
+    def _build_group_section(self) -> QWidget:
+        box = QWidget()
+        box.setObjectName("inspectorGroup")
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 6, 0, 0)
+        layout.addWidget(_label("Group", "section"))
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.definition_value = _label(role="value")
+        self.definition_value.setObjectName("inspectorDefinition")
+        self.definition_value.setToolTip(
+            "The project block this group is an instance of; editing it changes every instance."
+        )
+        form.addRow("Definition", self.definition_value)
+        self.repeat_edit = QSpinBox()
+        self.repeat_edit.setObjectName("inspectorRepeat")
+        self.repeat_edit.setRange(1, MAX_REPEAT)
+        self.repeat_edit.setPrefix("x")
+        self.repeat_edit.setToolTip(
+            "Run the group this many times in sequence (its output shape must equal its input's)."
+        )
+        self.repeat_edit.setKeyboardTracking(False)  # typed values apply on Enter or leaving
+        self.repeat_edit.valueChanged.connect(self._set_repeat)
+        form.addRow("Repeat", self.repeat_edit)
+        layout.addLayout(form)
+        buttons = QHBoxLayout()
+        self.edit_definition_button = QPushButton("Edit definition")
+        self.edit_definition_button.setObjectName("inspectorEditDefinition")
+        self.edit_definition_button.setToolTip(
+            "Show the definition's inner blocks on the canvas (Esc comes back)."
+        )
+        self.edit_definition_button.clicked.connect(self._edit_definition)
+        self.make_unique_button = QPushButton("Make unique")
+        self.make_unique_button.setObjectName("inspectorMakeUnique")
+        self.make_unique_button.setToolTip(
+            "Give this instance its own copy of the definition, so editing it leaves the other "
+            "instances as they are."
+        )
+        self.make_unique_button.clicked.connect(self._make_unique)
+        buttons.addWidget(self.edit_definition_button)
+        buttons.addWidget(self.make_unique_button)
+        layout.addLayout(buttons)
+        return box
+
     # ---- document ---------------------------------------------------------------------------
     def set_document(self, document: Document) -> None:
         """Follow a (new) document: its graph, analysis, selection and edit guard."""
-        self._links.unlink()
         old = self.document
         if old is not None:
             old.analysis.updated.disconnect(self._refresh_computed)
             old.selection_changed.disconnect(self._follow_selection)
             old.read_only_changed.disconnect(self._show_read_only)
-        self.document, self.graph, self.analysis = document, document.graph, document.analysis
-        self._links.connect(document.graph.params_changed, self._on_params_changed)
-        self._links.connect(document.graph.node_renamed, self._on_renamed)
-        self._links.connect(document.graph.node_removed, self._on_removed)
+            old.scope_changed.disconnect(self._follow_scope)
+        self.document, self.analysis = document, document.analysis
         document.analysis.updated.connect(self._refresh_computed)
         document.selection_changed.connect(self._follow_selection)
         document.read_only_changed.connect(self._show_read_only)
+        document.scope_changed.connect(self._follow_scope)
         self._show_read_only(document.read_only_reason)
+        self._follow_scope()
+
+    def _follow_scope(self) -> None:
+        """Edit the nodes of the graph the canvas shows (the network or a group's inside)."""
+        assert self.document is not None
+        self._links.unlink()
+        self.graph = graph = self.document.editing
+        self._links.connect(graph.params_changed, self._on_params_changed)
+        self._links.connect(graph.node_renamed, self._on_renamed)
+        self._links.connect(graph.node_removed, self._on_removed)
+        self._links.connect(graph.definitions.changed, self._on_definition_changed)
         self._follow_selection()
 
     def _follow_selection(self) -> None:
@@ -188,7 +252,7 @@ class Inspector(QWidget):
 
     def _show_read_only(self, reason: str | None) -> None:
         """While a run trains the fields are disabled, and the form says why."""
-        for widget in (self.id_edit, self.param_host):
+        for widget in (self.id_edit, self.param_host, self.group_box):
             widget.setEnabled(reason is None)
         self.read_only_note.setText(
             f"Read-only while {reason}: stop the run to edit the network." if reason else ""
@@ -218,44 +282,94 @@ class Inspector(QWidget):
 
     # ---- form -------------------------------------------------------------------------------
     def _build_form(self, node: Node) -> None:
-        spec = get_spec(node.type)
-        self.icon.setPixmap(theme.category_icon(spec.category).pixmap(24, 24))
+        assert self.graph is not None
         self.title.setText(node.id)
-        self.subtitle.setText(f"{spec.type}  ·  {spec.category}")
-        self.help.setText(spec.help)
         self.id_edit.setText(node.id)
+        if node.is_group:
+            definition = self.graph.definitions.get(node.definition)
+            params = [definition.param_spec(p.name) for p in definition.params]
+            names = [p.name for p in definition.params]
+            self.icon.clear()
+            self.subtitle.setText(f"{definition.name}  ·  group")
+            n = len(definition.graph)
+            self.help.setText(
+                f"An instance of the project block {definition.name} ({n} block"
+                f"{'s' * (n != 1)}). Its parameters below are set for this instance only."
+            )
+            self.no_params.setText(f"{definition.name} exposes no parameters.")
+        else:
+            spec = get_spec(node.type)
+            params, names = list(spec.params), [p.name for p in spec.params]
+            self.icon.setPixmap(theme.category_icon(spec.category).pixmap(24, 24))
+            self.subtitle.setText(f"{spec.type}  ·  {spec.category}")
+            self.help.setText(spec.help)
+            self.no_params.setText("This block has no parameters.")
+        self.group_box.setVisible(node.is_group)
         while self.param_form.rowCount():
             self.param_form.removeRow(0)
         self.editors = {}
-        for param in spec.params:
+        for name, param in zip(names, params, strict=True):
+            param = replace(param, name=name)
             editor = make_editor(param)
             editor.setObjectName(f"param_{param.name}")
             editor.committed.connect(lambda value, name=param.name: self._commit(name, value))
             label = QLabel(param.name)
+            label.setObjectName(f"label_{param.name}")
             label.setToolTip(editor.toolTip())
+            exposed = self._exposed_as(node.id, param.name)
+            if exposed is not None:
+                label.setText(f"{param.name} → {exposed}")
+                label.setToolTip(
+                    f"Set per instance as the group parameter {exposed}; the value here is its "
+                    f"default.\n\n{editor.toolTip()}"
+                )
+            if self._inside_group() and not node.is_group:
+                label.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+                label.customContextMenuRequested.connect(
+                    lambda at, name=param.name, shown=label: self.param_menu(name).exec(
+                        shown.mapToGlobal(at)
+                    )
+                )
             self.param_form.addRow(label, editor)
             self.editors[param.name] = editor
-        self.param_host.setVisible(bool(spec.params))
-        self.no_params.setVisible(not spec.params)
-        self._refresh_values(spec, node)
+        self.param_host.setVisible(bool(params))
+        self.no_params.setVisible(not params)
+        self._refresh_values(node)
         self._refresh_computed()
 
-    def _refresh_values(self, spec: BlockSpec, node: Node) -> None:
-        values = spec.resolve(node.params)
+    def _values(self, node: Node) -> dict[str, Any]:
+        """Every parameter's value, defaults included."""
+        assert self.graph is not None
+        if node.is_group:
+            return instance_params(self.graph, node.id)
+        return get_spec(node.type).resolve(node.params)
+
+    def _refresh_values(self, node: Node) -> None:
+        values = self._values(node)
         for name, editor in self.editors.items():
             editor.set_value(values[name])
+        if node.is_group:
+            self.definition_value.setText(node.definition)
+            with QSignalBlocker(self.repeat_edit):
+                self.repeat_edit.setValue(node.repeat)
 
     def _refresh_computed(self) -> None:
         if self.node_id is None or self.analysis is None:
             return
         analysis = self.analysis.analysis
-        info = analysis.nodes.get(self.node_id)
+        assert self.document is not None
+        info = self.document.node_infos().get(self.node_id)
         if info is None:
+            for label in (self.inputs_value, self.output_value, self.params_value):
+                label.setText("?")
+            self.macs_value.setText("?")
+            self.message.setText("Shapes are known once the blocks before this group are fixed.")
+            self.message.setVisible(bool(self.document.scope))
             return
         # Each input with the block it comes from: a merge's shape error names its culprit.
-        edges = self.graph.inputs_of(self.node_id) if self.graph is not None else []
-        pairs = zip(info.input_shapes, edges, strict=False)
-        inputs = [f"{shape_text(shape)}  from {edge.source}" for shape, edge in pairs]
+        sources = self._sources(self.node_id)
+        pairs = zip(info.input_shapes, sorted(sources), strict=False)
+        inputs = [f"{shape_text(shape)}  from {sources[port]}" for shape, port in pairs]
         self.inputs_value.setText("\n".join(inputs) if inputs else "—")
         self.output_value.setText(shape_text(info.output_shape))
         known = info.status == "ok"
@@ -272,13 +386,110 @@ class Inspector(QWidget):
         self.message.setProperty("role", "error" if info.status == "error" else "muted")
         self.message.style().polish(self.message)
 
+    # ---- exposing parameters of the blocks inside a group -------------------------------------
+    def _inside_group(self) -> bool:
+        return self.graph is not None and self.graph.owner in self.graph.definitions
+
+    def _definition(self) -> Definition:
+        assert self.graph is not None
+        assert self.graph.owner is not None
+        return self.graph.definitions.get(self.graph.owner)
+
+    def _exposed_as(self, node_id: str, param: str) -> str | None:
+        """The group parameter a block parameter inside a group is bound to, if any."""
+        if not self._inside_group():
+            return None
+        for exposed in self._definition().params:
+            if (node_id, param) in exposed.bindings:
+                return exposed.name
+        return None
+
+    def param_menu(self, param: str) -> QMenu:
+        """The menu of a parameter's label inside a group: expose it, or stop exposing it."""
+        menu = QMenu(self)
+        menu.setObjectName("inspectorParamMenu")
+        assert self.node_id is not None
+        exposed = self._exposed_as(self.node_id, param)
+        if exposed is None:
+            menu.addAction(
+                f"Expose {param} as a Group Parameter…", lambda: self.expose_param(param)
+            ).setObjectName("actionExposeParam")
+        else:
+            menu.addAction(
+                f"Stop Exposing {param} (as {exposed})", lambda: self.unexpose_param(param)
+            ).setObjectName("actionUnexposeParam")
+        menu.aboutToHide.connect(menu.deleteLater)
+        return menu
+
+    def expose_param(self, param: str) -> None:
+        """Bind a parameter of the block shown to a group parameter (a new one, or one of the
+        same name, whose other blocks then get the same value per instance)."""
+        if self.node_id is None or self.document is None or not self._inside_group():
+            return
+        definition = self._definition()
+        name, ok = QInputDialog.getText(
+            self,
+            "Expose as group parameter",
+            f"Name of the {definition.name} parameter that sets {self.node_id}.{param} in each "
+            "instance (an existing name binds this parameter to it too):",
+            text=param,
+        )
+        name = name.strip()
+        if not ok or not name:
+            return
+        params = list(definition.params)
+        binding = (self.node_id, param)
+        for i, exposed in enumerate(params):
+            if exposed.name == name:
+                params[i] = ExposedParam(name, (*exposed.bindings, binding))
+                break
+        else:
+            params.append(ExposedParam(name, (binding,)))
+        self._edit_params(definition.name, params, f"Expose {self.node_id}.{param} as {name}")
+
+    def unexpose_param(self, param: str) -> None:
+        if self.node_id is None or self.document is None or not self._inside_group():
+            return
+        definition = self._definition()
+        binding = (self.node_id, param)
+        params = []
+        for exposed in definition.params:
+            kept = tuple(b for b in exposed.bindings if b != binding)
+            if kept:
+                params.append(ExposedParam(exposed.name, kept))
+        self._edit_params(definition.name, params, f"Stop exposing {self.node_id}.{param}")
+
+    def _edit_params(self, definition: str, params: list[ExposedParam], text: str) -> None:
+        assert self.document is not None
+        command = EditDefinition(definition, params=params)
+        command.text = text
+        message = self.document.push_to_network(command)
+        if message is not None:
+            self._refuse(message)
+            return
+        self._set_refusal("")
+        assert self.graph is not None
+        assert self.node_id is not None
+        self._build_form(self.graph.node(self.node_id))
+
+    def _sources(self, node_id: str) -> dict[int, str]:
+        """What feeds each input port: a block, or inside a group one of the group's inputs."""
+        assert self.graph is not None
+        sources = {e.target_port: e.source for e in self.graph.inputs_of(node_id)}
+        owner = self.graph.owner
+        if owner is not None and owner in self.graph.definitions:
+            for port in self.graph.definitions.get(owner).inputs:
+                for target, index in port.targets:
+                    if target == node_id:
+                        sources.setdefault(index, f"the group's input {port.name}")
+        return sources
+
     # ---- edits ------------------------------------------------------------------------------
     def _commit(self, name: str, value: Any) -> None:
         if self.node_id is None or self.graph is None or self.document is None:
             return
         node = self.graph.node(self.node_id)
-        spec = get_spec(node.type)
-        current = spec.resolve(node.params)[name]
+        current = self._values(node)[name]
         if value == current and type(value) is type(current):
             return
         editor = self.editors[name]
@@ -290,7 +501,41 @@ class Inspector(QWidget):
             self._set_refusal("")
             return
         self._refuse(message)
-        editor.set_value(spec.resolve(self.graph.node(node.id).params)[name])
+        editor.set_value(self._values(self.graph.node(node.id))[name])
+
+    def _set_repeat(self) -> None:
+        if self.node_id is None or self.graph is None or self.document is None:
+            return
+        node = self.graph.node(self.node_id)
+        value = self.repeat_edit.value()
+        if not node.is_group or value == node.repeat:
+            return
+        key = f"inspector:{node.id}:repeat:{self._session}"
+        message = self.document.push(SetRepeat(node.id, value), key)
+        if message is None:
+            self._set_refusal("")
+            return
+        self._refuse(message)
+        with QSignalBlocker(self.repeat_edit):
+            self.repeat_edit.setValue(self.graph.node(node.id).repeat)
+
+    def _edit_definition(self) -> None:
+        if self.node_id is not None and self.document is not None:
+            self.document.enter(self.node_id)
+
+    def _make_unique(self) -> None:
+        if self.node_id is None or self.document is None:
+            return
+        message = self.document.push(MakeUnique(self.node_id))
+        if message is not None:
+            self._refuse(message)
+        else:
+            self._set_refusal("")
+            assert self.graph is not None
+            self.status_message.emit(
+                f"{self.node_id} now has its own definition, "
+                f"{self.graph.node(self.node_id).definition}."
+            )
 
     def _rename(self) -> None:
         if self.node_id is None or self.graph is None or self.document is None:
@@ -316,8 +561,15 @@ class Inspector(QWidget):
     # ---- model signals ----------------------------------------------------------------------
     def _on_params_changed(self, node_id: str) -> None:
         if node_id == self.node_id and self.graph is not None:
-            node = self.graph.node(node_id)
-            self._refresh_values(get_spec(node.type), node)
+            self._refresh_values(self.graph.node(node_id))
+
+    def _on_definition_changed(self, name: str) -> None:
+        """A definition's exposed parameters may have changed: a group's form is rebuilt."""
+        if self.node_id is None or self.graph is None or self.node_id not in self.graph:
+            return
+        node = self.graph.node(self.node_id)
+        if node.is_group and name == node.definition:
+            self._build_form(node)
 
     def _on_renamed(self, old_id: str, new_id: str) -> None:
         if old_id == self.node_id:

@@ -20,6 +20,16 @@ def _what(issue: Issue) -> str:
     return rest if sep and issue.node and prefix.startswith(issue.node) else issue.message
 
 
+def _where(issue: Issue) -> list[str]:
+    """The node an issue is about; inside a group, its path (``layer1.0/conv2``), which the
+    message starts with, so a click can show the block inside the group."""
+    if not issue.node:
+        return []
+    head = issue.message.split(" (", 1)[0]
+    inside = head.startswith((f"{issue.node}/", f"{issue.node}.")) and "/" in head
+    return [head] if inside else [issue.node]
+
+
 class IssuesList(QListWidget):
     """Emits ``node_chosen(id)`` when the user clicks (or presses Enter on) an issue of a node,
     ``nodes_chosen(ids)`` for a row that stands for several nodes.
@@ -45,14 +55,14 @@ class IssuesList(QListWidget):
     def set_analysis(self, analysis: Analysis) -> None:
         self.clear()
         for issue in analysis.errors:
-            self._add(issue.severity, issue.message, [issue.node] if issue.node else [])
+            self._add(issue.severity, issue.message, _where(issue))
         groups: dict[str, list[Issue]] = {}
         for issue in analysis.warnings:
             groups.setdefault(_what(issue), []).append(issue)
         for what, issues in groups.items():
             if len(issues) < GROUP_FROM:
                 for issue in issues:
-                    self._add(issue.severity, issue.message, [issue.node] if issue.node else [])
+                    self._add(issue.severity, issue.message, _where(issue))
                 continue
             nodes = [i.node for i in issues if i.node]
             shown = ", ".join(nodes[:GROUP_NAMES]) + (", …" if len(nodes) > GROUP_NAMES else "")

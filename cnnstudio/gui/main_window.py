@@ -9,9 +9,10 @@ a scene around its graph; a failed open leaves the current document untouched.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -28,23 +29,30 @@ from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressDialog,
     QSizePolicy,
     QToolBar,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
+from cnnstudio.core.commands import Command, Macro
 from cnnstudio.core.diff import Comparison
-from cnnstudio.core.errors import CnnStudioError, ProjectFileError
+from cnnstudio.core.errors import CnnStudioError, GraphError, ProjectFileError
 from cnnstudio.core.graph import GraphModel
-from cnnstudio.core.project import EXTENSION, Project, load_project
+from cnnstudio.core.groups import GroupNodes, Ungroup, boundary
+from cnnstudio.core.project import EXTENSION, VERSION, Project, load_project
 from cnnstudio.core.recovery import RecoveredProject
 from cnnstudio.gui import clipboard, theme
 from cnnstudio.gui.autosave import Autosaver
 from cnnstudio.gui.document import Document
+from cnnstudio.gui.editor.breadcrumb import Breadcrumb
+from cnnstudio.gui.editor.group_item import free_definition_name
 from cnnstudio.gui.editor.node_item import DETAIL_LOD
 from cnnstudio.gui.editor.palette import BlockPalette
 from cnnstudio.gui.editor.scene import GraphScene
@@ -78,6 +86,16 @@ def _describe_open_error(path: str, exc: Exception) -> str:
     return f"File: {path}\nProblem: {exc}"
 
 
+def _upgrade_note(project: Project) -> str:
+    """What the status bar adds when an older file was opened (it is upgraded in memory only)."""
+    if project.upgraded_from is None:
+        return ""
+    return (
+        f": a version {project.upgraded_from} file, upgraded to version {VERSION}; saving writes "
+        f"version {VERSION}"
+    )
+
+
 class MainWindow(QMainWindow):
     """``MainWindow(path)`` opens ``path``; with no path, an unsaved copy of the LeNet-5 example."""
 
@@ -99,7 +117,15 @@ class MainWindow(QMainWindow):
         self.view.setObjectName("canvas")
         self.view.installEventFilter(self)
         self.view.refit_wanted.connect(self.show_start, Qt.ConnectionType.QueuedConnection)
-        self.setCentralWidget(self.view)
+        self.breadcrumb = Breadcrumb()
+        centre = QWidget()
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(0, 0, 0, 0)
+        centre_layout.setSpacing(0)
+        centre_layout.addWidget(self.breadcrumb)
+        centre_layout.addWidget(self.view, 1)
+        self.setCentralWidget(centre)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.block_palette = BlockPalette()
         self.inspector = Inspector()
         self.issues = IssuesList()
@@ -137,6 +163,8 @@ class MainWindow(QMainWindow):
         self._set_document(
             project or new_project(DEFAULT_TEMPLATE if project_path is None else "blank")
         )
+        if project is not None and project.upgraded_from is not None:
+            self.show_message(f"Opened {project_path}{_upgrade_note(project)}")
 
     # ---- construction -----------------------------------------------------------------------
     def _dock(self, widget: QWidget, title: str, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -272,6 +300,38 @@ class MainWindow(QMainWindow):
         self.action_dark.setCheckable(True)
         self.action_dark.setChecked(theme.current_theme().dark)
         self.action_reset_layout = a("actionResetLayout", "&Reset Layout", self.reset_layout)
+        self.action_group = a(
+            "actionGroup",
+            "&Group",
+            self.group_selection,
+            "Ctrl+G",
+            tip="Replace the selected blocks by one group, a new project block",
+        )
+        self.action_ungroup = a(
+            "actionUngroup",
+            "U&ngroup",
+            self.ungroup_selection,
+            "Ctrl+Shift+G",
+            tip="Put the selected groups' blocks back in their place",
+        )
+        self.action_enter_group = a(
+            "actionEnterGroup",
+            "&Enter Group",
+            self.enter_selected_group,
+            tip="Show the selected group's inside (double-click does it too; Esc leaves)",
+        )
+        self.action_leave_group = a(
+            "actionLeaveGroup",
+            "&Leave Group",
+            lambda: self.document.leave(),
+            tip="Go back up from the group shown (Esc on the canvas)",
+        )
+        self.action_expand_group = a(
+            "actionExpandGroup",
+            "E&xpand Group",
+            self.toggle_expanded,
+            tip="Show or hide the selected groups' inner blocks in place",
+        )
 
     def _create_menus(self) -> None:
         bar = self.menuBar()
@@ -307,6 +367,16 @@ class MainWindow(QMainWindow):
         )
         edit.addSeparator()
         edit.addActions([self.action_select_all, self.action_quick_add, self.action_auto_layout])
+        edit.addSeparator()
+        edit.addActions(
+            [
+                self.action_group,
+                self.action_ungroup,
+                self.action_enter_group,
+                self.action_leave_group,
+                self.action_expand_group,
+            ]
+        )
 
         view = bar.addMenu("&View")
         self.view_menu = view
@@ -354,6 +424,9 @@ class MainWindow(QMainWindow):
         self.view.zoom_changed.connect(self.summary.set_zoom)
         self.view.file_dropped.connect(self._open_later)
         self.block_palette.block_activated.connect(self._add_from_palette)
+        self.block_palette.definition_activated.connect(self._add_instance_from_palette)
+        self.breadcrumb.crumb_clicked.connect(lambda depth: self.document.leave(depth))
+        self.view.customContextMenuRequested.connect(self._canvas_menu)
         self.inspector.status_message.connect(self.show_message)
         self.issues.node_chosen.connect(self.show_node)
         self.issues.nodes_chosen.connect(self.show_nodes)
@@ -363,27 +436,20 @@ class MainWindow(QMainWindow):
     # ---- document ---------------------------------------------------------------------------
     def _set_document(self, project: Project) -> None:
         """Make ``project`` the window's document (the old one and its scene go away)."""
-        old, old_scene = self.document, self.scene
+        old = self.document
         document = Document(project, self)
         self.document = document
-        self.scene = GraphScene(document, self)
-        self.scene.set_style(theme.current_theme().canvas)
-        self.view.setScene(self.scene)
-        self.scene.status_message.connect(self.show_message)
-        self.scene.selectionChanged.connect(self._selection_changed)
-        self.scene.node_activated.connect(self._node_activated)
-        self.scene.nodes_resized.connect(self.view.refit_if_following)
+        self._show_scope()
+        document.scope_changed.connect(self._scope_changed)
         document.history_changed.connect(self._update_undo_actions)
         document.modified_changed.connect(self.setWindowModified)
         document.title_changed.connect(self._update_title)
         document.read_only_changed.connect(self._read_only_changed)
         document.analysis.updated.connect(self._analysis_updated)
         self.inspector.set_document(document)
+        self.block_palette.set_document(document)
         old.close()
         old.deleteLater()
-        if old_scene is not None:
-            old_scene.detach()
-            old_scene.deleteLater()
         self.setWindowModified(False)
         self._update_title()
         self._analysis_updated()
@@ -394,6 +460,30 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self, self.show_start)
         else:
             self._view_pending = True
+
+    def _show_scope(self) -> None:
+        """A new scene for the graph the document edits now (the network, or the inside of the
+        group entered), the old one dropped; the breadcrumb shows where the canvas is."""
+        old_scene, document = self.scene, self.document
+        self.scene = GraphScene(document, self)
+        self.scene.set_style(theme.current_theme().canvas)
+        self.view.setScene(self.scene)
+        self.scene.status_message.connect(self.show_message)
+        self.scene.selectionChanged.connect(self._selection_changed)
+        self.scene.node_activated.connect(self._node_activated)
+        self.scene.nodes_resized.connect(self.view.refit_if_following)
+        if old_scene is not None:
+            old_scene.detach()
+            old_scene.deleteLater()
+        self.breadcrumb.set_path(
+            [document.name] + [f"{level.instance} ({level.definition})" for level in document.scope]
+        )
+        self.action_leave_group.setEnabled(bool(document.scope))
+
+    def _scope_changed(self) -> None:
+        self._show_scope()
+        self._selection_changed()
+        self.show_start()
 
     def _update_title(self) -> None:
         title = self.document.title()
@@ -460,7 +550,7 @@ class MainWindow(QMainWindow):
             return False
         self._set_document(project)
         self.settings.add_recent_file(path)
-        self.show_message(f"Opened {path}")
+        self.show_message(f"Opened {path}{_upgrade_note(project)}")
         return True
 
     def open_run(self, run: str | os.PathLike[str]) -> bool:
@@ -627,7 +717,7 @@ class MainWindow(QMainWindow):
         if not ids:
             self.show_message("Select blocks to copy first.")
             return False
-        clipboard.copy_to_clipboard(self.document.graph, ids)
+        clipboard.copy_to_clipboard(self.document.editing, ids)
         self.show_message(f"Copied {len(ids)} block{'s' * (len(ids) != 1)}.")
         return True
 
@@ -649,13 +739,15 @@ class MainWindow(QMainWindow):
         if not ids:
             self.show_message("Select blocks to duplicate first.")
             return
-        graph = self.document.graph
+        graph = self.document.editing
         cx, cy = clipboard.centre_of(graph, ids)
-        fragment = GraphModel.from_parts(*graph.subgraph(ids))
+        fragment = clipboard.fragment(graph, ids)
         self._add_fragment(fragment, QPointF(cx + DUPLICATE_OFFSET[0], cy + DUPLICATE_OFFSET[1]))
 
     def _add_fragment(self, fragment: GraphModel, at: QPointF) -> None:
-        command, new_ids = clipboard.paste_command(self.document.graph, fragment, (at.x(), at.y()))
+        command, new_ids = clipboard.paste_command(
+            self.document.editing, fragment, (at.x(), at.y())
+        )
         message = self.document.push(command)
         if message is not None:
             self.show_message(message)
@@ -667,7 +759,7 @@ class MainWindow(QMainWindow):
         self._scene().delete_selection()
 
     def select_all(self) -> None:
-        self._scene().select_nodes([n.id for n in self.document.graph])
+        self._scene().select_nodes([n.id for n in self.document.editing])
 
     def auto_layout(self) -> None:
         self._scene().auto_layout()
@@ -685,6 +777,112 @@ class MainWindow(QMainWindow):
     def _add_from_palette(self, block_type: str) -> None:
         centre = self.view.mapToScene(self.view.viewport().rect().center())
         self._scene().add_block_after_selection(block_type, centre)
+
+    def _add_instance_from_palette(self, definition: str) -> None:
+        centre = self.view.mapToScene(self.view.viewport().rect().center())
+        scene = self._scene()
+        scene.drop_definition(definition, scene.free_spot_near(centre))
+
+    # ---- groups -----------------------------------------------------------------------------
+    def group_selection(self) -> bool:
+        """Replace the selected blocks by an instance of a new definition, named by the user."""
+        ids = self._scene().selected_node_ids()
+        graph = self.document.editing
+        if not ids:
+            self.show_message("Select the blocks to group first.")
+            return False
+        try:
+            boundary(graph, ids)
+        except GraphError as exc:
+            self.show_message(f"Cannot group: {exc}.")
+            return False
+        name = self._ask_definition_name(free_definition_name(graph.definitions))
+        if name is None:
+            return False
+        command = GroupNodes(ids, name)
+        message = self.document.push(command)
+        if message is not None:
+            QMessageBox.warning(self, "Cannot group", message)
+            return False
+        assert command.instance_id is not None
+        self._scene().select_nodes([command.instance_id])
+        self.show_message(f"Grouped {len(ids)} blocks as {command.instance_id} ({name}).")
+        return True
+
+    def _ask_definition_name(self, default: str) -> str | None:
+        """The new group's definition name (it becomes a class name in the exported code)."""
+        name, ok = QInputDialog.getText(
+            self,
+            "Group",
+            "Name of the new project block (letters, digits and '_'; it is also the class "
+            "name in exported code):",
+            text=default,
+        )
+        return name.strip() if ok and name.strip() else None
+
+    def ungroup_selection(self) -> bool:
+        ids = [
+            n for n in self._scene().selected_node_ids() if self.document.editing.node(n).is_group
+        ]
+        if not ids:
+            self.show_message("Select a group to ungroup first.")
+            return False
+        command: Command = (
+            Ungroup(ids[0])
+            if len(ids) == 1
+            else Macro(f"Ungroup {len(ids)} groups", [Ungroup(n) for n in ids])
+        )
+        message = self.document.push(command)
+        if message is not None:
+            self.show_message(message)
+            return False
+        self.show_message(command.text)
+        return True
+
+    def enter_selected_group(self) -> None:
+        groups = self._selected_groups()
+        if len(groups) == 1:
+            self.enter_group(groups[0])
+        else:
+            self.show_message("Select one group to enter.")
+
+    def enter_group(self, node_id: str) -> None:
+        try:
+            self.document.enter(node_id)
+        except GraphError as exc:
+            self.show_message(str(exc))
+
+    def toggle_expanded(self) -> None:
+        """Expand the selected groups, or collapse them if they are all expanded already."""
+        scene = self._scene()
+        groups = self._selected_groups()
+        if not groups:
+            self.show_message("Select a group to expand or collapse.")
+            return
+        expand = not all(scene.node_item(n).expanded for n in groups)  # type: ignore[attr-defined]
+        scene.set_expanded(groups, expand)
+
+    def _selected_groups(self) -> list[str]:
+        graph = self.document.editing
+        return [n for n in self._scene().selected_node_ids() if graph.node(n).is_group]
+
+    def _canvas_menu(self, at: QPoint) -> None:
+        """Right-click on the canvas: the edits of what is under the mouse (selected first)."""
+        scene = self._scene()
+        node = scene.node_at(self.view.mapToScene(at))
+        if node is not None and not node.isSelected():
+            scene.select_nodes([node.node_id])
+        menu = QMenu(self)
+        menu.setObjectName("canvasMenu")
+        menu.addActions([self.action_cut, self.action_copy, self.action_paste])
+        menu.addActions([self.action_duplicate, self.action_delete])
+        menu.addSeparator()
+        menu.addActions([self.action_group, self.action_ungroup])
+        menu.addActions([self.action_enter_group, self.action_expand_group])
+        if self.document.scope:
+            menu.addAction(self.action_leave_group)
+        menu.exec(self.view.viewport().mapToGlobal(at))
+        menu.deleteLater()
 
     def _cursor_scene_pos(self) -> QPointF:
         at = self._mouse_scene_pos()
@@ -718,8 +916,13 @@ class MainWindow(QMainWindow):
 
     def show_nodes(self, node_ids: list[str]) -> None:
         """Select the nodes and bring them to the middle of the canvas (the first one, if they
-        do not fit), zoomed in far enough to show their details."""
-        present = [n for n in node_ids if n in self.document.graph]
+        do not fit), zoomed in far enough to show their details. Ids are paths from the network
+        (analysis names a block inside a group ``layer1.0/conv2``): the canvas goes there."""
+        paths = [n.split("/") for n in node_ids]
+        if paths:
+            self._go_to(paths[0][:-1])
+            node_ids = [p[-1] for p in paths if p[:-1] == paths[0][:-1]]
+        present = [n for n in node_ids if n in self.document.editing]
         if not present:
             return
         scene = self._scene()
@@ -733,6 +936,20 @@ class MainWindow(QMainWindow):
         seen = self.view.mapToScene(self.view.viewport().rect()).boundingRect()
         fits = bounds.width() <= seen.width() and bounds.height() <= seen.height()
         self.view.centerOn(bounds.center() if fits else scene.node_item(present[0]).pos())
+
+    def _go_to(self, instances: list[str]) -> None:
+        """Show the inside of the group at path ``instances`` (empty: the network); a step that
+        names a repetition (``layer1.0``) enters the repeated group."""
+        document = self.document
+        if [level.instance for level in document.scope] == instances:
+            return
+        document.leave(0)
+        for step in instances:
+            graph = document.editing
+            node_id = step if step in graph else re.sub(r"\.\d+$", "", step)
+            if node_id not in graph or not graph.node(node_id).is_group:
+                return
+            document.enter(node_id)
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 6000)
@@ -749,8 +966,16 @@ class MainWindow(QMainWindow):
         if self.scene is None:
             return
         has_nodes = bool(self.scene.selected_node_ids())
-        for action in (self.action_copy, self.action_cut, self.action_duplicate):
+        for action in (
+            self.action_copy,
+            self.action_cut,
+            self.action_duplicate,
+            self.action_group,
+        ):
             action.setEnabled(has_nodes)
+        groups = bool(self._selected_groups())
+        for action in (self.action_ungroup, self.action_enter_group, self.action_expand_group):
+            action.setEnabled(groups)
         self.action_delete.setEnabled(bool(self.scene.selectedItems()))
         self._apply_read_only()
 
@@ -774,10 +999,20 @@ class MainWindow(QMainWindow):
         for action in (self.action_paste, self.action_quick_add):
             action.setEnabled(free)
         if not free:
-            for action in (self.action_cut, self.action_delete, self.action_duplicate):
+            for action in (
+                self.action_cut,
+                self.action_delete,
+                self.action_duplicate,
+                self.action_group,
+                self.action_ungroup,
+            ):
                 action.setEnabled(False)
 
     def _node_activated(self, node_id: str) -> None:
+        graph = self.document.editing
+        if node_id in graph and graph.node(node_id).is_group:
+            self.enter_group(node_id)
+            return
         self.inspector_dock.show()
         self.inspector_dock.raise_()
         self.inspector.id_edit.setFocus()

@@ -1,4 +1,5 @@
-"""The drag-and-drop format of a palette block: its type name as UTF-8 text."""
+"""The drag-and-drop formats of the palette: a block's type name, or a project block's
+(group definition's) name, as UTF-8 text."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from cnnstudio.core.blocks import get_spec
 from cnnstudio.core.errors import GraphError
 
 BLOCK_MIME_TYPE = "application/x-cnnstudio-block"
+DEFINITION_MIME_TYPE = "application/x-cnnstudio-definition"
 
 
 def block_mime_data(block_type: str) -> QMimeData:
@@ -26,3 +28,16 @@ def block_type_from_mime(mime: QMimeData) -> str | None:
     except GraphError:
         return None
     return block_type
+
+
+def definition_mime_data(name: str) -> QMimeData:
+    mime = QMimeData()
+    mime.setData(DEFINITION_MIME_TYPE, name.encode())
+    return mime
+
+
+def definition_from_mime(mime: QMimeData) -> str | None:
+    """The dragged project block's definition name (the drop checks that the project has it)."""
+    if not mime.hasFormat(DEFINITION_MIME_TYPE):
+        return None
+    return bytes(mime.data(DEFINITION_MIME_TYPE).data()).decode("utf-8", "replace") or None

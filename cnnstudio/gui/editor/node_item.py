@@ -15,7 +15,8 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from cnnstudio.core.analysis import NodeInfo
-from cnnstudio.core.blocks import get_spec
+from cnnstudio.core.blocks import BlockSpec, get_spec
+from cnnstudio.core.graph import Ports
 from cnnstudio.gui.editor.look import Look
 from cnnstudio.gui.editor.port_item import REACH, PortItem
 
@@ -93,12 +94,13 @@ class NodeItem(QGraphicsItem):
         super().__init__()
         self.node_id = node_id
         self.block_type = block_type
-        self.spec = get_spec(block_type)
+        self.spec: BlockSpec | None = None
+        self.ports, self.category = self._kind()
         self.look = look
         self.edges: set[EdgeItem] = set()
         self.inputs: list[PortItem] = []
         self.output: PortItem | None = None
-        self._summary = self.spec.describe(params)
+        self._summary = self.describe(params)
         self._shown = _shown(info)
         self._thumbnail: QImage | None = None
         self._note = ""
@@ -108,10 +110,24 @@ class NodeItem(QGraphicsItem):
         self.setFlags(_FLAGS)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(1)
-        if self.spec.outputs:
+        if self.ports.outputs:
             self.output = PortItem(self, False, 0)
-        self._set_input_count(self.spec.inputs)
+        self._set_input_count(self.ports.inputs)
         self._relayout()
+
+    def _kind(self) -> tuple[Ports, str]:
+        """How the node is wired and which category colours it (a block's come from its spec)."""
+        spec = self.spec = get_spec(self.block_type)
+        return Ports(spec.inputs, spec.variadic, spec.outputs), spec.category
+
+    def describe(self, params: dict[str, Any]) -> str:
+        """The key parameters shown under the header."""
+        assert self.spec is not None
+        return self.spec.describe(params)
+
+    def help_text(self) -> str:
+        assert self.spec is not None
+        return self.spec.help
 
     # ---- what the node shows ---------------------------------------------------------------
     @property
@@ -132,7 +148,7 @@ class NodeItem(QGraphicsItem):
         self._relayout()
 
     def set_params(self, params: dict[str, Any]) -> None:
-        summary = self.spec.describe(params)
+        summary = self.describe(params)
         if summary != self._summary:
             self._summary = summary
             self._relayout()
@@ -185,7 +201,7 @@ class NodeItem(QGraphicsItem):
 
     # ---- geometry --------------------------------------------------------------------------
     def _height(self) -> float:
-        text = self.look.body_height(2 if self._shows_summary() else 1)
+        text = self.look.body_height(len(self.detail_lines()) + 1)
         ports = len(self.inputs) * PORT_SPACING + 6
         thumbnail = THUMBNAIL_HEIGHT if self._thumbnail is not None else 0
         return self.look.header_height + max(text, ports) + thumbnail
@@ -197,6 +213,14 @@ class NodeItem(QGraphicsItem):
     def _shows_summary(self) -> bool:
         """Key parameters get their own row unless there are none (or they repeat the shape)."""
         return bool(self._summary) and self._summary != self.shape_text
+
+    def detail_lines(self) -> list[str]:
+        """The rows of text between the header and the shape row."""
+        return [self._summary] if self._shows_summary() else []
+
+    def type_label(self) -> str:
+        """What the header names besides the id: the block type."""
+        return self.block_type
 
     def _place_ports(self) -> None:
         for port in self.inputs:
@@ -244,7 +268,7 @@ class NodeItem(QGraphicsItem):
         room = right - left
         type_room = room - look.advance("title", self.node_id) - HEADER_GAP
         if type_room >= TYPE_MIN_WIDTH:
-            type_text = look.elide("small", self.block_type, type_room)
+            type_text = look.elide("small", self.type_label(), type_room)
             type_w = look.advance("small", type_text)
             pos = QPointF(right - type_w, head_base)
             texts.append(_Text(look.small_font, "muted", pos, type_text))
@@ -252,9 +276,9 @@ class NodeItem(QGraphicsItem):
         texts.append(_Text(look.title_font, "text", QPointF(left, head_base), id_text))
         row = top + look.header_height + 4
         base = row + (look.line_height + bm.ascent() - bm.descent()) / 2
-        if self._shows_summary():
-            summary = look.elide("body", self._summary, right - left)
-            texts.append(_Text(look.body_font, "text", QPointF(left, base), summary))
+        for line in self.detail_lines():
+            shown_line = look.elide("body", line, right - left)
+            texts.append(_Text(look.body_font, "text", QPointF(left, base), shown_line))
             base += look.line_height
         shown = self._shown
         shape_role = {"ok": "text", "error": "error"}.get(shown.status, "muted")
@@ -276,13 +300,13 @@ class NodeItem(QGraphicsItem):
 
     def _face_tooltip(self) -> str:
         shown = self._shown
-        head = f"{self.node_id} ({self.block_type})"
+        head = f"{self.node_id} ({self.type_label()})"
         if shown.status == "error":
             return shown.message
         if shown.status == "unknown":
             return shown.message or f"{head}: output shape not known yet"
         text = (
-            f"{head}\n{self.spec.help}\n"
+            f"{head}\n{self.help_text()}\n"
             f"Output {self.shape_text} · {shown.params:,} parameters · {shown.macs:,} MACs"
         )
         return f"{text}\n\nHow this shape is computed:\n{shown.maths}" if shown.maths else text
@@ -303,9 +327,9 @@ class NodeItem(QGraphicsItem):
         painter.setBrush(paints.node_fill)
         painter.drawRoundedRect(rect, RADIUS, RADIUS)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(paints.header[self.spec.category])
+        painter.setBrush(paints.header[self.category])
         painter.drawPath(self._header)
-        accent = paints.category[self.spec.category]
+        accent = paints.category[self.category]
         painter.setBrush(accent)
         painter.drawRoundedRect(
             QRectF(rect.left() + 3, rect.top() + 3, 3, look.header_height - 6), 1.5, 1.5
@@ -334,7 +358,7 @@ class NodeItem(QGraphicsItem):
         """Zoomed far out: a tinted box with the id, large enough to read."""
         paints, rect = self.look.paints, self._rect
         painter.setPen(paints.error_border if error else paints.node_border)
-        painter.setBrush(paints.header[self.spec.category])
+        painter.setBrush(paints.header[self.category])
         painter.drawRoundedRect(rect, RADIUS, RADIUS)
         if lod >= OVERVIEW_LOD:
             room = WIDTH - 16

@@ -19,13 +19,14 @@ from cnnstudio.core.analysis import NodeInfo, analyze
 from cnnstudio.core.blocks import BlockSpec, get_spec
 from cnnstudio.core.commands import AddNode, Command, Connect, Disconnect, Macro, Move, remove_nodes
 from cnnstudio.core.errors import GraphError
-from cnnstudio.core.graph import Edge, GraphModel, Node
+from cnnstudio.core.graph import GROUP, Edge, GraphModel, Node, Ports
 from cnnstudio.core.layout import COLUMN_WIDTH, ROW_HEIGHT
 from cnnstudio.gui.document import Document
 from cnnstudio.gui.editor.diff_overlay import DiffOverlay
 from cnnstudio.gui.editor.edge_item import EdgeItem
 from cnnstudio.gui.editor.flow_layout import flow_layout
 from cnnstudio.gui.editor.grid import draw_grid
+from cnnstudio.gui.editor.group_item import GroupItem
 from cnnstudio.gui.editor.look import Look
 from cnnstudio.gui.editor.model_links import ModelLinks
 from cnnstudio.gui.editor.node_item import WIDTH, NodeItem
@@ -55,7 +56,8 @@ class GraphScene(QGraphicsScene):
     def __init__(self, document: Document, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self.graph = graph = document.graph
+        self.graph = graph = document.editing  # the network, or the inside of a group entered
+        self.scope = document.scope
         self.analysis = analysis = document.analysis
         self.look = Look(LIGHT, self.font())
         self.setSceneRect(-SCENE_EXTENT, -SCENE_EXTENT, 2 * SCENE_EXTENT, 2 * SCENE_EXTENT)
@@ -78,6 +80,7 @@ class GraphScene(QGraphicsScene):
             (graph.params_changed, self._on_params_changed),
             (graph.node_renamed, self._on_node_renamed),
             (graph.node_moved, self._on_node_moved),
+            (graph.definitions.changed, self._on_definition_changed),
         ):
             self._links.connect(signal, slot)
         analysis.updated.connect(self._apply_analysis)
@@ -87,13 +90,15 @@ class GraphScene(QGraphicsScene):
         document.node_notes_changed.connect(self._show_node_notes)
         self._pictured: set[str] = set()
         self._raised: list[NodeItem] = []
-        infos = analysis.analysis.nodes
+        self._fed_from_outside: dict[str, set[int]] = {}  # inside a group: its input ports' targets
+        infos = self._infos()
         for node in graph:
             self._add_node_item(node, infos.get(node.id))
         for edge in graph.edges:
             self._on_edge_added(edge)
         self.diff_overlay = DiffOverlay(self)
         self.diff_overlay.redraw()
+        self._follow_boundary()
 
     def detach(self) -> None:
         """Stop following the model (the window calls this before dropping the scene)."""
@@ -103,6 +108,8 @@ class GraphScene(QGraphicsScene):
             self.document.node_images_changed.disconnect(self._show_node_images)
             self.diff_overlay.detach()
             self.document.node_notes_changed.disconnect(self._show_node_notes)
+            # A dropped scene's items go with it: that is no selection for the document.
+            self.selectionChanged.disconnect(self._share_selection)
 
     # ---- lookups ---------------------------------------------------------------------------
     def node_item(self, node_id: str) -> NodeItem:
@@ -122,6 +129,9 @@ class GraphScene(QGraphicsScene):
         rect = QRectF()
         for item in (*self._nodes.values(), *self._edges.values()):
             rect = rect.united(item.sceneBoundingRect())
+        for group in self.group_items():
+            if group.expanded:  # the frame showing its inside hangs under it
+                rect = rect.united(group.frame.sceneBoundingRect())
         return rect
 
     def selected_node_ids(self) -> list[str]:
@@ -203,24 +213,42 @@ class GraphScene(QGraphicsScene):
     def drop_block(self, block_type: str, pos: QPointF) -> str | None:
         """A block dropped from the palette: into the wire under ``pos`` (one undo step), else
         at ``pos``. A block that cannot sit in a wire is refused there, saying why."""
-        self._set_insert_target(None)
-        wire = self._wire_at(pos)
-        if wire is None:
-            return self.add_block(block_type, pos)
         try:
             spec = get_spec(block_type)
         except GraphError as exc:
+            self._set_insert_target(None)
             self.status_message.emit(str(exc))
             return None
+        node = Node(self.graph.new_id(block_type), block_type, {}, (pos.x(), pos.y()))
+        return self._drop(node, Ports(spec.inputs, spec.variadic, spec.outputs), pos)
+
+    def drop_definition(self, name: str, pos: QPointF) -> str | None:
+        """A project block (a group definition) dropped from the palette: a new instance of it,
+        placed like a block."""
+        definitions = self.graph.definitions
+        if name not in definitions:
+            self._set_insert_target(None)
+            self.status_message.emit(f"The project has no group definition named {name}.")
+            return None
+        node = Node(self.graph.new_id(name), GROUP, {}, (pos.x(), pos.y()), name)
+        return self._drop(node, Ports(len(definitions.get(name).inputs), False, 1), pos)
+
+    def _drop(self, node: Node, ports: Ports, pos: QPointF) -> str | None:
+        self._set_insert_target(None)
+        wire = self._wire_at(pos)
+        node_id = node.id
+        if wire is None:
+            if not self.push_command(AddNode(node)):
+                return None
+            self.select_nodes([node_id])
+            return node_id
         e = wire.edge
-        if not _fits_in_wire(spec):
+        if not _fits_in_wire(ports):
             self.status_message.emit(
-                f"{block_type} cannot go into the wire {e.source} → {e.target}: only a block "
-                "with one input and an output can; drop it beside the wire"
+                f"{node.definition or node.type} cannot go into the wire {e.source} → {e.target}: "
+                "only a block with one input and an output can; drop it beside the wire"
             )
             return None
-        node_id = self.graph.new_id(block_type)
-        node = Node(node_id, block_type, {}, (pos.x(), pos.y()))
         command = Macro(
             f"Insert {node_id} between {e.source} and {e.target}",
             [
@@ -264,12 +292,12 @@ class GraphScene(QGraphicsScene):
             self.status_message.emit(str(exc))
             return None
         if source is None or source.output is None or spec.inputs == 0:
-            return self._reveal(self.add_block(block_type, self._free_spot_near(pos)))
+            return self._reveal(self.add_block(block_type, self.free_spot_near(pos)))
         node_id = self.graph.new_id(block_type)
         edge = Edge(source.node_id, node_id, 0)
         misfit = None if spec.variadic else self._misfit(Node(node_id, block_type), edge)
         if misfit is not None:
-            added = self.add_block(block_type, self._free_spot_near(pos))
+            added = self.add_block(block_type, self.free_spot_near(pos))
             if added is not None:
                 self.status_message.emit(f"Added {added} unconnected: {misfit}")
             return self._reveal(added)
@@ -325,7 +353,7 @@ class GraphScene(QGraphicsScene):
             y += ROW_HEIGHT
         return x, y
 
-    def _free_spot_near(self, pos: QPointF) -> QPointF:
+    def free_spot_near(self, pos: QPointF) -> QPointF:
         """``pos`` if no block stands there, else the nearest free spot a row or column away."""
         spots = sorted(
             ((i * COLUMN_WIDTH, j * ROW_HEIGHT) for i in range(-4, 5) for j in range(-4, 5)),
@@ -373,7 +401,13 @@ class GraphScene(QGraphicsScene):
         self._add_node_item(node, None)  # its shapes arrive with the next analysis update
 
     def _add_node_item(self, node: Node, info: NodeInfo | None) -> None:
-        item = NodeItem(node.id, node.type, node.params, self.look, info)
+        item: NodeItem
+        if node.is_group:
+            definition = self.graph.definitions.get(node.definition)
+            expanded = self.document.is_expanded(node.id)
+            item = GroupItem(node, definition, self.look, info, expanded)
+        else:
+            item = NodeItem(node.id, node.type, node.params, self.look, info)
         item.setPos(QPointF(*node.position))
         self._nodes[node.id] = item
         self.addItem(item)
@@ -403,18 +437,75 @@ class GraphScene(QGraphicsScene):
         self.removeItem(item)
         self._refresh_ports(edge.target)
         if item.source.output is not None:
-            item.source.output.set_connected(bool(self.graph.outputs_of(edge.source)))
+            item.source.output.set_connected(
+                bool(self.graph.outputs_of(edge.source)) or self._gives_group_output(edge.source)
+            )
+
+    def _gives_group_output(self, node_id: str) -> bool:
+        owner = self.graph.owner
+        if owner is None or owner not in self.graph.definitions:
+            return False
+        return self.graph.definitions.get(owner).output == node_id
 
     def _refresh_ports(self, node_id: str) -> None:
         item = self._nodes[node_id]
         used = {e.target_port for e in self.graph.inputs_of(node_id)}
-        count = item.spec.inputs
-        if item.spec.variadic and used:
+        used |= self._fed_from_outside.get(node_id, set())
+        count = item.ports.inputs
+        if item.ports.variadic and used:
             count = max(count, max(used) + 2)  # a spare port for the next branch
         item.set_ports(count, used)
 
     def _on_params_changed(self, node_id: str) -> None:
-        self._nodes[node_id].set_params(self.graph.node(node_id).params)
+        item, node = self._nodes[node_id], self.graph.node(node_id)
+        if isinstance(item, GroupItem):
+            item.set_group(node, self.graph.definitions.get(node.definition))
+            self._refresh_ports(node_id)
+        else:
+            item.set_params(node.params)
+
+    def _follow_boundary(self) -> None:
+        """Inside a group, the ports its inputs feed and the block that gives its output show
+        as connected: they are, through the group's own ports."""
+        if self.graph.owner is None or self.graph.owner not in self.graph.definitions:
+            return
+        definition = self.graph.definitions.get(self.graph.owner)
+        fed: dict[str, set[int]] = {}
+        for port in definition.inputs:
+            for node_id, index in port.targets:
+                fed.setdefault(node_id, set()).add(index)
+        changed = set(fed) | set(self._fed_from_outside)
+        self._fed_from_outside = fed
+        for node_id in changed & set(self._nodes):
+            self._refresh_ports(node_id)
+        for node_id, item in self._nodes.items():
+            if item.output is not None:
+                leaves = node_id == definition.output
+                item.output.set_connected(leaves or bool(self.graph.outputs_of(node_id)))
+
+    def _on_definition_changed(self, name: str) -> None:
+        """A definition (or something inside one) changed: every group showing it follows.
+        (``name`` is empty for an edit inside an inner graph, which may be any of them.)"""
+        definitions = self.graph.definitions
+        if self.graph.owner is not None and name in ("", self.graph.owner):
+            self._follow_boundary()
+        for node_id, item in self._nodes.items():
+            if isinstance(item, GroupItem) and node_id in self.graph:
+                node = self.graph.node(node_id)
+                if node.definition in definitions and name in ("", node.definition):
+                    item.set_group(node, definitions.get(node.definition))
+                    self._refresh_ports(node_id)
+
+    def group_items(self) -> list[GroupItem]:
+        return [i for i in self._nodes.values() if isinstance(i, GroupItem)]
+
+    def set_expanded(self, node_ids: list[str], expanded: bool) -> None:
+        """Show (or hide) the inner blocks of these groups in a frame under each."""
+        for node_id in node_ids:
+            item = self._nodes.get(node_id)
+            if isinstance(item, GroupItem):
+                item.set_expanded(expanded)
+                self.document.set_expanded(node_id, expanded)
 
     def _on_node_renamed(self, old_id: str, new_id: str) -> None:
         item = self._nodes.pop(old_id)
@@ -435,9 +526,12 @@ class GraphScene(QGraphicsScene):
         self._nodes[node_id].move_to(QPointF(*position))
 
     def _apply_analysis(self) -> None:
-        infos = self.analysis.analysis.nodes
+        infos = self._infos()
         for node_id, item in self._nodes.items():
             item.set_info(infos.get(node_id))
+
+    def _infos(self) -> dict[str, NodeInfo]:
+        return self.document.node_infos()
 
     def _raise_selected(self) -> None:
         """Selected nodes show above their neighbours."""
@@ -469,6 +563,12 @@ class GraphScene(QGraphicsScene):
 
     # ---- moving nodes ----------------------------------------------------------------------
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            group = self._toggle_at(event.scenePos())
+            if group is not None:  # the tab under a group: expand or collapse it
+                self.set_expanded([group.node_id], not group.expanded)
+                event.accept()
+                return
         super().mousePressEvent(event)
         if event.button() == Qt.MouseButton.LeftButton and isinstance(
             self.mouseGrabberItem(), NodeItem
@@ -476,6 +576,14 @@ class GraphScene(QGraphicsScene):
             self._drag_from = {
                 i.node_id: i.pos() for i in self.selectedItems() if isinstance(i, NodeItem)
             }
+
+    def _toggle_at(self, pos: QPointF) -> GroupItem | None:
+        for item in self.items(pos):
+            if isinstance(item, GroupItem):
+                return item if item.toggle_rect().contains(item.mapFromScene(pos)) else None
+            if isinstance(item, NodeItem | PortItem):
+                return None
+        return None
 
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         super().mouseMoveEvent(event)  # Qt moves the selected nodes here
@@ -502,7 +610,7 @@ class GraphScene(QGraphicsScene):
         if len(self._drag_from) != 1:
             return None
         item = self._nodes.get(next(iter(self._drag_from)))
-        if item is None or item.edges or not _fits_in_wire(item.spec):
+        if item is None or item.edges or not _fits_in_wire(item.ports):
             return None
         c = item.pos()
         for under in self.items(QRectF(c.x() - 8, c.y() - 8, 16, 16)):
@@ -552,7 +660,10 @@ class GraphScene(QGraphicsScene):
     # ---- keyboard --------------------------------------------------------------------------
     # The keys handled here rather than by QActions; Help > Keyboard Shortcuts lists this table.
     HANDLED_KEYS = (
-        ("Esc", "Cancel the wire being drawn, or clear the architecture diff shown"),
+        (
+            "Esc",
+            "Cancel the wire being drawn, else clear the architecture diff shown, else leave the group entered",
+        ),
         ("Delete, Backspace", "Delete the selected blocks and wires"),
         ("Arrow keys", f"Move the selected blocks by {NUDGE:g} px"),
         ("Shift+Arrow keys", f"Move the selected blocks by {NUDGE_FAST:g} px"),
@@ -564,6 +675,8 @@ class GraphScene(QGraphicsScene):
             self._cancel_gestures()
         elif key == Qt.Key.Key_Escape and self.document.comparison is not None:
             self.document.set_comparison(None)
+        elif key == Qt.Key.Key_Escape and self.scope:
+            self.document.leave()
         elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.selectedItems():
             self.delete_selection()
         elif key in _ARROWS and self.selected_node_ids():
@@ -592,7 +705,7 @@ class GraphScene(QGraphicsScene):
         draw_grid(painter, QRectF(exposed), self.look.paints)
 
 
-def _fits_in_wire(spec: BlockSpec) -> bool:
+def _fits_in_wire(spec: BlockSpec | Ports) -> bool:
     """Whether a block can be inserted into a wire: one input to take it, an output to go on."""
     return spec.inputs == 1 and not spec.variadic and spec.outputs > 0
 

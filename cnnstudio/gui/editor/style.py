@@ -14,6 +14,8 @@ from PySide6.QtGui import QBrush, QColor, QPen
 
 from cnnstudio.core.blocks import CATEGORIES
 
+GROUP_CATEGORY = "Group"  # the colour of group instances, beside the blocks' categories
+
 
 @dataclass(frozen=True)
 class CanvasStyle:
@@ -62,6 +64,7 @@ LIGHT = CanvasStyle(
         "Linear": "#3d5fd0",
         "Merge": "#d9532b",
         "Shape": "#6c7a8b",
+        GROUP_CATEGORY: "#2a9d3f",
     },
 )
 
@@ -88,6 +91,7 @@ DARK = CanvasStyle(
         "Linear": "#7390f5",
         "Merge": "#f07850",
         "Shape": "#97a6b8",
+        GROUP_CATEGORY: "#4cc36a",
     },
     header_tint=0.28,
     diff_added="#3ccf7f",
@@ -132,7 +136,7 @@ class Paints:
         fill = c(style.node_fill)
         self.category: dict[str, QColor] = {}
         self.header: dict[str, QBrush] = {}
-        for name in CATEGORIES:
+        for name in (*CATEGORIES, GROUP_CATEGORY):
             accent = c(style.category_color(name))
             self.category[name] = accent
             self.header[name] = QBrush(blend(fill, accent, style.header_tint))

@@ -22,7 +22,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from cnnstudio.core.project import EXTENSION
-from cnnstudio.gui.editor.mime import block_type_from_mime
+from cnnstudio.gui.editor.mime import block_type_from_mime, definition_from_mime
 from cnnstudio.gui.editor.scene import GraphScene
 
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
@@ -243,7 +243,11 @@ class GraphView(QGraphicsView):
 
     def _accepts(self, event: QDropEvent) -> bool:
         mime = event.mimeData()
-        return block_type_from_mime(mime) is not None or self._dropped_file(event) is not None
+        return (
+            block_type_from_mime(mime) is not None
+            or definition_from_mime(mime) is not None
+            or self._dropped_file(event) is not None
+        )
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self._accepts(event):
@@ -255,7 +259,9 @@ class GraphView(QGraphicsView):
         if self._accepts(event):
             event.acceptProposedAction()
             scene = self.graph_scene()
-            if scene is not None and block_type_from_mime(event.mimeData()) is not None:
+            mime = event.mimeData()
+            dragging = block_type_from_mime(mime) or definition_from_mime(mime)
+            if scene is not None and dragging is not None:
                 scene.drop_hover(self.mapToScene(event.position().toPoint()))
         else:
             event.ignore()
@@ -269,6 +275,12 @@ class GraphView(QGraphicsView):
     def dropEvent(self, event: QDropEvent) -> None:
         block_type = block_type_from_mime(event.mimeData())
         scene = self.graph_scene()
+        definition = definition_from_mime(event.mimeData())
+        if definition is not None and scene is not None:
+            event.acceptProposedAction()
+            scene.drop_definition(definition, self.mapToScene(event.position().toPoint()))
+            self.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
         if block_type is not None and scene is not None:
             event.acceptProposedAction()
             scene.drop_block(block_type, self.mapToScene(event.position().toPoint()))

@@ -39,9 +39,9 @@ class CanvasThumbnails:
         for node_id, maps in features.activations.items():
             if maps.ndim != 3 or node_id not in graph:
                 continue
-            node = graph.node(node_id)  # a group's picture is its output's, like a block's
-            if not node.is_group and get_spec(node.type).category not in CATEGORIES:
-                continue
+            node = graph.node(node_id)
+            if node.is_group or get_spec(node.type).category not in CATEGORIES:
+                continue  # a group's picture is that of its last block, shown inside it
             picture = colour(scale_unit(strongest_map(maps)[None], shared=False)[0], table)
             images[node_id] = qimage(np.ascontiguousarray(picture))
         document.set_node_images(images)
