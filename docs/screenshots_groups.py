@@ -17,14 +17,14 @@ from PySide6.QtWidgets import QApplication
 from screenshots import SIZE, shoot, wait
 
 from cnnstudio.gui.main_window import MainWindow
-from cnnstudio.gui.templates import examples_dir
 
 
 def main() -> None:
     if os.environ.get("QT_QPA_PLATFORM", "") == "offscreen" or not os.environ.get("DISPLAY"):
         raise SystemExit("run under xvfb-run (see the docstring): the screen is grabbed")
     app = QApplication(sys.argv[:1])
-    window = MainWindow(str(examples_dir() / "resnet18.cnnstudio"))
+    window = MainWindow()
+    window.new_project("resnet18")
     window.move(0, 0)
     window.resize(*SIZE)
     window.show()

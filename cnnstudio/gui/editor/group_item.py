@@ -194,9 +194,11 @@ class GroupItem(NodeItem):
         painter.drawPolygon(triangle)
 
     def shape(self) -> QPainterPath:
-        path = super().shape()
-        path.addRect(self.toggle_rect())  # the tab takes clicks below the node's edge too
-        return path
+        tab = QPainterPath()
+        tab.addRect(self.toggle_rect())
+        # The tab takes clicks below the node's edge too; a union, since the odd-even fill of two
+        # subpaths would leave out where the tab overlaps the node (its upper half).
+        return super().shape().united(tab)
 
     def _paint_badge(self, painter: QPainter) -> None:
         """The ``xN`` pill on the top edge, right of centre, over the header band."""
