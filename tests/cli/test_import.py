@@ -102,3 +102,22 @@ def test_a_refused_module_exits_1_and_writes_nothing(tmp_path, capsys):
 def test_a_missing_file_exits_2(tmp_path, capsys):
     assert main(["import", f"{tmp_path}/none.py:Net", "-o", str(tmp_path / "x.cnnstudio")]) == 2
     assert "none.py: no such file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flat", [False, True])
+def test_submodules_become_groups_unless_flat(tmp_path, capsys, flat):
+    out = tmp_path / "resnet.cnnstudio"
+    argv = ["import", f"{MODELS}:ResNet", "-o", str(out), "--input-shape", "3,16,16"]
+    assert main(argv + ["--flat"] * flat) == 0
+    graph = load_project(out).graph
+    saved = safetensors.torch.load_file(out.with_suffix(".safetensors"))
+    printed = capsys.readouterr().out
+    if flat:
+        assert len(graph.definitions) == 0
+        assert "layer1_0_conv1.weight" in saved
+        assert "group definition" not in printed
+    else:
+        assert graph.definitions.names == ["BasicBlock", "BasicBlock_2"]
+        assert graph.node("layer1").repeat == 2
+        assert "layer1.0.conv1.weight" in saved  # as the source names it
+        assert "imported ResNet: 11 blocks, 2 group definitions" in printed
