@@ -51,6 +51,11 @@ def add_parser(sub: Any) -> None:
         help="load these weights into the module first (its state_dict keys)",
     )
     p.add_argument("--name", help="the project's name (default: the module's name)")
+    p.add_argument(
+        "--flat",
+        action="store_true",
+        help="every layer as a block at the top (default: submodules of your classes as groups)",
+    )
     p.set_defaults(run=run)
 
 
@@ -70,12 +75,13 @@ def import_project(
     input_shape: tuple[int, ...] | None = None,
     weights: Path | None = None,
     name: str | None = None,
+    flat: bool = False,
 ) -> Project:
     """Import and write ``output`` with its weights beside it; raises CnnStudioError."""
     loaded = load_module(parse_source(source))
     if weights is not None:
         load_weights_into(loaded.module, read_weights(weights), str(weights))
-    imported = import_module(loaded.module, input_shape or loaded.input_shape)
+    imported = import_module(loaded.module, input_shape or loaded.input_shape, flat=flat)
     project = Project(name or type(loaded.module).__name__, imported.graph, path=output)
     weights_file = output.with_suffix(".safetensors")
     save_weights(weights_file, imported.model)
@@ -97,6 +103,7 @@ def run(ns: argparse.Namespace) -> int:
             ns.input_shape,
             Path(ns.weights) if ns.weights else None,
             ns.name,
+            ns.flat,
         )
     except ImportFailed as exc:
         return fail(CliError(str(exc), EXIT_INVALID))
@@ -106,6 +113,8 @@ def run(ns: argparse.Namespace) -> int:
         return fail(CliError(str(exc), EXIT_INVALID))
     except OSError as exc:
         return fail(CliError(f"{output}: cannot write ({exc.strerror or exc})"))
-    print(f"imported {project.name}: {len(project.graph)} blocks")
+    groups = len(project.graph.definitions)
+    made = f", {groups} group definition{'s' * (groups != 1)}" if groups else ""
+    print(f"imported {project.name}: {len(project.graph)} blocks{made}")
     print(f"wrote {output} and {output.with_suffix('.safetensors').name}")
     return EXIT_OK

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -43,6 +44,7 @@ class ImportRequest:
     name: str
     arguments: str  # "k=v, ..." of literals, or empty
     input_shape: tuple[int, ...] | None
+    flat: bool = False  # every layer a block at the top, no groups for submodules
 
     @property
     def source(self) -> str:
@@ -82,7 +84,9 @@ class ImportJob(QObject):
         from cnnstudio.train.checkpoint import save_weights
 
         loaded = load_module(parse_source(self.request.source))
-        imported = import_module(loaded.module, self.request.input_shape or loaded.input_shape)
+        imported = import_module(
+            loaded.module, self.request.input_shape or loaded.input_shape, flat=self.request.flat
+        )
         self.weights_folder.mkdir(parents=True, exist_ok=True)
         weights = self.weights_folder / f"{uuid.uuid4().hex}.safetensors"
         save_weights(weights, imported.model)
@@ -123,11 +127,18 @@ class ImportDialog(QDialog):
         self.shape = QLineEdit()
         self.shape.setObjectName("importShape")
         self.shape.setPlaceholderText("3,32,32  (one sample; optional if the module reveals it)")
+        self.flat = QCheckBox("Flat: every layer a block (no groups for your submodules)")
+        self.flat.setObjectName("importFlat")
+        self.flat.setToolTip(
+            "Unchecked, each submodule of one of your classes (a BasicBlock) becomes a group of a "
+            "definition named after the class"
+        )
         form = QFormLayout()
         form.addRow("Python file", row)
         form.addRow("Class or function", self.name)
         form.addRow("Arguments", self.arguments)
         form.addRow("Input shape", self.shape)
+        form.addRow("", self.flat)
         warning = QLabel(WARNING)
         warning.setWordWrap(True)
         warning.setStyleSheet(f"color: {theme.current_theme().warning};")
@@ -172,7 +183,9 @@ class ImportDialog(QDialog):
             shape = parse_shape(self.shape.text())
         except ValueError as exc:
             raise ValueError(f"Input shape: {exc}") from None
-        return ImportRequest(file, name, self.arguments.text().strip(), shape)
+        return ImportRequest(
+            file, name, self.arguments.text().strip(), shape, self.flat.isChecked()
+        )
 
     def _accept(self) -> None:
         try:

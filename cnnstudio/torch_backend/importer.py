@@ -3,8 +3,9 @@
 The module is traced at one input shape. Every ``call_module`` of a torch.nn class with a block
 becomes that block, its params read from the instance; the functional idioms of hand-written
 models (``+``, ``torch.cat``, ``torch.flatten``/``view(x.size(0), -1)``, ``F.relu``,
-``F.max_pool2d``, ``F.dropout``...) become their blocks. Nested modules are flattened, with ids
-from their module paths (``layer1.0.conv1`` -> ``layer1_0_conv1``). Anything else is refused
+``F.max_pool2d``, ``F.dropout``...) become their blocks, with ids from their module paths
+(``layer1.0.conv1`` -> ``layer1_0_conv1``); then submodules of user classes become groups
+(``import_groups``) unless the import is flat. Anything else is refused
 with every unsupported operation listed. The result is checked: the compiled graph, given the
 module's weights, must compute what the module computes.
 
@@ -29,7 +30,7 @@ import torch
 import torch.fx as fx
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.fx.passes.shape_prop import ShapeProp
+from torch.fx.passes.shape_prop import ShapeProp, TensorMetadata
 
 from cnnstudio.core.analysis import analyze
 from cnnstudio.core.blocks import BlockSpec, all_specs, get_spec
@@ -37,6 +38,7 @@ from cnnstudio.core.errors import CnnStudioError
 from cnnstudio.core.graph import Edge, GraphModel, Node, validate_node_id
 from cnnstudio.core.layout import layered_layout
 from cnnstudio.torch_backend.compiler import NODE_IDS, build_module, compile_graph, resolve
+from cnnstudio.torch_backend.import_groups import Placed, Scope, Sources, group_scopes
 from cnnstudio.torch_backend.module_source import ImportFailed
 from cnnstudio.torch_backend.naming import fresh_name
 
@@ -68,6 +70,8 @@ class _Block:
     node: fx.Node
     id: str = ""
     module: nn.Module | None = None
+    chain: tuple[str, ...] = ()  # the group scopes it runs in, outermost first
+    names: tuple[str, ...] = ()  # its id within each of them: ``("layer1_0", "conv1")``
 
 
 @dataclass
@@ -458,16 +462,93 @@ def _merge_sums(blocks: dict[fx.Node, _Block]) -> None:
             del blocks[left]
 
 
-def _assign_ids(root: nn.Module, blocks: dict[fx.Node, _Block]) -> None:
+def _stack(node: fx.Node) -> list[tuple[str, str]]:
+    """The modules a node runs inside, outermost first, as ``(stack key, module path)``; a
+    module called twice has a second key (``relu@1``)."""
+    stack = node.meta.get("nn_module_stack") or {}
+    pairs = [(str(k), str(v[0])) for k, v in stack.items()]
+    return [(k, p) for k, p in pairs if not (node.op == "call_module" and p == node.target)]
+
+
+def _module_scopes(root: nn.Module, blocks: dict[fx.Node, _Block]) -> list[Scope]:
+    """Submodules that may become groups (user classes called once) or repeats (Sequentials of
+    them), each with its name relative to the group scopes around it; fills ``block.chain``."""
+    keys: dict[str, set[str]] = {}
+    stacks = {node: _stack(node) for node in blocks}
+    for stack in stacks.values():
+        for key, path in stack:
+            keys.setdefault(path, set()).add(key)
+    groups: dict[str, str] = {}  # key -> path
+    sequentials: dict[str, tuple[str, list[str]]] = {}  # key -> (path, enclosing group keys)
+    for stack in stacks.values():
+        for i, (key, path) in enumerate(stack):
+            module = root.get_submodule(path)
+            if len(keys[path]) != 1:
+                continue  # called more than once: its blocks stay in the caller
+            if not type(module).__module__.startswith("torch."):
+                groups[key] = path
+            elif type(module) is nn.Sequential:
+                sequentials[key] = (path, [k for k, _ in stack[:i]])
+    for node, block in blocks.items():
+        block.chain = tuple(k for k, _ in stacks[node] if k in groups)
+    scopes: list[Scope] = []
+    named: dict[str, tuple[str, ...]] = {}
+
+    def names(path: str, enclosing: list[str]) -> tuple[str, ...]:
+        outer = [k for k in enclosing if k in groups]
+        parent = groups[outer[-1]] if outer else ""
+        relative = path[len(parent) + 1 :] if parent else path
+        attrs = _declared_ids(root.get_submodule(parent))[0]
+        return (
+            *(named[outer[-1]] if outer else ()),
+            attrs.get(relative, relative.replace(".", "_")),
+        )
+
+    for stack in stacks.values():
+        for i, (key, path) in enumerate(stack):
+            if key in groups and key not in named:
+                named[key] = names(path, [k for k, _ in stack[:i]])
+                scopes.append(
+                    Scope(key, path, root.get_submodule(path), path.count(".") + 1, named[key])
+                )
+    by_path = {path: key for key, path in groups.items()}
+    for key, (path, enclosing) in sequentials.items():
+        children = [
+            by_path.get(f"{path}.{c}") for c, _ in root.get_submodule(path).named_children()
+        ]
+        if len(children) > 1 and all(c in named for c in children):
+            scopes.append(
+                Scope(
+                    key,
+                    path,
+                    root.get_submodule(path),
+                    path.count(".") + 1,
+                    names(path, enclosing),
+                    tuple(c for c in children if c is not None),
+                )
+            )
+    return scopes
+
+
+def _assign_ids(root: nn.Module, blocks: dict[fx.Node, _Block], scopes: list[Scope]) -> None:
+    """Ids unique within each group scope (``conv1`` in ``layer1.0``); a block's flat id joins
+    the scopes' names (``layer1_0_conv1``), as a flat import names it."""
+    paths = {s.key: s.path for s in scopes if not s.children}
+    modules = {s.key: s.module for s in scopes if not s.children}
+    prefixes = {s.key: s.names for s in scopes if not s.children}
+    declared = {key: _declared_ids(m)[0] for key, m in modules.items()}
     attrs, input_id, output_id = _declared_ids(root)
-    used: set[str] = set()
+    declared[""] = attrs
+    used: dict[str, set[str]] = {}
     later: list[_Block] = []
     for block in blocks.values():
         node = block.node
+        scope = block.chain[-1] if block.chain else ""
+        within = paths.get(scope, "")
         wanted: str | None = None
         if node.op == "call_module":
-            target = str(node.target)
-            wanted = attrs.get(target, target.replace(".", "_"))
+            target = str(node.target)[len(within) + 1 :] if within else str(node.target)
+            wanted = declared[scope].get(target, target.replace(".", "_"))
         elif node.op == "placeholder":
             wanted = input_id or INPUT_ID
         elif node.op == "output":
@@ -475,15 +556,24 @@ def _assign_ids(root: nn.Module, blocks: dict[fx.Node, _Block]) -> None:
         else:
             frames = _user_frames(node.stack_trace or "")
             wanted = _comment_id(*frames[-1][:2]) if frames else None
-        if wanted is None or wanted in used or not _valid_id(wanted):
+        taken = used.setdefault(scope, set())
+        if wanted is None or wanted in taken or not _valid_id(wanted):
             later.append(block)
             continue
-        block.id = wanted
-        used.add(wanted)
+        block.names = (*prefixes.get(scope, ()), wanted)
+        taken.add(wanted)
     for block in later:
         base = re.sub(r"[123]d$", "", block.type.lower())
-        scope = _scope(block.node).replace(".", "_")
-        block.id = fresh_name(f"{scope}_{base}" if scope else base, used)
+        scope = block.chain[-1] if block.chain else ""
+        within = paths.get(scope, "")
+        where = _scope(block.node)
+        where = (where[len(within) + 1 :] if within else where).replace(".", "_")
+        local = fresh_name(f"{where}_{base}" if where else base, used.setdefault(scope, set()))
+        block.names = (*prefixes.get(scope, ()), local)
+    flat: set[str] = set()
+    for block in blocks.values():
+        wanted = "_".join(block.names)
+        block.id = fresh_name(wanted if _valid_id(wanted) else block.names[-1], flat)
 
 
 def _valid_id(text: str) -> bool:
@@ -510,9 +600,15 @@ def _input_shape(gm: fx.GraphModule, given: tuple[int, ...] | None) -> tuple[int
 
 
 def import_module(
-    module: nn.Module, input_shape: tuple[int, ...] | None = None, seed: int = 0
+    module: nn.Module,
+    input_shape: tuple[int, ...] | None = None,
+    seed: int = 0,
+    flat: bool = False,
 ) -> ImportedModel:
-    """Trace ``module`` and turn it into a graph with its weights; raises ImportFailed."""
+    """Trace ``module`` and turn it into a graph with its weights; raises ImportFailed.
+
+    Submodules of user classes become groups (see ``import_groups``) unless ``flat``.
+    """
     name = type(module).__name__
     gm = _trace(module)
     shape = _input_shape(gm, input_shape)
@@ -541,11 +637,28 @@ def import_module(
         )
     blocks = mapper.blocks
     _merge_sums(blocks)
-    _assign_ids(module, blocks)
+    scopes = [] if flat else _module_scopes(module, blocks)
+    _assign_ids(module, blocks, scopes)
     graph = _build_graph(blocks, mapper.queries, shape)
     _check_modules(graph, blocks, name)
+    sources: Sources = {b.id: b.module for b in blocks.values()}
+    if scopes:
+        placed = {b.id: Placed(b.chain, b.names) for b in blocks.values()}
+        shapes = {
+            b.id: tuple(b.node.meta["tensor_meta"].shape)
+            for b in blocks.values()
+            if isinstance(b.node.meta.get("tensor_meta"), TensorMetadata)
+        }
+        sources = group_scopes(graph, placed, scopes, sources, shapes)
+        result = analyze(graph)
+        if not result.valid:
+            raise ImportFailed(
+                f"cannot import {name} with its submodules as groups ("
+                + "; ".join(i.message for i in result.errors)
+                + "); import it flat (--flat) and please report this"
+            )
     model = compile_graph(graph, seed=seed, name=name)
-    _copy_weights(model, blocks)
+    _copy_weights(model, sources)
     return ImportedModel(graph, model, _compare(module, model, sample, name))
 
 
@@ -591,13 +704,22 @@ def _check_modules(graph: GraphModel, blocks: dict[fx.Node, _Block], name: str) 
             )
 
 
-def _copy_weights(model: fx.GraphModule, blocks: dict[fx.Node, _Block]) -> None:
-    by_id = {b.id: b for b in blocks.values()}
+def _copy_weights(model: nn.Module, sources: Sources) -> None:
+    """Each block's weights from its source module; a group's from its own mapping, per
+    repetition (a repeated group is an ``nn.Sequential`` of the definition's modules)."""
+    assert isinstance(model, fx.GraphModule)
+    ids: dict[str, str] = model.meta[NODE_IDS]
     for node in model.graph.nodes:
-        if node.op == "call_module":
-            original = by_id[model.meta[NODE_IDS][node.name]].module
-            if original is not None:  # a functional idiom (F.relu) has no weights
-                model.get_submodule(str(node.target)).load_state_dict(original.state_dict())
+        if node.op != "call_module":
+            continue
+        target = model.get_submodule(str(node.target))
+        source = sources[ids[node.name]]
+        if isinstance(source, list):
+            copies = list(target) if isinstance(target, nn.Sequential) else [target]
+            for copy, inner in zip(copies, source, strict=True):
+                _copy_weights(copy, inner)
+        elif source is not None:  # a functional idiom (F.relu) has no weights
+            target.load_state_dict(source.state_dict())
 
 
 def _compare(module: nn.Module, model: fx.GraphModule, sample: torch.Tensor, name: str) -> float:

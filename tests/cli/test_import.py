@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import re
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,6 @@ import torch
 from cnnstudio.cli import main
 from cnnstudio.core.analysis import analyze
 from cnnstudio.core.blocks import get_spec
-from cnnstudio.core.groups import flattened
 from cnnstudio.core.project import load_project
 from cnnstudio.torch_backend.module_source import load_module, parse_source
 from cnnstudio.train.weights import load_project_weights
@@ -23,13 +21,24 @@ EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.cnnstudio"))
 MODELS = Path(__file__).parents[1] / "torch_backend" / "import_models" / "hand_written.py"
 
 
-def blocks_of(graph):
-    return [(n.type, get_spec(n.type).resolve(n.params)) for n in graph.nodes]
+def structure(graph):
+    """Ids, types, params and edges; a group instance by its definition, values and repeat."""
+    nodes = {
+        n.id: (n.definition, n.params, n.repeat)
+        if n.is_group
+        else (n.type, get_spec(n.type).resolve(n.params))
+        for n in graph.nodes
+    }
+    return nodes, sorted(graph.edges)
 
 
 def blocks(project):
-    nodes = {n.id: (n.type, get_spec(n.type).resolve(n.params)) for n in project.graph.nodes}
-    return nodes, sorted(project.graph.edges)
+    """The graph and every definition: inner graph, ports, output, exposed parameters."""
+    definitions = {
+        d.name: (structure(d.graph), d.inputs, d.output, d.params)
+        for d in project.graph.definitions
+    }
+    return structure(project.graph), definitions
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
@@ -41,12 +50,7 @@ def test_export_then_import_gives_the_example_back(example, tmp_path):
     weights = str(code.with_suffix(".safetensors"))
     assert main(["import", f"{code}:{cls}", "-o", str(out), "--weights", weights]) == 0
     original, imported = load_project(example), load_project(out)
-    if len(original.graph.definitions):
-        # Import flattens groups for now (ids from module paths): the same blocks, renamed.
-        flat = flattened(original.graph)
-        assert Counter(map(repr, blocks_of(imported.graph))) == Counter(map(repr, blocks_of(flat)))
-    else:
-        assert blocks(imported) == blocks(original)
+    assert blocks(imported) == blocks(original)  # groups come back as groups
     assert imported.weights["file"] == "imported.safetensors"
     exported = load_module(parse_source(f"{code}:{cls}")).module
     exported.load_state_dict(safetensors.torch.load_file(code.with_suffix(".safetensors")))
@@ -59,10 +63,10 @@ def test_export_then_import_gives_the_example_back(example, tmp_path):
         torch.manual_seed(3)
         out_b = b(x)
         assert (out_a - out_b).abs().max() <= 1e-5
-        # In order, since a flattened group's keys are renamed (layer1.conv1 -> layer1_conv1).
-        theirs = b.state_dict().values()
-        for (key, value), other in zip(a.state_dict().items(), theirs, strict=True):
-            assert torch.allclose(value, other, atol=1e-6), key
+        theirs = b.state_dict()
+        assert list(theirs) == list(a.state_dict())  # block1.conv1.weight, as exported
+        for key, value in a.state_dict().items():
+            assert torch.allclose(value, theirs[key], atol=1e-6), key
     analysis = analyze(imported.graph)
     assert analysis.total_params == sum(p.numel() for p in exported.parameters())
     assert analysis.macs == analyze(original.graph).macs
@@ -98,3 +102,22 @@ def test_a_refused_module_exits_1_and_writes_nothing(tmp_path, capsys):
 def test_a_missing_file_exits_2(tmp_path, capsys):
     assert main(["import", f"{tmp_path}/none.py:Net", "-o", str(tmp_path / "x.cnnstudio")]) == 2
     assert "none.py: no such file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flat", [False, True])
+def test_submodules_become_groups_unless_flat(tmp_path, capsys, flat):
+    out = tmp_path / "resnet.cnnstudio"
+    argv = ["import", f"{MODELS}:ResNet", "-o", str(out), "--input-shape", "3,16,16"]
+    assert main(argv + ["--flat"] * flat) == 0
+    graph = load_project(out).graph
+    saved = safetensors.torch.load_file(out.with_suffix(".safetensors"))
+    printed = capsys.readouterr().out
+    if flat:
+        assert len(graph.definitions) == 0
+        assert "layer1_0_conv1.weight" in saved
+        assert "group definition" not in printed
+    else:
+        assert graph.definitions.names == ["BasicBlock", "BasicBlock_2"]
+        assert graph.node("layer1").repeat == 2
+        assert "layer1.0.conv1.weight" in saved  # as the source names it
+        assert "imported ResNet: 11 blocks, 2 group definitions" in printed

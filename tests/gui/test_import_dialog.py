@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import safetensors.torch
 import torch
-from PySide6.QtWidgets import QDialog, QMessageBox
+from PySide6.QtWidgets import QCheckBox, QDialog, QMessageBox
 
 from cnnstudio.gui.import_dialog import ImportDialog
 
@@ -30,6 +30,24 @@ MODELS = textwrap.dedent(
             x = F.max_pool2d(F.relu(self.conv(x)), 2)
             return self.fc(torch.flatten(x, 1))
 
+    class Unit(nn.Module):
+        def __init__(self, cin, cout):
+            super().__init__()
+            self.conv = nn.Conv2d(cin, cout, 3, padding=1)
+            self.relu = nn.ReLU()
+
+        def forward(self, x):
+            return self.relu(self.conv(x))
+
+    class Stacked(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(Unit(1, 4), Unit(4, 8))
+            self.fc = nn.Linear(8 * 28 * 28, 10)
+
+        def forward(self, x):
+            return self.fc(torch.flatten(self.body(x), 1))
+
     class Recurrent(nn.Module):
         def __init__(self):
             super().__init__()
@@ -42,7 +60,13 @@ MODELS = textwrap.dedent(
 )
 
 
-def _answer(monkeypatch: pytest.MonkeyPatch, file: Path, name: str, arguments: str = "") -> None:
+def _answer(
+    monkeypatch: pytest.MonkeyPatch,
+    file: Path,
+    name: str,
+    arguments: str = "",
+    flat: bool = False,
+) -> None:
     """The dialog, filled in and accepted the way a user would."""
 
     def exec_(dialog: ImportDialog) -> int:
@@ -50,6 +74,8 @@ def _answer(monkeypatch: pytest.MonkeyPatch, file: Path, name: str, arguments: s
         dialog.name.setText(name)
         dialog.arguments.setText(arguments)
         dialog.shape.setText("1,28,28")
+        if flat:
+            dialog.findChild(QCheckBox, "importFlat").click()
         dialog.buttons.accepted.emit()
         return dialog.result()
 
@@ -111,3 +137,25 @@ def test_the_dialog_names_the_field_that_is_wrong(qtbot, tmp_path: Path) -> None
     dialog.shape.setText("3,x")
     dialog.buttons.accepted.emit()
     assert dialog.problem.text().startswith("Input shape: ")
+
+
+@pytest.mark.parametrize("flat", [False, True])
+def test_submodules_import_as_groups_unless_flat_is_checked(
+    qtbot, shown_window, monkeypatch, tmp_path: Path, flat: bool
+) -> None:
+    window = shown_window()
+    source = tmp_path / "models.py"
+    source.write_text(MODELS, encoding="utf-8")
+    _answer(monkeypatch, source, "Stacked", flat=flat)
+    with qtbot.waitSignal(window.importer.imported, timeout=120_000):
+        window.action_import.trigger()
+    graph = window.document.graph
+    assert window.document.analysis.analysis.valid
+    if flat:
+        assert len(graph.definitions) == 0
+        assert [n.id for n in graph if n.type == "Conv2d"] == ["body_0_conv", "body_1_conv"]
+    else:
+        assert graph.definitions.names == ["Unit"]
+        groups = [(n.id, n.definition, n.params) for n in graph if n.is_group]
+        assert groups == [("body_0", "Unit", {}), ("body_1", "Unit", {"cout": 8})]
+        assert [n.id for n in graph.definitions.get("Unit").graph] == ["conv", "relu"]
