@@ -290,6 +290,20 @@ def test_closing_the_window_leaves_no_thread(qtbot, window, watch, still_running
     assert still_running_qthreads(0) == []
 
 
+def test_a_window_closed_before_its_preview_started_loads_nothing(
+    qtbot, monkeypatch, still_running_qthreads
+) -> None:
+    monkeypatch.setattr(live, "PARAMS_LIMIT", LIMIT)
+    monkeypatch.setattr(settings, "_MEMORY", {})
+    w = MainWindow()
+    w.show()
+    w.close()  # before the preview's delayed start
+    qtbot.wait(live.START_DELAY_MS + 200)
+    assert w.preview.loader.loading is None
+    assert still_running_qthreads(0) == []
+    w.deleteLater()
+
+
 def test_a_new_project_gets_none_of_the_old_pictures(qtbot, window, watch) -> None:
     first = watch.newest_drawn(qtbot)
     window.document.push(SetParams("conv1", {"out_channels": 3}))

@@ -67,6 +67,7 @@ class LivePreview(QObject):
         self._unloadable: tuple[str, str] | None = None  # a dataset key that failed, and why
         self._generation = 0
         self._started = False
+        self._closed = False  # the window closed: nothing more is loaded or computed
         QTimer.singleShot(START_DELAY_MS, self, self._start)
         self.engine.ready.connect(self._draw)
         self.engine.failed.connect(self._failed)
@@ -111,14 +112,16 @@ class LivePreview(QObject):
         self.refresh()
 
     def shutdown(self) -> None:
-        """Stop the preview thread (the window is closing)."""
+        """Stop the preview thread (the window is closing); a start or a data load still due
+        then does nothing (it would load data for a closed window)."""
+        self._closed = True
         self.engine.shutdown()
 
     # ---- computing -------------------------------------------------------------------------
     def refresh(self) -> None:
         """Ask for pictures of the network as it is now, unless the newest request already was."""
         document = self.document
-        if document is None:
+        if document is None or self._closed:
             return
         analysis = document.analysis.analysis
         params = analysis.total_params

@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QThread, Signal
 from cnnstudio.core.errors import CnnStudioError
 from cnnstudio.core.graph import GraphModel
 from cnnstudio.core.project import graph_structure, graph_to_dict
+from cnnstudio.gui.gc_guard import gui_thread_collector
 from cnnstudio.gui.training.controller import TrainingController
 from cnnstudio.train.callbacks import AttributionMap
 
@@ -136,6 +137,9 @@ class AttributionService(QObject):
         self._job = _Job(self._engine, source, key, request, self)
         self._job.answered.connect(self._arrived)
         self._job.finished.connect(self._job_done)
+        collector = gui_thread_collector()  # Python runs in the thread; see gui.gc_guard
+        self._job.finished.connect(collector.release)  # queued to the GUI thread, after the run
+        collector.hold()
         self._job.start()
 
     def _job_done(self) -> None:

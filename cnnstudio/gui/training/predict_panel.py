@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.core.errors import CnnStudioError
 from cnnstudio.core.project import Project
+from cnnstudio.gui.gc_guard import gui_thread_collector
 from cnnstudio.gui.plots.attribution import overlay_pixmap
 from cnnstudio.gui.plots.images import to_display
 from cnnstudio.train.overlay import DEFAULT_OPACITY
@@ -168,7 +169,10 @@ class PredictPanel(QWidget):
         job.failed.connect(self._failed)
         job.refused.connect(self._refused)
         job.finished.connect(self._finished)
+        collector = gui_thread_collector()  # Python runs in the thread; see gui.gc_guard
+        job.finished.connect(collector.release)  # queued to the GUI thread, after the run
         self._job = job
+        collector.hold()
         job.start()
 
     @property
