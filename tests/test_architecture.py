@@ -103,6 +103,7 @@ EDITOR_WITHOUT_TORCH = textwrap.dedent(
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    import cnnstudio.launcher  # what `cnnstudio` imports before it opens the editor
     from cnnstudio.gui.main_window import MainWindow
     from cnnstudio.gui.numbers import short_count
 

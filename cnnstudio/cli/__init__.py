@@ -10,21 +10,22 @@ Exit codes of every command: 0 success, 1 a valid file whose graph or run failed
 from __future__ import annotations
 
 import argparse
+import importlib
 import signal
 import sys
 from collections.abc import Sequence
 
-from cnnstudio.cli import diff, export, import_, lr_find, predict, runs, summary, train
-
+# Command -> its module. Imported only to run a command: several import torch, and the launcher
+# reads these names on every start of the editor, which must not pay for torch.
 COMMANDS = {
-    "summary": summary,
-    "train": train,
-    "export": export,
-    "import": import_,
-    "runs": runs,
-    "diff": diff,
-    "lr-find": lr_find,
-    "predict": predict,
+    "summary": "summary",
+    "train": "train",
+    "export": "export",
+    "import": "import_",
+    "runs": "runs",
+    "diff": "diff",
+    "lr-find": "lr_find",
+    "predict": "predict",
 }
 
 
@@ -36,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS.values():
-        module.add_parser(sub)
+        importlib.import_module(f"cnnstudio.cli.{module}").add_parser(sub)
     return parser
 
 
