@@ -40,6 +40,7 @@ class NodeInfo:
     inner: list[dict[str, NodeInfo]] = field(default_factory=list)
     derivation: tuple[Line, ...] = ()  # how the shape, params and MACs follow, with numbers
     field: ReceptiveField | None = None  # what one output position sees of an image input
+    path: str = ""  # inside a group, how errors and views name it: ``layer1.0/conv1``
 
     def maths(self) -> str:
         """The derivation and receptive field as text (tooltip, inspector); empty if unknown."""
@@ -118,6 +119,23 @@ class Analysis:
     def model_order(self) -> list[str]:
         """Topological order of the nodes the compiled model contains."""
         return [n for n in self.order if self.nodes[n].in_model]
+
+    def every_node(self, model_only: bool = False) -> list[NodeInfo]:
+        """Every node in network order, a group's blocks (each repetition's own, nested ones
+        too) right after the group: what views list, named by ``path`` (``layer1.0/conv1``).
+        ``model_only``: just those the compiled model computes."""
+        found: list[NodeInfo] = []
+
+        def visit(infos: dict[str, NodeInfo]) -> None:
+            for info in infos.values():
+                if model_only and not info.in_model:
+                    continue
+                found.append(info)
+                for repetition in info.inner:
+                    visit(repetition)
+
+        visit({n: self.nodes[n] for n in self.order})
+        return found
 
 
 def _singletons(graph: GraphModel, block: str, issues: list[Issue]) -> str | None:
@@ -205,6 +223,7 @@ def _walk(
     for node_id in order:
         node = graph.node(node_id)
         info = infos[node_id] = NodeInfo(node_id, node.type)
+        info.path = f"{path}/{node_id}" if path else node_id
         label = f"{path}/{graph.label(node_id)}" if path else graph.label(node_id)
         try:
             ports = graph.ports(node_id)

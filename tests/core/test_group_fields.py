@@ -65,7 +65,8 @@ def test_fields_go_through_repeats() -> None:
     first, second = result.nodes["block1"].inner
     # each BasicBlock adds two 3×3 convs: 3 (stem) + 2·2 = 7, then 7 + 2·2 = 11
     entering, leaving = second["conv1"].field, first["relu2"].field
-    assert entering is not None and leaving is not None
+    assert entering is not None
+    assert leaving is not None
     assert entering.height.size == leaving.height.size + 2
     assert _field_size(result, "block1") == (11, 11)
     assert result.nodes["block1"].field == second["relu2"].field
