@@ -95,3 +95,23 @@ def test_the_preview_draws_a_group_nodes_output_with_its_statistics(qtbot, windo
     assert "zeros" in item.toolTip()
     assert "receptive field 13×13 of the 32×32 input" in item.toolTip()
     assert preview.enabled
+
+
+def test_filters_and_grad_cam_offer_convolutions_inside_groups(qtbot, window) -> None:
+    dashboard = window.dashboard
+    filters = dashboard.filters.node_box
+    offered = [filters.itemData(i) for i in range(filters.count())]
+    assert offered[:3] == ["stem", "block1/conv1", "block1/conv2"]  # network order
+    assert "block3/proj" in offered
+    assert "block2/conv1  (32 @ 3x3, s2)" in [filters.itemText(i) for i in range(filters.count())]
+    layers = dashboard.feature_maps.attribution.layer
+    cams = [layers.itemData(i) for i in range(layers.count())]
+    assert cams == offered  # the same convolutions, all in the model
+    assert layers.currentData() == cams[-1]  # the last one by default
+
+    # A block selected inside a group is the one the Filters view shows.
+    window.document.enter("block2")
+    assert window.scene is not None
+    window.scene.select_nodes(["conv2"])
+    assert dashboard.filters.node == "block2/conv2"
+    assert dashboard.controller.capture.weights == ("block2/conv2",)

@@ -712,9 +712,12 @@ class TrainingDashboard(QWidget):
         ids = self.document.selection
         if len(ids) != 1:
             return
-        self.feature_maps.select_node(ids[0])
-        if self.filters.select_node(ids[0]):
-            self._filter_node_chosen(ids[0])
+        # A block selected inside a group is shown by its path (its first repetition's).
+        info = self.document.node_infos().get(ids[0])
+        node = info.path if info is not None and info.path else ids[0]
+        self.feature_maps.select_node(node)
+        if self.filters.select_node(node):
+            self._filter_node_chosen(node)
 
     def _sample_chosen(self, index: int) -> None:
         self.controller.capture.sample = index
