@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
@@ -21,6 +22,7 @@ from cnnstudio.gui.editor.group_item import GroupItem
 from cnnstudio.gui.main_window import MainWindow
 from cnnstudio.gui.preview import live
 from cnnstudio.gui.templates import examples_dir
+from cnnstudio.train.callbacks import Features
 
 LIMIT = live.PARAMS_LIMIT  # read before the GUI tests' fixture turns the preview off
 WAIT_MS = 30_000  # the first preview imports torch and generates the data
@@ -115,3 +117,13 @@ def test_filters_and_grad_cam_offer_convolutions_inside_groups(qtbot, window) ->
     window.scene.select_nodes(["conv2"])
     assert dashboard.filters.node == "block2/conv2"
     assert dashboard.controller.capture.weights == ("block2/conv2",)
+
+
+def test_training_thumbnails_draw_a_group_nodes_output(qtbot, window) -> None:
+    maps = np.zeros((32, 16, 16), np.float32)
+    maps[3, 2:6, 2:6] = 1.0  # the strongest map has a bright square
+    features = Features(1, 1, 1, 0, 0, {"block2": maps}, {}, np.full(10, 0.1, np.float32))
+    window.dashboard.thumbnails.update(features)
+    image = window.document.node_images["block2"]
+    assert (image.width(), image.height()) == (16, 16)
+    assert _group(window, "block2").thumbnail is not None
