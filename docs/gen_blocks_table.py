@@ -268,6 +268,11 @@ def project_schema() -> dict[str, Any]:
                     "maximum": MAX_REPEAT,
                     "default": 1,
                 },
+                "expanded": {
+                    "description": "A Group shown with its inner blocks under it (layout only).",
+                    "type": "boolean",
+                    "default": False,
+                },
                 "params": {"type": "object"},
                 "position": {
                     "description": "Canvas position [x, y].",

@@ -40,6 +40,7 @@ class NodeInfo:
     inner: list[dict[str, NodeInfo]] = field(default_factory=list)
     derivation: tuple[Line, ...] = ()  # how the shape, params and MACs follow, with numbers
     field: ReceptiveField | None = None  # what one output position sees of an image input
+    path: str = ""  # inside a group, how errors and views name it: ``layer1.0/conv1``
 
     def maths(self) -> str:
         """The derivation and receptive field as text (tooltip, inspector); empty if unknown."""
@@ -52,6 +53,16 @@ class NodeInfo:
     def memory(self) -> int:
         """Bytes of this node's output activation per sample."""
         return numel(self.output_shape) * BYTES_PER_ELEMENT if self.output_shape else 0
+
+
+@dataclass(frozen=True)
+class Feed:
+    """What a group's input port brings to the inner blocks it feeds: the outside tensor's
+    shape and receptive field, so the maths inside a group goes on from the network's input."""
+
+    output_shape: Shape
+    field: ReceptiveField | None
+    status: Status = "ok"
 
 
 @dataclass
@@ -108,6 +119,23 @@ class Analysis:
     def model_order(self) -> list[str]:
         """Topological order of the nodes the compiled model contains."""
         return [n for n in self.order if self.nodes[n].in_model]
+
+    def every_node(self, model_only: bool = False) -> list[NodeInfo]:
+        """Every node in network order, a group's blocks (each repetition's own, nested ones
+        too) right after the group: what views list, named by ``path`` (``layer1.0/conv1``).
+        ``model_only``: just those the compiled model computes."""
+        found: list[NodeInfo] = []
+
+        def visit(infos: dict[str, NodeInfo]) -> None:
+            for info in infos.values():
+                if model_only and not info.in_model:
+                    continue
+                found.append(info)
+                for repetition in info.inner:
+                    visit(repetition)
+
+        visit({n: self.nodes[n] for n in self.order})
+        return found
 
 
 def _singletons(graph: GraphModel, block: str, issues: list[Issue]) -> str | None:
@@ -187,14 +215,15 @@ def analyze(graph: GraphModel, classes: int | None = None, dataset: str = "") ->
 
 
 def _walk(
-    graph: GraphModel, order: list[str], fed: dict[str, dict[int, Shape]], path: str
+    graph: GraphModel, order: list[str], fed: dict[str, dict[int, Feed]], path: str
 ) -> dict[str, NodeInfo]:
-    """Infer each node of ``order`` in turn. Inside a group, ``fed`` gives the shapes its input
+    """Infer each node of ``order`` in turn. Inside a group, ``fed`` gives what its input
     ports bring to inner ``(node, port)`` targets and ``path`` (``layer1.0``) prefixes names."""
     infos: dict[str, NodeInfo] = {}
     for node_id in order:
         node = graph.node(node_id)
         info = infos[node_id] = NodeInfo(node_id, node.type)
+        info.path = f"{path}/{node_id}" if path else node_id
         label = f"{path}/{graph.label(node_id)}" if path else graph.label(node_id)
         try:
             ports = graph.ports(node_id)
@@ -206,19 +235,19 @@ def _walk(
         connected = {e.target_port for e in edges} | set(outside)
         wanted = range(ports.inputs)
         missing = [] if ports.variadic else [p for p in wanted if p not in connected]
-        sources: dict[int, NodeInfo | Shape] = {e.target_port: infos[e.source] for e in edges}
+        sources: dict[int, NodeInfo | Feed] = {e.target_port: infos[e.source] for e in edges}
         sources.update(outside)
         feeds = [sources[p] for p in sorted(sources)]
-        info.input_shapes = [f.output_shape if isinstance(f, NodeInfo) else f for f in feeds]
+        info.input_shapes = [f.output_shape for f in feeds]
         if missing:
             what = "input is" if ports.inputs == 1 else f"input {missing[0]} is"
             info.status, info.message = "error", f"{label}: {what} not connected"
-        elif any(isinstance(f, NodeInfo) and f.status != "ok" for f in feeds):
+        elif any(f.status != "ok" for f in feeds):
             info.message = f"{label}: shape unknown until the nodes before it are fixed"
         elif node.is_group:
-            shapes = [s for s in info.input_shapes if s is not None]
+            given = [Feed(f.output_shape, f.field) for f in feeds if f.output_shape is not None]
             where = f"{path}/{node_id}" if path else node_id
-            _infer_group(graph, node, shapes, where, label, info)
+            _infer_group(graph, node, given, where, label, info)
         else:
             shapes = [s for s in info.input_shapes if s is not None]
             spec = get_spec(node.type)
@@ -231,17 +260,17 @@ def _walk(
                 info.status, info.output_shape = "ok", result.shape
                 info.params, info.macs, info.kwargs = result.params, result.macs, result.kwargs
                 info.derivation = derive(spec, shapes, params, result)
-                # A shape fed from outside a group brings no field: unknown from there on.
-                fields = [f.field if isinstance(f, NodeInfo) else None for f in feeds]
+                fields = [f.field for f in feeds]
                 info.field = next_field(spec, shapes, params, fields, result.shape)
     return infos
 
 
 def _infer_group(
-    graph: GraphModel, node: Node, shapes: list[Shape], where: str, label: str, info: NodeInfo
+    graph: GraphModel, node: Node, given: list[Feed], where: str, label: str, info: NodeInfo
 ) -> None:
     """Fill ``info`` for a group instance: its definition's inner graph with the instance's
-    parameters, walked once per repetition; the first inner error becomes the group's."""
+    parameters, walked once per repetition, each fed the previous one's output (shape and
+    receptive field); the first inner error becomes the group's."""
     try:
         definition = graph.definitions.get(node.definition)
         inner = definition.instantiate(node.params)
@@ -254,22 +283,23 @@ def _infer_group(
         return
     order = inner.topological_order()
     used = _ancestors(inner, definition.output)
-    current = shapes
+    shapes = [f.output_shape for f in given]
+    current = given
     for rep in range(node.repeat):
         if rep and len(shapes) != 1:
             info.status, info.message = "error", f"{label}: only a group with one input repeats"
             return
-        if rep and current != shapes:
+        if rep and current[0].output_shape != shapes[0]:
             info.status = "error"
             info.message = (
                 f"{label}: repeat needs the output shape to equal the input shape, but "
-                f"{fmt_shape(shapes[0])} becomes {fmt_shape(current[0])}"
+                f"{fmt_shape(shapes[0])} becomes {fmt_shape(current[0].output_shape)}"
             )
             return
-        fed: dict[str, dict[int, Shape]] = {}
-        for port, shape in zip(definition.inputs, current, strict=True):
+        fed: dict[str, dict[int, Feed]] = {}
+        for port, feed in zip(definition.inputs, current, strict=True):
             for target, index in port.targets:
-                fed.setdefault(target, {})[index] = shape
+                fed.setdefault(target, {})[index] = feed
         path = f"{where}.{rep}" if node.repeat > 1 else where
         infos = _walk(inner, order, fed, path)
         info.inner.append(infos)
@@ -286,8 +316,22 @@ def _infer_group(
                 i.in_model = True
                 info.params += i.params
                 info.macs += i.macs
-        current = [out.output_shape]
-    info.status, info.output_shape = "ok", current[0]
+        current = [Feed(out.output_shape, out.field)]
+    info.status, info.output_shape, info.field = "ok", current[0].output_shape, current[0].field
+    info.derivation = _group_derivation(node, shapes, info)
+
+
+def _group_derivation(node: Node, shapes: list[Shape], info: NodeInfo) -> tuple[Line, ...]:
+    """One line for what the whole group does (``BasicBlock ×2 = 16×32×32   (from 16×32×32)``),
+    then its parameters and MACs, summed over its blocks and repetitions."""
+    assert info.output_shape is not None
+    name = node.definition if node.repeat == 1 else f"{node.definition} ×{node.repeat}"
+    lines = [Line(name, "", info.output_shape, "from " + " and ".join(map(fmt_shape, shapes)))]
+    if info.params:
+        lines.append(Line("params", "", info.params, "summed over its blocks"))
+    if info.macs:
+        lines.append(Line("MACs", "", info.macs, "summed over its blocks"))
+    return tuple(lines)
 
 
 def class_mismatch(

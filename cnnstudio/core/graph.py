@@ -49,6 +49,8 @@ class Node:
     position: tuple[float, float] = (0.0, 0.0)
     definition: str = ""
     repeat: int = 1
+    # A group shown with its inside under it: layout, like ``position`` (no effect on analysis).
+    expanded: bool = False
 
     def copy(self) -> Node:
         return Node(
@@ -58,6 +60,7 @@ class Node:
             self.position,
             self.definition,
             self.repeat,
+            self.expanded,
         )
 
     @property
@@ -619,6 +622,14 @@ class GraphModel:
         if node.position != pos:
             node.position = pos
             self.node_moved.emit(node_id, pos)
+
+    def set_expanded(self, node_id: str, expanded: bool) -> None:
+        """Show a group's inside on the canvas or not: saved with the layout, so ``changed``
+        (and the analysis) stays quiet, as for ``move``."""
+        node = self.node(node_id)
+        if not node.is_group:
+            raise GraphError(f"{self.label(node_id)} is not a group; only groups expand")
+        node.expanded = expanded
 
     def clear(self) -> None:
         for n in list(self._nodes):

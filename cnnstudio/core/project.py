@@ -147,6 +147,8 @@ def _node_to_dict(n: Node) -> dict[str, Any]:
     if n.is_group:
         doc["definition"] = n.definition
         doc["repeat"] = n.repeat
+        if n.expanded:
+            doc["expanded"] = True
     doc["params"] = n.params
     doc["position"] = [_fmt_number(n.position[0]), _fmt_number(n.position[1])]
     return doc
@@ -400,11 +402,14 @@ def _check_keys(item: Any, allowed: set[str], file: str, where: str) -> None:
 
 def _read_node(item: Any, graph: GraphModel, file: str, where: str) -> Node:
     """A checked node record; every fault is reported at the JSON path of the offending value."""
-    _check_keys(item, {"id", "type", "params", "position", "definition", "repeat"}, file, where)
+    keys = {"id", "type", "params", "position", "definition", "repeat", "expanded"}
+    _check_keys(item, keys, file, where)
     node_id = _expect(item.get("id"), str, file, f"{where}.id", "a string")
     block = _expect(item.get("type"), str, file, f"{where}.type", "a string")
     if block == GROUP:
         return _read_group(item, graph, file, where)
+    if "expanded" in item:
+        raise ProjectFileError(file, f"{where}.expanded", "only a Group node expands")
     params = _expect(item.get("params", {}), dict, file, f"{where}.params", "an object")
     pos = _expect(item.get("position", [0, 0]), list, file, f"{where}.position", "[x, y]")
     if len(pos) != 2 or not all(_is_finite(v) for v in pos):
@@ -434,7 +439,10 @@ def _read_group(item: dict[str, Any], graph: GraphModel, file: str, where: str) 
     pos = _expect(item.get("position", [0, 0]), list, file, f"{where}.position", "[x, y]")
     if len(pos) != 2 or not all(_is_finite(v) for v in pos):
         raise ProjectFileError(file, f"{where}.position", "expected [x, y] with two numbers")
-    node = Node(node_id, GROUP, params, (float(pos[0]), float(pos[1])), name, repeat)
+    expanded = _expect(
+        item.get("expanded", False), bool, file, f"{where}.expanded", "true or false"
+    )
+    node = Node(node_id, GROUP, params, (float(pos[0]), float(pos[1])), name, repeat, expanded)
     if name not in graph.definitions:
         raise ProjectFileError(
             file, f"{where}.definition", f"no group definition named {quote(name)} before it"
@@ -482,9 +490,11 @@ def _is_finite(v: Any) -> bool:
 
 
 def graph_structure(graph_doc: dict[str, Any]) -> dict[str, Any]:
-    """A graph's dict without node positions: what must match to resume a run."""
+    """A graph's dict without its layout (node positions, groups expanded): what must match to
+    resume a run."""
+    layout = ("position", "expanded")
     nodes = sorted(
-        ({k: v for k, v in n.items() if k != "position"} for n in graph_doc["nodes"]),
+        ({k: v for k, v in n.items() if k not in layout} for n in graph_doc["nodes"]),
         key=lambda n: n["id"],
     )
     edges = sorted(

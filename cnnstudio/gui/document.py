@@ -63,7 +63,6 @@ class Document(QObject):
         self._comparison: Comparison | None = None
         self._node_notes: dict[str, str] = {}
         self._scope: list[Level] = []
-        self._expanded: set[str] = set()  # "path/instance" of the groups shown expanded
         self._links = ModelLinks(self)
         self._links.connect(project.graph.changed, self._check_scope)  # inner graphs' too
         # Views hear the stack through the document: a document being destroyed drops its
@@ -184,16 +183,14 @@ class Document(QObject):
             self.scope_changed.emit()
 
     def is_expanded(self, instance: str) -> bool:
-        """Whether group ``instance`` of the graph being edited shows its inside on the canvas
-        (a view choice, kept while the canvas goes into other groups and back)."""
-        return f"{self.scope_path}/{instance}" in self._expanded
+        """Whether group ``instance`` of the graph being edited shows its inside on the canvas."""
+        graph = self.editing
+        return instance in graph and graph.node(instance).expanded
 
     def set_expanded(self, instance: str, expanded: bool) -> None:
-        key = f"{self.scope_path}/{instance}"
-        if expanded:
-            self._expanded.add(key)
-        else:
-            self._expanded.discard(key)
+        """A layout choice kept in the model, like positions, so Save writes it and reopening
+        shows the group as it was; not an undo step (nor a modification), as scrolling is not."""
+        self.editing.set_expanded(instance, expanded)
 
     def _check_scope(self, *_: object) -> None:
         """An undo or redo took away a group entered (or its definition): go up to the deepest

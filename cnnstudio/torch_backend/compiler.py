@@ -96,7 +96,7 @@ def _lower(
     """The fx node computing a block or a group (a submodule named ``node_name``)."""
     node, info = graph.node(node_id), infos[node_id]
     if node.is_group:
-        root.add_module(node_name, _group_module(graph, node_id, info))
+        root.add_module(node_name, group_module(graph, node_id, info))
         return fx_graph.create_node("call_module", node_name, tuple(args), name=node_name)
     spec = get_spec(node.type)
     if spec.function is not None:
@@ -106,7 +106,7 @@ def _lower(
     return fx_graph.create_node("call_module", node_name, tuple(args), name=node_name)
 
 
-def _group_module(graph: GraphModel, node_id: str, info: NodeInfo) -> nn.Module:
+def group_module(graph: GraphModel, node_id: str, info: NodeInfo) -> nn.Module:
     """A group instance as a module of its definition's class; a repeat is an ``nn.Sequential``
     of them, so parameters read ``layer1.0.conv1.weight`` like torchvision's."""
     node = graph.node(node_id)

@@ -18,7 +18,7 @@ import torch.fx as fx
 from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, Saliency
 
 from cnnstudio.core.errors import CnnStudioError
-from cnnstudio.torch_backend.compiler import NODE_IDS
+from cnnstudio.torch_backend.inside import InsideGroups
 from cnnstudio.train.callbacks import ATTRIBUTION_METHODS, AttributionMap
 from cnnstudio.train.loss import probabilities
 
@@ -43,18 +43,16 @@ class Heat:
 
 
 class Attributor:
-    """Attributions for one compiled model; knows its convolution nodes (in network order)."""
+    """Attributions for one compiled model; knows its convolution nodes (in network order),
+    those inside groups by path (``layer1.0/conv1``)."""
 
     def __init__(self, model: fx.GraphModule, output_kind: str) -> None:
         self.model = model
         self.output_kind = output_kind
-        ids: dict[str, str] = model.meta[NODE_IDS]
         self.convolutions = {
-            ids[n.name]: str(n.target)
-            for n in model.graph.nodes
-            if n.op == "call_module"
-            and n.name in ids
-            and isinstance(model.get_submodule(str(n.target)), _CONVOLUTIONS)
+            node: name
+            for node, name in InsideGroups(model).modules.items()
+            if isinstance(model.get_submodule(name), _CONVOLUTIONS)
         }
 
     @property

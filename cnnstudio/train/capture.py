@@ -13,24 +13,23 @@ import torch
 import torch.fx as fx
 
 from cnnstudio.torch_backend.compiler import NODE_IDS, feature_extractor
+from cnnstudio.torch_backend.inside import InsideGroups
 from cnnstudio.train.callbacks import Features
 from cnnstudio.train.capture_settings import CaptureSettings
 from cnnstudio.train.loss import probabilities
 
 
 class FeatureProbe:
-    """Runs the probe for a compiled model; knows which submodule belongs to which node."""
+    """Runs the probe for a compiled model; knows which submodule belongs to which node, a
+    block inside a group by its path (``layer1.0/conv1`` is module ``layer1.0.conv1``)."""
 
     def __init__(self, model: fx.GraphModule, output_kind: str) -> None:
         self.model = model
         self.extractor = feature_extractor(model)
         self.output_kind = output_kind
         ids: dict[str, str] = model.meta[NODE_IDS]
-        self.modules = {
-            ids[n.name]: str(n.target)
-            for n in model.graph.nodes
-            if n.op == "call_module" and n.name in ids
-        }
+        self.inside = InsideGroups(model)
+        self.modules = self.inside.modules
         self.output_node = next(
             ids[a.name]
             for n in model.graph.nodes
@@ -51,12 +50,18 @@ class FeatureProbe:
         nodes: Iterable[str] | None,
         weight_nodes: Iterable[str],
     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
-        """Activations (no batch dimension), weight copies and class probabilities for ``sample``."""
+        """Activations (no batch dimension), weight copies and class probabilities for ``sample``.
+
+        ``nodes`` may name blocks inside groups by path; None: every node, those inside too.
+        """
         was_training = self.model.training
         self.model.eval()
         try:
             with torch.no_grad():
                 outputs: dict[str, torch.Tensor] = self.extractor(sample.unsqueeze(0))
+                inner = nodes is None or any("/" in n for n in nodes)
+                if inner and self.inside.any:
+                    outputs = {**outputs, **self.inside.activations(self.model, outputs)}
         finally:
             self.model.train(was_training)
         wanted = outputs.keys() if nodes is None else [n for n in nodes if n in outputs]

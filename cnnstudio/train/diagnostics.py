@@ -95,7 +95,8 @@ class GradientMonitor:
 
 
 def relu_zero_shares(probe: FeatureProbe, images: torch.Tensor) -> dict[str, float]:
-    """Each ReLU node's share of zero outputs over ``images`` (normalised, on the model's device)."""
+    """Each ReLU node's share of zero outputs over ``images`` (normalised, on the model's
+    device); one inside a group under its path (``layer1.0/relu1``)."""
     relus = [
         node
         for node, name in probe.modules.items()
@@ -108,6 +109,8 @@ def relu_zero_shares(probe: FeatureProbe, images: torch.Tensor) -> dict[str, flo
     try:
         with torch.no_grad():
             outputs = probe.extractor(images)
+            if any("/" in node for node in relus):
+                outputs = {**outputs, **probe.inside.activations(probe.model, outputs)}
     finally:
         probe.model.train(was_training)
     return {node: float((outputs[node] == 0).float().mean()) for node in relus}

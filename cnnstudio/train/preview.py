@@ -9,6 +9,7 @@ shows its output as soon as its inputs are known.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +22,14 @@ from cnnstudio.core.activations import ActivationStats, dead_activation_issues
 from cnnstudio.core.analysis import Analysis, Issue, analyze
 from cnnstudio.core.blocks import Lowering, get_spec
 from cnnstudio.core.graph import GraphModel
-from cnnstudio.torch_backend.compiler import build_module, compile_graph, feature_extractor, resolve
+from cnnstudio.torch_backend.compiler import (
+    build_module,
+    compile_graph,
+    feature_extractor,
+    group_module,
+    resolve,
+)
+from cnnstudio.torch_backend.inside import InsideGroups
 from cnnstudio.train.checkpoint import read_weights
 from cnnstudio.train.data.dataset import Dataset
 from cnnstudio.train.data.normalize import to_float
@@ -78,6 +86,8 @@ class PreviewComputer:
         label = dataset.class_names[int(val.y[index])]
         check()
         activations: dict[str, torch.Tensor] = {}
+        inner: dict[str, torch.Tensor] = {}
+        owner: dict[str, str] = {}
         used = "no weights (the network has errors)"
         with torch.inference_mode():
             if analysis.valid:
@@ -85,13 +95,22 @@ class PreviewComputer:
                 used = self._load_fitting(model, job.weights)
                 check()
                 activations = dict(feature_extractor(model).eval()(x))
+                inside = InsideGroups(model)
+                inner, owner = inside.activations(model, activations), inside.owner
                 check()
             _evaluate_rest(graph, analysis, x, activations)
         arrays = {k: v[0].float().numpy().copy() for k, v in activations.items()}
         stats = {k: _stats(a) for k, a in arrays.items()}
-        types = {n.id: n.type for n in graph}
         what = f"validation sample {index} ({label})"
-        issues = dead_activation_issues(stats, types, what)
+        issues = dead_activation_issues(stats, {n.id: n.type for n in graph}, what)
+        # Blocks inside groups: named by path, listed under the group the canvas shows.
+        inner_stats = {k: _stats(v[0].float().numpy()) for k, v in inner.items()}
+        types = {i.path: i.type for i in analysis.every_node()}
+        issues += [
+            dataclasses.replace(issue, node=owner[issue.node])
+            for issue in dead_activation_issues(inner_stats, types, what)
+            if issue.node is not None
+        ]
         return PreviewResult(job.generation, index, label, arrays, stats, issues, used)
 
     def _load_fitting(self, model: torch.nn.Module, weights: Path | None) -> str:
@@ -126,11 +145,16 @@ def _evaluate_rest(
         for node_id in analysis.order:
             if node_id in values or analysis.nodes[node_id].status != "ok":
                 continue
-            spec = get_spec(graph.node(node_id).type)
+            node = graph.node(node_id)
             args = [values.get(e.source) for e in graph.inputs_of(node_id)]
             inputs = [a for a in args if a is not None]
             if len(inputs) != len(args):
                 continue
+            if node.is_group:
+                module = group_module(graph, node_id, analysis.nodes[node_id])
+                values[node_id] = module.eval()(*inputs)
+                continue
+            spec = get_spec(node.type)
             kwargs = analysis.nodes[node_id].kwargs
             if spec.lowering is Lowering.INPUT:
                 values[node_id] = x

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from cnnstudio.core.blocks import fmt_shape
+from cnnstudio.core.project import graph_structure, graph_to_dict
 from cnnstudio.gui.document import Document
 from cnnstudio.gui.numbers import short_count
 from cnnstudio.gui.preview.engine import PreviewEngine, PreviewPictures
@@ -32,11 +33,10 @@ START_DELAY_MS = 400
 
 
 def graph_key(document: Document) -> str:
-    """What of the graph a preview depends on: blocks, parameters and wires, not positions."""
-    graph = document.graph
-    nodes = [[n.id, n.type, n.params] for n in graph]
-    edges = [[e.source, e.target, e.target_port] for e in graph.edges]
-    return json.dumps([nodes, edges], sort_keys=True, default=str)
+    """What of the graph a preview depends on: blocks, parameters, wires and the insides of
+    groups, not the layout (positions, groups expanded)."""
+    structure = graph_structure(graph_to_dict(document.graph))
+    return json.dumps(structure, sort_keys=True, default=str)
 
 
 class LivePreview(QObject):

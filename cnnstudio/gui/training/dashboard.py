@@ -712,9 +712,12 @@ class TrainingDashboard(QWidget):
         ids = self.document.selection
         if len(ids) != 1:
             return
-        self.feature_maps.select_node(ids[0])
-        if self.filters.select_node(ids[0]):
-            self._filter_node_chosen(ids[0])
+        # A block selected inside a group is shown by its path (its first repetition's).
+        info = self.document.node_infos().get(ids[0])
+        node = info.path if info is not None and info.path else ids[0]
+        self.feature_maps.select_node(node)
+        if self.filters.select_node(node):
+            self._filter_node_chosen(node)
 
     def _sample_chosen(self, index: int) -> None:
         self.controller.capture.sample = index
@@ -756,18 +759,19 @@ class TrainingDashboard(QWidget):
         return self._probe
 
     def _update_filter_layers(self) -> None:
-        layers = [
-            (node.id, get_spec(node.type).describe(node.params))
-            for node in self.project.graph
-            if node.type == "Conv2d"
-        ]
-        self.filters.set_layers(layers)
+        """The convolutions the Filters and Grad-CAM choosers offer, those inside groups by
+        path (``layer1.0/conv1``), in network order."""
         analysis = self.document.analysis.analysis
+        layers = []
+        for info in analysis.every_node():
+            if info.type == "Conv2d" and info.status == "ok":
+                summary = get_spec(info.type).summary
+                layers.append((info.path, summary(info.kwargs) if summary else ""))
+        self.filters.set_layers(layers)
         convolutions = [
-            node_id
-            for node_id in analysis.order
-            if analysis.nodes[node_id].in_model
-            and analysis.nodes[node_id].type in ("Conv2d", "ConvTranspose2d")
+            info.path
+            for info in analysis.every_node(model_only=True)
+            if info.type in ("Conv2d", "ConvTranspose2d")
         ]
         for panel in (self.feature_maps.attribution, self.gallery.attribution):
             panel.set_layers(convolutions)

@@ -1,4 +1,4 @@
-"""Live pictures inside the canvas's convolution and pooling nodes.
+"""Live pictures inside the canvas's convolution, pooling and group nodes.
 
 Each such node shows its strongest feature map (the channel with the largest mean activation)
 for the probe sample, coloured like the feature-map view. The pictures go to the document,
@@ -40,8 +40,8 @@ class CanvasThumbnails:
             if maps.ndim != 3 or node_id not in graph:
                 continue
             node = graph.node(node_id)
-            if node.is_group or get_spec(node.type).category not in CATEGORIES:
-                continue  # a group's picture is that of its last block, shown inside it
+            if not node.is_group and get_spec(node.type).category not in CATEGORIES:
+                continue  # a collapsed group shows its output, like a block
             picture = colour(scale_unit(strongest_map(maps)[None], shared=False)[0], table)
             images[node_id] = qimage(np.ascontiguousarray(picture))
         document.set_node_images(images)
