@@ -28,6 +28,7 @@ from cnnstudio.core.project import Project
 from cnnstudio.export import FORMATS, ExportError, ExportResult, export_project, stale_weights
 from cnnstudio.gui.document import Document
 from cnnstudio.gui.gc_guard import gui_thread_collector
+from cnnstudio.gui.threads import back_to_gui_thread
 
 if TYPE_CHECKING:
     from cnnstudio.gui.main_window import MainWindow
@@ -94,9 +95,7 @@ class _ExportJob(QObject):
         except Exception as exc:  # a bug; the user still gets one line, never a traceback
             self.error = f"export failed ({type(exc).__name__}: {exc}); please report this bug"
         finally:
-            app = QCoreApplication.instance()
-            if app is not None:
-                self.moveToThread(app.thread())
+            back_to_gui_thread(self)
             thread.quit()
 
 

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -31,6 +31,7 @@ from cnnstudio.core.errors import CnnStudioError
 from cnnstudio.core.project import Project
 from cnnstudio.gui import theme
 from cnnstudio.gui.gc_guard import gui_thread_collector
+from cnnstudio.gui.threads import back_to_gui_thread
 
 WARNING = (
     "The file is run as Python code to build the module: import only code you trust. "
@@ -73,9 +74,7 @@ class ImportJob(QObject):
         except Exception as exc:  # the user's code may raise anything: one line, never a crash
             self.error = f"{type(exc).__name__}: {exc}"
         finally:
-            app = QCoreApplication.instance()
-            if app is not None:
-                self.moveToThread(app.thread())
+            back_to_gui_thread(self)
             thread.quit()
 
     def _import(self) -> tuple[Project, Path]:

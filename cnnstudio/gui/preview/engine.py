@@ -20,6 +20,7 @@ from cnnstudio.gui.gc_guard import gui_thread_collector
 from cnnstudio.gui.plots.images import qimage, to_display
 from cnnstudio.gui.plots.mosaic import colour, scale_unit, strongest_map
 from cnnstudio.gui.plots.style import ACTIVATION_MAP, lookup_table
+from cnnstudio.gui.threads import back_to_gui_thread
 
 if TYPE_CHECKING:
     from cnnstudio.train.preview import PreviewComputer, PreviewJob, PreviewResult
@@ -130,9 +131,7 @@ class _Worker(QObject):
     @Slot()
     def retire(self) -> None:
         """The last call in the thread: back to the GUI thread, where it is deleted."""
-        app = QCoreApplication.instance()
-        if app is not None:
-            self.moveToThread(app.thread())
+        back_to_gui_thread(self)
         QThread.currentThread().quit()
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from cnnstudio.gui.gc_guard import gui_thread_collector
+from cnnstudio.gui.threads import back_to_gui_thread
 from cnnstudio.train.data.errors import DatasetError, DownloadCancelled
 
 if TYPE_CHECKING:
@@ -78,9 +79,7 @@ class _LoadJob(QObject):
         except (OSError, ValueError, MemoryError) as exc:
             self.failed.emit(r, f"cannot load the dataset: {type(exc).__name__}: {exc}")
         finally:
-            app = QCoreApplication.instance()
-            if app is not None:
-                self.moveToThread(app.thread())
+            back_to_gui_thread(self)
             thread.quit()
 
 

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal
+from PySide6.QtCore import QObject, QThread, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -28,6 +28,7 @@ from cnnstudio.core.project import Project
 from cnnstudio.gui.gc_guard import gui_thread_collector
 from cnnstudio.gui.plots.style import plot_colours, style_plot, style_widget
 from cnnstudio.gui.plots.views import PlotWidget
+from cnnstudio.gui.threads import back_to_gui_thread
 from cnnstudio.train.data.errors import DatasetError
 
 REDRAW_MS = 100  # the curve is redrawn from the buffers at 10 Hz, not once per step
@@ -52,9 +53,7 @@ class LrSearch(QObject):
         try:
             self._run()
         finally:  # back to the GUI thread, where deleteLater can reach it once this one ends
-            app = QCoreApplication.instance()
-            if app is not None:
-                self.moveToThread(app.thread())
+            back_to_gui_thread(self)
 
     def _run(self) -> None:
         try:

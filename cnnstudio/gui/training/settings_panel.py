@@ -12,7 +12,7 @@ import dataclasses
 import math
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
+from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -35,6 +35,7 @@ from cnnstudio.core.memory import MemoryEstimate, format_bytes
 from cnnstudio.core.project import Project
 from cnnstudio.gui import theme
 from cnnstudio.gui.gc_guard import gui_thread_collector
+from cnnstudio.gui.threads import back_to_gui_thread
 from cnnstudio.gui.training.lr_finder import LrFinderDialog
 from cnnstudio.train.config import (
     AMP_MODES,
@@ -500,9 +501,7 @@ class _BatchSearch(QObject):
         try:
             self._search()
         finally:  # back to the GUI thread, where deleteLater can reach it once this one ends
-            app = QCoreApplication.instance()
-            if app is not None:
-                self.moveToThread(app.thread())
+            back_to_gui_thread(self)
 
     def _search(self) -> None:
         try:

@@ -22,8 +22,9 @@ from multiprocessing.connection import Connection, Listener
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from cnnstudio.gui.threads import back_to_gui_thread
 from cnnstudio.train.callbacks import (
     BatchProgress,
     EpochMetrics,
@@ -177,9 +178,7 @@ class RunDriver(QObject):
         try:
             self.result = self._drive()
         finally:
-            app = QCoreApplication.instance()
-            if app is not None:
-                self.moveToThread(app.thread())
+            back_to_gui_thread(self)
             thread.quit()
 
     def _drive(self) -> TrainingResult:
