@@ -19,6 +19,8 @@ from cnnstudio.core.project import EXTENSION
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and (args[0] in cli.COMMANDS or args[0].startswith("-")):
+        if argv is None:  # the program itself
+            cli.end_quietly_on_a_closed_pipe()
         return cli.main(args)
     if args and not _names_a_file(args[0]):
         return _unknown_command(args[0])

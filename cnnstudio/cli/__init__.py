@@ -43,9 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command (``cnnstudio-cli``; ``cnnstudio`` itself may open the editor instead)."""
+    if argv is None:
+        end_quietly_on_a_closed_pipe()
     args = list(sys.argv[1:] if argv is None else argv)
-    if hasattr(signal, "SIGPIPE"):  # `cnnstudio summary f | head` ends quietly
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     parser = build_parser()
     ns = parser.parse_args(args)
     if ns.command is None:
@@ -53,3 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     code: int = ns.run(ns)
     return code
+
+
+def end_quietly_on_a_closed_pipe() -> None:
+    """``cnnstudio summary f | head`` ends quietly. Only for the program itself: in a caller's
+    process (the Python API, tests) a closed pipe must stay an error it can handle, not a kill."""
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)

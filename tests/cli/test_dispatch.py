@@ -7,6 +7,7 @@ A mistyped command (``cnnstudio sumary net.cnnstudio``) once opened the editor o
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -101,3 +102,13 @@ def test_a_file_argument_opens_the_editor(
         (tmp_path / name).write_text("{}", encoding="utf-8")
     assert main([name]) == 2
     assert capsys.readouterr().err.startswith(EDITOR_BLOCKED)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGPIPE"), reason="no SIGPIPE on this platform")
+def test_a_command_run_in_process_leaves_sigpipe_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    # A caller's process (the Python API, this test run) must not be killed by a closed pipe.
+    example = ROOT / "examples" / "lenet5.cnnstudio"
+    before = signal.getsignal(signal.SIGPIPE)
+    assert main(["summary", str(example)]) == 0
+    assert signal.getsignal(signal.SIGPIPE) == before
+    assert "conv1" in capsys.readouterr().out
