@@ -98,7 +98,8 @@ class RunHistory:
 
     def add_rows(self, rows: Iterable[dict[str, Any]]) -> None:
         """Epochs read back from a run folder's ``metrics.jsonl`` (a reopened project, the
-        earlier epochs of a continued run); they have no batch losses."""
+        earlier epochs of a continued run); they have no batch losses, and their learning rate
+        is the one each epoch ended with."""
         scalars = [{k: r.get(k) for k in CSV_COLUMNS} for r in rows]  # the epoch CSV's
         if not scalars:
             return
@@ -107,7 +108,11 @@ class RunHistory:
             values = (r[name] for r in scalars)
             return [scale * v if isinstance(v, (int, float)) else np.nan for v in values]
 
-        self.epoch_x.extend(column("epoch"))
+        epochs = column("epoch")
+        ends = [(e, lr) for e, lr in zip(epochs, column("lr"), strict=True) if np.isfinite(lr)]
+        self.lr_x.extend([e for e, _ in ends])  # the lr each epoch ended with: one point each
+        self.lr.extend([lr for _, lr in ends])
+        self.epoch_x.extend(epochs)
         self.train_loss.extend(column("train_loss"))
         self.val_loss.extend(column("val_loss"))
         self.train_accuracy.extend(column("train_accuracy", 100.0))

@@ -156,6 +156,9 @@ def test_reopened_project_shows_its_latest_run_and_continue_draws_the_earlier_ep
     )
     x, _ = dashboard.curves.val_loss.get_data()
     assert list(x) == [1.0, 2.0]
+    lr_x, lr = dashboard.curves.lr_curve.get_data()  # the schedule too, one point an epoch
+    assert list(lr_x) == [1.0, 2.0]
+    assert np.allclose(lr, [r["lr"] for r in later.history])
     last_row = RunFolder(later.run_dir).read_metrics()[-1]
     assert dashboard.confusion.matrix is not None
     assert dashboard.confusion.matrix.tolist() == last_row["confusion"]
