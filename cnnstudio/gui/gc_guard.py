@@ -18,7 +18,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, QTimer
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer
 
 INTERVAL_MS = 500
 
@@ -47,6 +47,12 @@ class GuiThreadCollector(QObject):
         this collector's own timer: the holder may be gone by then."""
         self.hold()
         self._while.append(running)
+
+    def hold_until_finished(self, thread: QThread) -> None:
+        """Hold from now until ``thread`` (about to start) has finished: its ``finished`` comes
+        here queued, in the GUI thread, after its last Python line."""
+        self.hold()
+        thread.finished.connect(self.release)
 
     def release(self) -> None:
         """A worker thread has finished; automatic collection resumes after the last one."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import threading
 
+from PySide6.QtCore import QThread
+
 from cnnstudio.gui.gc_guard import GuiThreadCollector
 
 
@@ -48,4 +50,19 @@ def test_a_hold_while_a_thread_runs_ends_with_the_thread(qtbot) -> None:
     done.set()
     worker.join()
     qtbot.waitUntil(gc.isenabled, timeout=5_000)  # seen at the collector's next tick
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_hold_until_a_qthread_finished_ends_in_the_gui_thread(qtbot) -> None:
+    qtbot.waitUntil(gc.isenabled, timeout=10_000)
+    collector = GuiThreadCollector()
+    done = threading.Event()
+    thread = QThread()
+    thread.run = done.wait  # type: ignore[method-assign]
+    collector.hold_until_finished(thread)
+    thread.start()
+    assert not gc.isenabled()
+    done.set()
+    thread.wait()
+    qtbot.waitUntil(gc.isenabled, timeout=5_000)  # the queued finished, in this thread
     assert gc.get_freeze_count() == 0

@@ -137,9 +137,7 @@ class AttributionService(QObject):
         self._job = _Job(self._engine, source, key, request, self)
         self._job.answered.connect(self._arrived)
         self._job.finished.connect(self._job_done)
-        collector = gui_thread_collector()  # Python runs in the thread; see gui.gc_guard
-        self._job.finished.connect(collector.release)  # queued to the GUI thread, after the run
-        collector.hold()
+        gui_thread_collector().hold_until_finished(self._job)  # Python runs in it; see gui.gc_guard
         self._job.start()
 
     def _job_done(self) -> None:

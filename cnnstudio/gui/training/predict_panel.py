@@ -169,10 +169,8 @@ class PredictPanel(QWidget):
         job.failed.connect(self._failed)
         job.refused.connect(self._refused)
         job.finished.connect(self._finished)
-        collector = gui_thread_collector()  # Python runs in the thread; see gui.gc_guard
-        job.finished.connect(collector.release)  # queued to the GUI thread, after the run
         self._job = job
-        collector.hold()
+        gui_thread_collector().hold_until_finished(job)  # Python runs in it; see gui.gc_guard
         job.start()
 
     @property
