@@ -5,7 +5,9 @@ goes through the real entry point, ``cnnstudio.launcher.main([])`` → ``run_app
 creates the QApplication first (``run_app`` reuses a running one) and watches its events, so
 nothing in the product is changed for measuring. Times are from the moment the parent starts the
 process (``time.monotonic`` is one system-wide clock), so they include the interpreter's own
-start-up. The first run is discarded (cold file cache); the medians are of the warm runs.
+start-up. The first run is discarded (cold file cache, bytecode not yet cached); the medians are
+of the warm runs. Bytecode is cached as in an installed copy (``PYTHONDONTWRITEBYTECODE`` is
+dropped), in a temporary ``PYTHONPYCACHEPREFIX`` so the checkout is left as it was.
 
     python -m benchmarks.startup [--runs 7]
 
@@ -66,9 +68,10 @@ def child() -> None:
     print(json.dumps(marks), flush=True)
 
 
-def one_run() -> dict[str, float]:
+def one_run(pycache: str) -> dict[str, float]:
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+        "PYTHONPYCACHEPREFIX": pycache,
         "QT_QPA_PLATFORM": "offscreen",
         "CNNSTUDIO_NO_SETTINGS": "1",
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
@@ -99,8 +102,9 @@ def main() -> None:
     if args.child:
         child()
         return
-    one_run()  # cold: discarded
-    runs = [one_run() for _ in range(args.runs)]
+    with tempfile.TemporaryDirectory(prefix="cnnstudio-pyc-") as pycache:
+        one_run(pycache)  # cold: discarded
+        runs = [one_run(pycache) for _ in range(args.runs)]
     med = {p: statistics.median(r[p] for r in runs) for p in PHASES}
     print(f"{args.runs} warm runs, medians (s from process start):")
     previous = 0.0
