@@ -143,7 +143,20 @@ def run_project(path: Path) -> Project:
         raise CnnStudioError(f"{config}: cannot read the run's configuration ({exc})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("project"), dict):
         raise CnnStudioError(f"{config}: not a run configuration (no 'project' object)")
-    return Project.from_dict(doc["project"], f"{config}: project")
+    project = Project.from_dict(doc["project"], f"{config}: project")
+    if isinstance(doc.get("project_file"), str):
+        _anchor_paths(project, Path(doc["project_file"]).parent)
+    return project
+
+
+def _anchor_paths(project: Project, folder: Path) -> None:
+    """Relative dataset and weights paths were relative to the project file that trained: made
+    absolute, they still name the same files in a project opened elsewhere or not yet saved."""
+    for section, key in ((project.dataset, "path"), (project.weights, "file")):
+        value = section.get(key) if section is not None else None
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            assert section is not None
+            section[key] = str(folder / value)
 
 
 def _costs(project: dict[str, Any], cache: CostCache) -> tuple[int | None, int | None]:

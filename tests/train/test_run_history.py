@@ -94,3 +94,29 @@ def test_two_hundred_runs_list_within_budget(small: Project) -> None:
     assert len(runs) == 200
     assert runs[0].path == trained.run_dir
     assert elapsed < LISTING_BUDGET_S
+
+
+def test_a_runs_network_keeps_its_relative_data_paths_meaning(tmp_path: Path) -> None:
+    """Opened as an unsaved project (or into another folder), a run's network still names the
+    data and weights beside the project file that trained it."""
+    home = tmp_path / "work"
+    project = Project(name="p", path=home / "p.cnnstudio")
+    project.dataset = {"source": "folder", "path": "data/images"}
+    project.weights = {"file": "p.weights.safetensors", "sha256": "0" * 64}
+    run = tmp_path / "run"
+    run.mkdir()
+    config = {"project": project.to_dict(), "project_file": str(project.path)}
+    (run / CONFIG).write_text(json.dumps(config), encoding="utf-8")
+    opened = run_project(run)
+    assert opened.path is None
+    assert opened.dataset == {"source": "folder", "path": str(home / "data" / "images")}
+    assert opened.weights is not None
+    assert opened.weights["file"] == str(home / "p.weights.safetensors")
+    # an absolute path stays; without a project file (trained unsaved) nothing is changed
+    config["project"]["dataset"]["path"] = "/data/elsewhere"
+    del config["project_file"]
+    (run / CONFIG).write_text(json.dumps(config), encoding="utf-8")
+    assert run_project(run).dataset == {"source": "folder", "path": "/data/elsewhere"}
+    config["project"]["dataset"]["path"] = "data/images"
+    (run / CONFIG).write_text(json.dumps(config), encoding="utf-8")
+    assert run_project(run).dataset == {"source": "folder", "path": "data/images"}
