@@ -153,9 +153,10 @@ def _anchor_paths(project: Project, folder: Path) -> None:
     """Relative dataset and weights paths were relative to the project file that trained: made
     absolute, they still name the same files in a project opened elsewhere or not yet saved."""
     for section, key in ((project.dataset, "path"), (project.weights, "file")):
-        value = section.get(key) if section is not None else None
+        if section is None:
+            continue
+        value = section.get(key)
         if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
-            assert section is not None
             section[key] = str(folder / value)
 
 
