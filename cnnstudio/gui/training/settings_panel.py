@@ -146,7 +146,7 @@ class SettingsPanel(QWidget):
     """Edits ``project.training``; ``changed(section_dict, description, merge_key)`` asks the
     dashboard to store a new, already validated section."""
 
-    changed = Signal(object, str, str)
+    changed = Signal(object, str, object)  # section, description, merge key or None
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -299,7 +299,8 @@ class SettingsPanel(QWidget):
         snapshot.path = self.project.path  # relative dataset paths resolve as in a run
         snapshot.training = dict(self.section or {})
         self.lr_finder = LrFinderDialog(snapshot, self)
-        self.lr_finder.use_lr.connect(lambda lr: self._edit("lr", lr))
+        # its own undo step, never merged into typing in the lr field
+        self.lr_finder.use_lr.connect(lambda lr: self._edit("lr", lr, merge=False))
         self.lr_finder.show()
 
     # ---- will it fit? -----------------------------------------------------------------------
@@ -453,7 +454,9 @@ class SettingsPanel(QWidget):
                 editor.setEnabled(getattr(self.config, control) in values)
 
     # ---- form -> model ---------------------------------------------------------------------
-    def _edit(self, key: str, value: Any) -> None:
+    def _edit(self, key: str, value: Any, merge: bool = True) -> None:
+        """Store ``value`` under ``key``; edits of one key in a row merge into one undo step
+        unless ``merge`` is False."""
         if self._loading:
             return
         section = dict(self.section or {})
@@ -479,7 +482,7 @@ class SettingsPanel(QWidget):
         self._show_error(None)
         shown = section.get(name)
         text = f"Set training {key.replace('_', ' ')} to {shown if not isinstance(shown, dict) else 'on'}"
-        self.changed.emit(section, text, f"training.{key}")
+        self.changed.emit(section, text, f"training.{key}" if merge else None)
 
     def _show_error(self, message: str | None) -> None:
         self.error.setText(message or "")

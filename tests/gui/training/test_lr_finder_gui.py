@@ -47,9 +47,14 @@ def test_the_suggested_lr_is_plotted_marked_and_used_as_an_undoable_edit(
     assert document.project.to_dict() == before  # the sweep changed nothing
     assert document.undo_stack.count() == 2
 
+    lr_box = dashboard.settings_panel.editors["lr"]
+    lr_box.setValue(0.0123)  # typed in the lr field first: its own undo step
+    typed = document.project.to_dict()
     qtbot.mouseClick(finder.use_button, Qt.MouseButton.LeftButton)
     assert document.project.training["lr"] == finder.suggested
-    assert dashboard.settings_panel.editors["lr"].value() == pytest.approx(finder.suggested)
+    assert lr_box.value() == pytest.approx(finder.suggested)
+    window.action_undo.trigger()
+    assert document.project.to_dict() == typed
     window.action_undo.trigger()
     assert document.project.to_dict() == before
     qtbot.mouseClick(
