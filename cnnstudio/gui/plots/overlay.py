@@ -2,7 +2,8 @@
 
 Each compared run has a solid validation and a dashed training line in the loss and accuracy
 plots, and is named in a key above the plots (run names are long: inside a plot a legend of
-several would hide the curves). Items are kept in a pool and reused: selecting other runs only
+several would hide the curves); a click on a run's name there hides its lines, another shows
+them again. Items are kept in a pool and reused: selecting other runs only
 hands new arrays to path items (Qt draws them in C++), so a redraw of ten runs stays within a
 frame.
 """
@@ -11,9 +12,10 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import QLabel
 
@@ -48,9 +50,9 @@ class _Slot:
     def lines(self) -> tuple[PathCurve, ...]:
         return (self.train_loss, self.val_loss, self.train_accuracy, self.val_accuracy)
 
-    def show(self, run: RunCurves | None) -> None:
+    def show(self, run: RunCurves | None, visible: bool = True) -> None:
         self.run = run
-        if run is None:
+        if run is None or not visible:
             for item in self.lines():
                 item.set_data(_EMPTY, _EMPTY)
                 item.setVisible(False)
@@ -65,23 +67,40 @@ class _Slot:
 
 
 class RunsKey(QLabel):
-    """Names the compared runs in their colours (hidden while none is compared)."""
+    """Names the compared runs in their colours (hidden while none is compared). A compared
+    run's name is a link: ``toggled(index)`` asks to hide or show that run's lines."""
+
+    toggled = Signal(int)
 
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("runsKey")
         self.setWordWrap(True)
         self.setTextFormat(Qt.TextFormat.RichText)
-        self.setToolTip("Compared runs: validation solid, training dashed")
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self.setToolTip(
+            "Compared runs: validation solid, training dashed. Click a run to hide or show it."
+        )
+        self.linkActivated.connect(lambda link: self.toggled.emit(int(link)))
         self.names: list[str] = []
         self.hide()
 
-    def set_entries(self, entries: Sequence[tuple[str, str]]) -> None:
-        """``(colour, run name)`` pairs, in order; the same again changes nothing (no layout)."""
-        text = "&nbsp;&nbsp; ".join(
-            f'<span style="color:{colour}">&#9473;&#9473;</span>&nbsp;{html.escape(name)}'
-            for colour, name in entries
-        )
+    def set_entries(
+        self, entries: Sequence[tuple[str, str]], hidden: Sequence[bool] = (), live: int = 0
+    ) -> None:
+        """``(colour, run name)`` pairs, in order, the last ``live`` of them plain text (the
+        live run: not a compared run to hide), a ``hidden`` one struck through; the same again
+        changes nothing (no layout)."""
+        links = len(entries) - live
+        parts = []
+        for i, (colour, name) in enumerate(entries):
+            line = f'<span style="color:{colour}">&#9473;&#9473;</span>&nbsp;{html.escape(name)}'
+            if i < len(hidden) and hidden[i]:
+                line = f"<s>{line}</s>"
+            if i < links:
+                line = f'<a href="{i}" style="text-decoration:none;color:inherit">{line}</a>'
+            parts.append(line)
+        text = "&nbsp;&nbsp; ".join(parts)
         if text == self.text() and self.isHidden() != bool(entries):
             return
         self.names = [name for _, name in entries]
@@ -108,33 +127,54 @@ class RunsKey(QLabel):
 
 class RunsOverlay:
     """The compared runs in the loss and accuracy plots, named in ``key``. A run keeps its
-    colour while it stays selected."""
+    colour, and stays hidden once hidden from the key, while it stays selected."""
 
     def __init__(self, loss: PathLayer, accuracy: PathLayer, key: RunsKey) -> None:
         self.loss, self.accuracy, self.key = loss, accuracy, key
         self.slots: list[_Slot] = []
         self.runs: tuple[RunCurves, ...] = ()
+        self.hidden: set[Path] = set()
+        self._live: tuple[str, str] | None = None
+        key.toggled.connect(self.toggle)
 
     def set_runs(self, runs: Sequence[RunCurves], live: tuple[str, str] | None = None) -> None:
         """Draw ``runs`` and name them, then the live run's ``(colour, label)`` when it is one
         of the compared runs (its own curves are drawn already)."""
         self.runs = tuple(runs)
+        self._live = live
         wanted = {r.path: r for r in self.runs}
+        self.hidden &= wanted.keys()
         free = []
         for slot in self.slots:  # a run still selected keeps its slot, and so its colour
             run = wanted.pop(slot.run.path, None) if slot.run is not None else None
             if run is None:
                 free.append(slot)
-            slot.show(run)
+            slot.show(run, run is not None and run.path not in self.hidden)
         for run in wanted.values():
             if not free:
                 colour = RUN_COLOURS[len(self.slots) % len(RUN_COLOURS)]
                 free.append(_Slot(self.loss, self.accuracy, colour))
                 self.slots.append(free[-1])
-            free.pop(0).show(run)
+            free.pop(0).show(run, run.path not in self.hidden)
+        self._name_runs()
+
+    def toggle(self, index: int) -> None:
+        """Hide the ``index``-th compared run's lines, or show them again."""
+        if not 0 <= index < len(self.runs):
+            return
+        run = self.runs[index]
+        self.hidden ^= {run.path}
+        for slot in self.slots:
+            if slot.run is not None and slot.run.path == run.path:
+                slot.show(run, run.path not in self.hidden)
+        self._name_runs()
+
+    def _name_runs(self) -> None:
         by_path = {s.run.path: s for s in self.slots if s.run is not None}
         entries = [(by_path[r.path].colour, r.name) for r in self.runs]
-        self.key.set_entries(entries + ([live] if live is not None else []))
+        hidden = [r.path in self.hidden for r in self.runs]
+        live = [self._live] if self._live is not None else []
+        self.key.set_entries(entries + live, hidden, len(live))
 
     def x_end(self) -> float:
         """The last epoch of the longest compared run (0 without runs)."""

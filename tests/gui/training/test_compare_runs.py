@@ -99,6 +99,16 @@ def test_selected_runs_overlay_their_curves_with_the_live_run(
     assert slot.val_accuracy in accuracy_items
     assert slot.train_accuracy in accuracy_items
     assert all(item.isVisible() for item in slot.lines())
+    # a click on the run's name in the key hides its lines (struck through), another shows them
+    key = curves.runs_key
+    at = QPoint(10, key.height() // 2)  # the first entry: the compared run's swatch
+    qtbot.mouseClick(key, Qt.MouseButton.LeftButton, pos=at)
+    assert not any(item.isVisible() for item in slot.lines())
+    assert key.text().count("<s>") == 1
+    assert key_names(dashboard) == [first.run_dir.name, f"{second.run_dir.name} (current)"]
+    qtbot.mouseClick(key, Qt.MouseButton.LeftButton, pos=at)
+    assert all(item.isVisible() for item in slot.lines())
+    assert "<s>" not in key.text()
     x, y = slot.val_loss.get_data()
     assert list(x) == [1.0, 2.0]
     assert np.allclose(y, [r["val_loss"] for r in first.history])
