@@ -192,6 +192,7 @@ class Definitions:
 
     added = Signal(str)
     removed = Signal(str)
+    renamed = Signal(str, str)  # old name, new name
     changed = Signal(str)
 
     def __init__(self, root: GraphModel) -> None:
@@ -252,6 +253,22 @@ class Definitions:
         self.removed.emit(name)
         self.changed.emit(name)
         return definition
+
+    def rename(self, old: str, new: str) -> None:
+        """Rename a definition in place (its inner graph stays the same object), keeping its
+        place in the file order; every instance, at the top or inside a group, follows."""
+        definition = self.get(old)
+        if new == old:
+            return
+        validate_definition_name(new)
+        if new in self._defs:
+            raise GraphError(f"a group definition named {quote(new)} already exists")
+        self._defs = {(new if name == old else name): d for name, d in self._defs.items()}
+        definition.name = definition.graph.owner = new
+        for graph in (self.root, *(d.graph for d in self)):
+            graph.definition_renamed(old, new)
+        self.renamed.emit(old, new)
+        self.changed.emit(new)
 
     def replace(self, definition: Definition) -> Definition:
         """Swap in a new version of a definition (same name); returns the old one."""
@@ -581,6 +598,16 @@ class GraphModel:
         self.params_changed.emit(node_id)
         self.changed.emit()
         return old
+
+    def definition_renamed(self, old: str, new: str) -> None:
+        """Definition ``old`` is now called ``new`` (same ports and parameters): this graph's
+        instances of it follow."""
+        renamed = [n for n in self._nodes.values() if n.is_group and n.definition == old]
+        for node in renamed:
+            node.definition = new
+            self.params_changed.emit(node.id)
+        if renamed:
+            self.changed.emit()
 
     def _definition_changed(self, name: str) -> None:
         self.changed.emit()

@@ -276,6 +276,20 @@ class MakeUnique(Command):
         graph.definitions.remove(self.name)
 
 
+class RenameDefinition(Command):
+    """Rename a project block; every instance follows (its class name in exported code)."""
+
+    def __init__(self, old: str, new: str) -> None:
+        self.old, self.new = old, new
+        self.text = f"Rename group {old} to {new}"
+
+    def do(self, graph: GraphModel) -> None:
+        graph.definitions.rename(self.old, self.new)
+
+    def undo(self, graph: GraphModel) -> None:
+        graph.definitions.rename(self.new, self.old)
+
+
 class EditDefinition(Command):
     """Change a definition's ports, output or exposed parameters; every instance follows.
 

@@ -32,7 +32,13 @@ from PySide6.QtWidgets import (
 from cnnstudio.core.blocks import get_spec
 from cnnstudio.core.commands import Rename, SetParams
 from cnnstudio.core.graph import MAX_REPEAT, Definition, ExposedParam, GraphModel, Node
-from cnnstudio.core.groups import EditDefinition, MakeUnique, SetRepeat, instance_params
+from cnnstudio.core.groups import (
+    EditDefinition,
+    MakeUnique,
+    RenameDefinition,
+    SetRepeat,
+    instance_params,
+)
 from cnnstudio.gui import theme
 from cnnstudio.gui.analysis_model import AnalysisModel
 from cnnstudio.gui.document import Document
@@ -183,11 +189,14 @@ class Inspector(QWidget):
         layout.addWidget(_label("Group", "section"))
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.definition_value = _label(role="value")
+        self.definition_value = QLineEdit()
         self.definition_value.setObjectName("inspectorDefinition")
         self.definition_value.setToolTip(
-            "The project block this group is an instance of; editing it changes every instance."
+            "The project block this group is an instance of; editing it changes every instance.\n"
+            "Type a new name to rename it everywhere (it is the class name in exported code):\n"
+            "letters, digits or '_', starting with a letter or '_'."
         )
+        self.definition_value.editingFinished.connect(self._rename_definition)
         form.addRow("Definition", self.definition_value)
         self.repeat_edit = QSpinBox()
         self.repeat_edit.setObjectName("inspectorRepeat")
@@ -536,6 +545,21 @@ class Inspector(QWidget):
                 f"{self.node_id} now has its own definition, "
                 f"{self.graph.node(self.node_id).definition}."
             )
+
+    def _rename_definition(self) -> None:
+        if self.node_id is None or self.graph is None or self.document is None:
+            return
+        old = self.graph.node(self.node_id).definition
+        new = self.definition_value.text().strip()
+        if new == old:
+            return
+        message = self.document.push(RenameDefinition(old, new))
+        if message is not None:
+            self._refuse(message)
+            self.definition_value.setText(old)
+        else:
+            self._set_refusal("")
+            self.status_message.emit(f"Renamed group {old} to {new}.")
 
     def _rename(self) -> None:
         if self.node_id is None or self.graph is None or self.document is None:

@@ -17,6 +17,7 @@ from cnnstudio.core.groups import (
     EditDefinition,
     GroupNodes,
     MakeUnique,
+    RenameDefinition,
     SetRepeat,
     Ungroup,
     flattened,
@@ -214,6 +215,29 @@ def test_make_unique_detaches_one_instance_and_undoes() -> None:
     command.undo(g)
     assert g.node("layer2").definition == "BasicBlock"
     assert g.definitions.names == ["BasicBlock"]
+
+
+def test_renaming_a_definition_renames_every_instance_nested_too_and_undoes() -> None:
+    g = two_instances()
+    GroupNodes(["layer1"], "Outer").do(g)  # BasicBlock used at the top and inside Outer
+    before, analysed = state(g), analyze(g).total_params
+    changed: list[str] = []
+    g.changed.connect(lambda: changed.append("root"))
+    command = RenameDefinition("BasicBlock", "ResBlock")
+    command.do(g)
+    assert g.definitions.names == ["ResBlock", "Outer"]  # its place in the file order kept
+    resblock = g.definitions.get("ResBlock")
+    assert resblock.name == resblock.graph.owner == "ResBlock"
+    assert g.definitions.users("ResBlock") == ["layer2", "Outer/layer1"]
+    assert analyze(g).total_params == analysed
+    assert changed
+    with pytest.raises(GraphError, match="already exists"):
+        RenameDefinition("ResBlock", "Outer").do(g)
+    with pytest.raises(GraphError, match="invalid group name"):
+        RenameDefinition("ResBlock", "2 blocks").do(g)
+    assert g.definitions.names == ["ResBlock", "Outer"]  # refused renames changed nothing
+    command.undo(g)
+    assert state(g) == before
 
 
 def test_repeat_is_bounded_and_undoes() -> None:

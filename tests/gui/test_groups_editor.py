@@ -229,6 +229,48 @@ def test_an_edit_inside_a_definition_updates_every_instance_and_undoes(
     assert document.undo_stack.isClean()
 
 
+def _type_definition_name(qtbot: Any, window: MainWindow, name: str) -> None:
+    """Type ``name`` over the inspector's Definition field and press Enter."""
+    field = window.inspector.definition_value
+    field.setFocus()
+    field.selectAll()
+    qtbot.keyClicks(field, name)
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+
+
+def test_typing_a_definition_name_in_the_inspector_renames_it_everywhere(qtbot, window) -> None:
+    _open_resnet18(window, qtbot)
+    document, scene, inspector = window.document, window.scene, window.inspector
+    assert scene is not None
+    users = document.graph.definitions.users("BasicBlock")
+    scene.select_nodes(["layer1"])
+    _type_definition_name(qtbot, window, "ResBlock")
+    assert document.graph.definitions.users("ResBlock") == users
+    assert "BasicBlock" not in document.graph.definitions
+    for node_id in users:
+        item = scene.node_item(node_id)
+        assert isinstance(item, GroupItem)
+        assert item.type_label() == "ResBlock"
+    assert window.block_palette.definition_index("ResBlock").isValid()
+    assert not window.block_palette.definition_index("BasicBlock").isValid()
+    assert document.undo_stack.undoText() == "Rename group BasicBlock to ResBlock"
+    # a taken or invalid name is refused, with the reason, and the field shows the name again
+    _type_definition_name(qtbot, window, "DownBlock")
+    assert inspector.refusal.isVisible()
+    assert "already exists" in inspector.refusal.text()
+    assert inspector.definition_value.text() == "ResBlock"
+    assert "DownBlock" in document.graph.definitions
+    # inside, the breadcrumb names the new name; Undo brings the old one back everywhere
+    document.enter("layer1")
+    assert [c.text() for c in window.breadcrumb.crumbs] == ["ResNet-18", "layer1 (ResBlock)"]
+    window.action_undo.trigger()  # back where the rename was made, at the top
+    assert document.scope_path == ""
+    assert document.graph.definitions.users("BasicBlock") == users
+    document.enter("layer1")
+    assert [c.text() for c in window.breadcrumb.crumbs] == ["ResNet-18", "layer1 (BasicBlock)"]
+    assert window.block_palette.definition_index("BasicBlock").isValid()
+
+
 def test_inspector_sets_parameters_repeat_and_makes_an_instance_unique(qtbot, window) -> None:
     _open_resnet18(window, qtbot)
     document, scene = window.document, window.scene

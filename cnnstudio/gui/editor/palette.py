@@ -236,7 +236,7 @@ class BlockPalette(QWidget):
         """List the project's group definitions under "Project blocks", following its edits."""
         self._links.unlink()
         self._definitions = definitions = document.graph.definitions
-        for signal in (definitions.added, definitions.removed):
+        for signal in (definitions.added, definitions.removed, definitions.renamed):
             self._links.connect(signal, self._show_definitions)
         self._show_definitions()
 
