@@ -82,20 +82,16 @@ def amp_dtype_name(amp: str, device_type: str) -> str | None:
 
 
 def available_bytes(device: str | torch.device = "cpu") -> int:
-    """Memory a run on ``device`` may still take: the GPU's free memory, or RAM available."""
+    """Memory a run on ``device`` may still take: the GPU's free memory, or RAM available
+    (psutil: Linux's MemAvailable, Windows' and macOS's own figures)."""
     if str(device).startswith("cuda"):
         import torch  # a CUDA device: torch is needed (and loaded) to use it anyway
 
         free, _total = torch.cuda.mem_get_info(torch.device(device))
         return int(free)
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    import psutil
+
+    return int(psutil.virtual_memory().available)
 
 
 def resolve_threads(threads: int | str, processes: int = 1) -> int:

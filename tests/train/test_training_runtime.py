@@ -64,6 +64,15 @@ def test_amp_auto_on_cuda_picks_bf16_or_fp16_with_scaler(
     assert precision.grad_scaler is not bf16
 
 
+def test_available_ram_is_the_systems_available_figure() -> None:
+    """Linux's MemAvailable here (psutil reads each platform's own figure)."""
+    with open("/proc/meminfo") as f:
+        meminfo = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in f}
+    available = hardware.available_bytes("cpu")
+    assert 0 < available <= meminfo["MemTotal"]
+    assert abs(available - meminfo["MemAvailable"]) < 0.1 * meminfo["MemTotal"]
+
+
 @pytest.mark.parametrize(("cores", "threads"), [(1, 1), (2, 2), (3, 3), (16, 16)])
 def test_auto_threads_are_every_core(
     monkeypatch: pytest.MonkeyPatch, cores: int, threads: int
