@@ -45,6 +45,7 @@ from cnnstudio.gui.document import Document
 from cnnstudio.gui.editor.model_links import ModelLinks
 from cnnstudio.gui.numbers import shape_text, short_count
 from cnnstudio.gui.param_editors import FloatEditor, IntEditor, IntsEditor, ParamEditor, make_editor
+from cnnstudio.gui.wheel_guard import wheel_when_focused
 
 # Editors whose successive changes (arrow steps, typed values) merge into one undo step.
 _MERGING = (IntEditor, FloatEditor, IntsEditor)
@@ -201,6 +202,7 @@ class Inspector(QWidget):
         self.repeat_edit = QSpinBox()
         self.repeat_edit.setObjectName("inspectorRepeat")
         self.repeat_edit.setRange(1, MAX_REPEAT)
+        wheel_when_focused(self.repeat_edit)  # scrolling the inspector must not change it
         self.repeat_edit.setPrefix("x")
         self.repeat_edit.setToolTip(
             "Run the group this many times in sequence (its output shape must equal its input's)."

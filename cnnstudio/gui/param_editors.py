@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QValidator, QWheelEvent
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QBoxLayout,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from cnnstudio.core.params import Param
 from cnnstudio.gui import theme
+from cnnstudio.gui.wheel_guard import wheel_when_focused
 
 INT_LIMIT = 2**31 - 1
 FLOAT_LIMIT = 1e12
@@ -72,14 +73,8 @@ class SpinBox(QSpinBox):
         super().__init__(parent)
         self.setRange(low, high)
         self.setKeyboardTracking(False)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        wheel_when_focused(self)
         self.setMinimumWidth(48)
-
-    def wheelEvent(self, event: QWheelEvent) -> None:
-        if self.hasFocus():
-            super().wheelEvent(event)
-        else:
-            event.ignore()
 
 
 class FloatSpinBox(QDoubleSpinBox):
@@ -91,7 +86,7 @@ class FloatSpinBox(QDoubleSpinBox):
         self.setRange(low, high)
         self.setKeyboardTracking(False)
         self.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        wheel_when_focused(self)
         self.setMinimumWidth(72)
 
     def textFromValue(self, value: float) -> str:
@@ -111,19 +106,13 @@ class FloatSpinBox(QDoubleSpinBox):
         ok = self.minimum() <= value <= self.maximum()
         return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
 
-    def wheelEvent(self, event: QWheelEvent) -> None:
-        if self.hasFocus():
-            super().wheelEvent(event)
-        else:
-            event.ignore()
-
 
 class ComboBox(QComboBox):
-    def wheelEvent(self, event: QWheelEvent) -> None:
-        if self.hasFocus():
-            super().wheelEvent(event)
-        else:
-            event.ignore()
+    """A choice whose wheel turns only once focused (it sits in the inspector's scroll area)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        wheel_when_focused(self)
 
 
 class ParamEditor(QWidget):

@@ -37,6 +37,7 @@ from cnnstudio.gui.plots.bars import CountBars
 from cnnstudio.gui.plots.images import sample_pixmap
 from cnnstudio.gui.plots.style import style_widget
 from cnnstudio.gui.plots.views import PlotWidget
+from cnnstudio.gui.wheel_guard import wheel_when_focused
 from cnnstudio.train.data.catalog import STANDARD_DATASETS
 from cnnstudio.train.data.errors import DatasetError
 from cnnstudio.train.data.section import (
@@ -177,6 +178,9 @@ class DataPanel(QWidget):
         self.affine_box.setObjectName("augAffine")
         self.affine_box.toggled.connect(lambda on: self._edit_augment("affine", on))
 
+        wheel_when_focused(
+            self.source_box, self.samples_spin, self.val_spin, self.seed_spin, self.crop_spin
+        )
         form = QFormLayout()
         form.addRow("Data", self.source_box)
         form.addRow("Location", self.path_widget)

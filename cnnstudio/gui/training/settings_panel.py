@@ -37,6 +37,7 @@ from cnnstudio.gui import theme
 from cnnstudio.gui.gc_guard import gui_thread_collector
 from cnnstudio.gui.threads import back_to_gui_thread
 from cnnstudio.gui.training.lr_finder import LrFinderDialog
+from cnnstudio.gui.wheel_guard import wheel_when_focused
 from cnnstudio.train.config import (
     AMP_MODES,
     EARLY_STOPPING_METRICS,
@@ -224,6 +225,8 @@ class SettingsPanel(QWidget):
                 spin.setSpecialValueText("auto")
             spin.valueChanged.connect(lambda v, k=key: self._edit(k, v))
             editor = spin
+        if isinstance(editor, (QAbstractSpinBox, QComboBox)):
+            wheel_when_focused(editor)
         editor.setObjectName(f"setting_{key.replace('.', '_')}")
         if name in HELP:
             editor.setToolTip(HELP[name])
