@@ -22,6 +22,7 @@ from cnnstudio.core.errors import GraphError
 from cnnstudio.core.graph import GROUP, Edge, GraphModel, Node, Ports
 from cnnstudio.core.layout import COLUMN_WIDTH, ROW_HEIGHT
 from cnnstudio.gui.document import Document
+from cnnstudio.gui.editor.boundary import BoundaryMark
 from cnnstudio.gui.editor.diff_overlay import DiffOverlay
 from cnnstudio.gui.editor.edge_item import EdgeItem
 from cnnstudio.gui.editor.flow_layout import flow_layout
@@ -455,6 +456,8 @@ class GraphScene(QGraphicsScene):
         if item.ports.variadic and used:
             count = max(count, max(used) + 2)  # a spare port for the next branch
         item.set_ports(count, used)
+        if self.graph.owner is not None:
+            self._mark_boundary(item)
 
     def _on_params_changed(self, node_id: str) -> None:
         item, node = self._nodes[node_id], self.graph.node(node_id)
@@ -482,6 +485,24 @@ class GraphScene(QGraphicsScene):
             if item.output is not None:
                 leaves = node_id == definition.output
                 item.output.set_connected(leaves or bool(self.graph.outputs_of(node_id)))
+            self._mark_boundary(item)
+
+    def _mark_boundary(self, item: NodeItem) -> None:
+        """Inside a group, draw the group's own ports that meet ``item``: an input feeding one
+        of its ports, or the output it gives (``boundary.BoundaryMark``)."""
+        for child in item.childItems():
+            if isinstance(child, BoundaryMark):
+                self.removeItem(child)
+        owner = self.graph.owner
+        if owner is None or owner not in self.graph.definitions:
+            return
+        definition = self.graph.definitions.get(owner)
+        for port in definition.inputs:
+            for node_id, index in port.targets:
+                if node_id == item.node_id and index < len(item.inputs):
+                    BoundaryMark(item.inputs[index], port.name)
+        if definition.output == item.node_id and item.output is not None:
+            BoundaryMark(item.output, "output")
 
     def _on_definition_changed(self, name: str) -> None:
         """A definition (or something inside one) changed: every group showing it follows.
