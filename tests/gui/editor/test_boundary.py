@@ -29,7 +29,11 @@ def test_the_groups_ports_are_marked_inside_it_and_follow_its_blocks(shown_windo
     assert not marks(window.scene)  # at the top there is no group edge to mark
     window.document.enter("layer1")  # a BasicBlock: conv1 and the skip into add take its input
     scene = window.scene
-    expected = {("conv1", True, 0, "conv1"), ("add", True, 1, "conv1"), ("relu2", False, 0, "output")}
+    expected = {
+        ("conv1", True, 0, "conv1"),
+        ("add", True, 1, "conv1"),
+        ("relu2", False, 0, "output"),
+    }
     assert marks(scene) == expected
     gc.collect()  # the marks belong to their nodes' items, not to a Python list
     assert marks(scene) == expected
