@@ -408,6 +408,7 @@ class TrainingDashboard(QWidget):
             self._preparing = None
             self._end_read_only()
             self._state_changed(RunState.IDLE)
+            self.control.show_text("Not started: the data could not be loaded", 0.0)
             self._report(f"Cannot train: {message}", "Check the Data tab.")
 
     def fix_input_shape(self, shape: list[int]) -> None:
@@ -475,6 +476,7 @@ class TrainingDashboard(QWidget):
         if tuple(dataset.sample_shape) != request.input_shape:
             self._end_read_only()
             self._state_changed(RunState.IDLE)
+            self.control.show_text("Not started: the images do not fit the Input node", 0.0)
             self.tabs.setCurrentIndex(_DATA)
             self.data_panel.show_dataset(dataset, *self._shapes())
             self._report(

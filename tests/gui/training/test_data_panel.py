@@ -117,3 +117,22 @@ def test_missing_data_says_what_is_missing(qtbot, window, dashboard, tmp_path) -
     assert dashboard.data_panel.dataset is None
     assert len(dashboard.data_panel.counts.train.opts["width"]) == 0
     assert dashboard.data_panel.download_box.isVisibleTo(dashboard.data_panel)
+
+
+def test_train_on_missing_data_says_why_and_the_progress_bar_stops(
+    qtbot, window, dashboard, tmp_path, click
+) -> None:
+    section = {"source": "mnist", "path": str(tmp_path / "nowhere")}
+    dashboard.document.set_section("dataset", section, "Use MNIST")
+    with qtbot.waitSignal(dashboard.loader.failed, timeout=LOAD_MS):
+        click("trainButton")
+    qtbot.waitUntil(lambda: not dashboard.busy)
+    banner = dashboard.control.banner
+    assert banner.isVisible()
+    assert "Cannot train:" in banner.text.text()
+    assert "nowhere" in banner.text.text()
+    progress = dashboard.control.progress
+    assert progress.maximum() > 0  # no busy indicator left running
+    assert progress.value() == 0
+    assert progress.format() == "Not started: the data could not be loaded"
+    assert dashboard.control.train_button.isEnabled()
