@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -41,6 +42,7 @@ _SHRINK = 0.6  # re-range y when the data uses less than this much of it
 MIN_INTERVAL_S = 0.08
 LR_INTERVAL_S = 1.0  # the learning rate moves slowly; its plot need not repaint with the loss
 SUMMARY_INTERVAL_S = 0.5  # figures changing 10 times a second cannot be read; twice can
+LEGEND_ALPHA = 210  # of 255: the legends' backdrop, the plot's own background colour
 # Peak downsampling keeps each bin's min and max, so ~1.5 bins per pixel looks the same as
 # every point and halves the segments drawn (pyqtgraph's default starts at 5 per pixel).
 PEAKS_PER_PIXEL = 1.5
@@ -202,7 +204,10 @@ class CurvesView(QWidget):
             layer.grid.set_colour(c.muted, c.grid_alpha)
         if self._live_label is not None:  # the key shows the live run in its curves' colour
             self.overlay.set_runs(self.overlay.runs, (c.val, self._live_label))
+        backdrop = QColor(c.background)
+        backdrop.setAlpha(LEGEND_ALPHA)  # the names stay legible over curves that run under them
         for legend in self.legends:
+            legend.setBrush(backdrop)
             legend.setLabelTextColor(c.foreground)
             for _, label in legend.items:  # setLabelTextColor keeps the old colour on screen
                 label.setText(label.text)

@@ -55,6 +55,9 @@ def test_plots_follow_the_theme(window, dashboard) -> None:
             for legend in curves.legends:
                 for _, label in legend.items:  # the colour drawn, not only the one stored
                     assert look.fg.lower() in label.item.toHtml().lower()
+                backdrop = legend.brush().color()  # legible over the curves under it
+                assert backdrop.name() == QColor(c.background).name()
+                assert 0 < backdrop.alpha() < 255
             assert c.val in dashboard.data_panel.counts.plot.titleLabel.text
             colours[dark] = c.raw.name()
         assert colours[True] != colours[False]  # the faint batch loss is faint on both
