@@ -13,6 +13,8 @@ from cnnstudio.core.analysis import Analysis, Issue, analyze
 from cnnstudio.core.graph import GraphModel
 from cnnstudio.gui.editor.model_links import ModelLinks
 
+RUN_FINDINGS = "training"  # the findings source of a run's warnings (dead ReLUs, overfitting...)
+
 
 class AnalysisModel(QObject):
     updated = Signal()
@@ -22,6 +24,7 @@ class AnalysisModel(QObject):
         self.graph = graph
         self._classes: tuple[int, str] | None = None  # the dataset's class count and name
         self._findings: dict[str, list[Issue]] = {}  # issues found by running the network
+        self._defers: dict[str, tuple[str, ...]] = {}  # source -> sources it gives way to
         self._analysis = analyze(graph)
         self._dirty = False
         self._timer = QTimer(self)
@@ -36,9 +39,16 @@ class AnalysisModel(QObject):
         if self._dirty:
             classes, dataset = self._classes or (None, "")
             self._analysis = analyze(self.graph, classes, dataset)
-            for found in self._findings.values():
+            for source, found in self._findings.items():
+                named = {
+                    i.node
+                    for other in self._defers.get(source, ())
+                    for i in self._findings.get(other, [])
+                }
                 self._analysis.issues.extend(
-                    i for i in found if i.node is None or i.node in self.graph
+                    i
+                    for i in found
+                    if i.node is None or (i.node in self.graph and i.node not in named)
                 )
             self._dirty = False
         return self._analysis
@@ -51,12 +61,17 @@ class AnalysisModel(QObject):
             self._classes = known
             self._on_changed()
 
-    def set_findings(self, source: str, issues: list[Issue]) -> None:
+    def set_findings(
+        self, source: str, issues: list[Issue], defer_to: tuple[str, ...] = ()
+    ) -> None:
         """Issues that running the network found (``source``: who found them, e.g. the live
         preview or the last run's figures), listed with the analysis's own until ``source``
-        replaces them; those naming a node that is gone are dropped."""
-        if issues != self._findings.get(source, []):
+        replaces them; those naming a node that is gone are dropped, and so are those naming a
+        node that a source in ``defer_to`` has an issue about (the live preview's zeros on one
+        sample give way to the run's on the validation set)."""
+        if issues != self._findings.get(source, []) or defer_to != self._defers.get(source, ()):
             self._findings[source] = list(issues)
+            self._defers[source] = defer_to
             self._on_changed()
 
     @property

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from cnnstudio.core.blocks import fmt_shape
 from cnnstudio.core.project import graph_structure, graph_to_dict
+from cnnstudio.gui.analysis_model import RUN_FINDINGS
 from cnnstudio.gui.document import Document
 from cnnstudio.gui.numbers import short_count
 from cnnstudio.gui.preview.engine import PreviewEngine, PreviewPictures
@@ -199,7 +200,7 @@ class LivePreview(QObject):
         notes = {k: f"{where}: {s.describe()}" for k, s in result.stats.items()}
         document.set_node_images(pictures.images)
         document.set_node_notes(notes)
-        document.analysis.set_findings(FINDINGS, result.issues)
+        document.analysis.set_findings(FINDINGS, result.issues, defer_to=(RUN_FINDINGS,))
         self._shown = True
         self._say(
             f"Preview of validation sample {result.sample} ({result.label}), {result.weights}"

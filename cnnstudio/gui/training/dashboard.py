@@ -25,6 +25,7 @@ from cnnstudio.core.commands import SetParams
 from cnnstudio.core.errors import CnnStudioError
 from cnnstudio.core.project import Project
 from cnnstudio.core.training_warnings import dead_relus, overfitting, vanishing_gradients
+from cnnstudio.gui.analysis_model import RUN_FINDINGS
 from cnnstudio.gui.document import Document
 from cnnstudio.gui.plots.attribution import AttributionPanel
 from cnnstudio.gui.plots.confusion import ConfusionView
@@ -626,12 +627,12 @@ class TrainingDashboard(QWidget):
         if d is not None:
             vanishing = vanishing_gradients(d.layers, d.peak_grad_share.tolist())
             issues = vanishing + dead_relus(d.relu_zeros) + issues
-        self.document.analysis.set_findings("training", issues)
+        self.document.analysis.set_findings(RUN_FINDINGS, issues)
 
     def _clear_diagnostics(self) -> None:
         self.diagnostics = None
         self.gradients.clear()
-        self.document.analysis.set_findings("training", [])
+        self.document.analysis.set_findings(RUN_FINDINGS, [])
 
     def _failed(self, failure: TrainingFailure) -> None:
         if failure.kind == CRASH:  # the message says what happened, where, and what is kept
