@@ -10,6 +10,7 @@ reported under the form and the editor returns to the model's value.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnstudio.core.blocks import get_spec
-from cnnstudio.core.commands import Rename, SetParams
+from cnnstudio.core.commands import Command, Rename, SetParams
 from cnnstudio.core.graph import MAX_REPEAT, Definition, ExposedParam, GraphModel, Node
 from cnnstudio.core.groups import (
     EditDefinition,
@@ -549,32 +550,32 @@ class Inspector(QWidget):
             )
 
     def _rename_definition(self) -> None:
-        if self.node_id is None or self.graph is None or self.document is None:
+        if self.node_id is None or self.graph is None:
             return
         old = self.graph.node(self.node_id).definition
-        new = self.definition_value.text().strip()
-        if new == old:
-            return
-        message = self.document.push(RenameDefinition(old, new))
-        if message is not None:
-            self._refuse(message)
-            self.definition_value.setText(old)
-        else:
-            self._set_refusal("")
-            self.status_message.emit(f"Renamed group {old} to {new}.")
+        if self._commit_name(self.definition_value, old, lambda new: RenameDefinition(old, new)):
+            self.status_message.emit(
+                f"Renamed group {old} to {self.graph.node(self.node_id).definition}."
+            )
 
     def _rename(self) -> None:
-        if self.node_id is None or self.graph is None or self.document is None:
-            return
-        new_id = self.id_edit.text().strip()
-        if new_id == self.node_id:
-            return
-        message = self.document.push(Rename(self.node_id, new_id))
+        if self.node_id is not None:
+            node_id = self.node_id
+            self._commit_name(self.id_edit, node_id, lambda new: Rename(node_id, new))
+
+    def _commit_name(self, field: QLineEdit, old: str, command: Callable[[str], Command]) -> bool:
+        """Push ``command(new)`` for the name typed in ``field``: True once renamed; a refused
+        name says why and ``field`` shows ``old`` again."""
+        new = field.text().strip()
+        if self.document is None or new == old:
+            return False
+        message = self.document.push(command(new))
         if message is not None:
             self._refuse(message)
-            self.id_edit.setText(self.node_id)
-        else:
-            self._set_refusal("")
+            field.setText(old)
+            return False
+        self._set_refusal("")
+        return True
 
     def _refuse(self, message: str) -> None:
         self._set_refusal(message)

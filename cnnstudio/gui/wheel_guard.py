@@ -6,6 +6,8 @@ inspector or the training settings past an editor must not change a setting on t
 
 from __future__ import annotations
 
+from functools import cache
+
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QWidget
@@ -47,13 +49,13 @@ def _scroll_area(widget: QWidget) -> QAbstractScrollArea | None:
     return parent
 
 
-_GUARD: list[_WheelGuard] = []
+@cache
+def _guard() -> _WheelGuard:
+    return _WheelGuard()  # one filter serves every guarded widget
 
 
 def wheel_when_focused(*widgets: QWidget) -> None:
     """The wheel changes each of ``widgets`` only after a click or Tab has focused it."""
-    if not _GUARD:
-        _GUARD.append(_WheelGuard())
     for widget in widgets:
         widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        widget.installEventFilter(_GUARD[0])
+        widget.installEventFilter(_guard())
